@@ -1,0 +1,75 @@
+package asm
+
+// The exported kernels call through these variables, which select() points
+// at the best variant for this CPU once, at start-up.
+var (
+	dotImpl        = dotGeneric
+	axpyImpl       = axpyGeneric
+	scaleImpl      = scaleGeneric
+	addImpl        = addGeneric
+	mulImpl        = mulGeneric
+	sumImpl        = sumGeneric
+	maxImpl        = maxGeneric
+	argmaxImpl     = argmaxGeneric
+	expImpl        = expGeneric
+	softmaxImpl    = softmaxGeneric
+	logSoftmaxImpl = logSoftmaxGeneric
+	entropyImpl    = entropyGeneric
+	rmsNormImpl    = rmsNormGeneric
+	siluImpl       = siluGeneric
+)
+
+// Dot returns sum(x[i]*y[i]) for i < len(x). len(y) >= len(x).
+func Dot(x, y []float32) float32 { return dotImpl(x, y) }
+
+// Axpy computes y[i] += alpha*x[i] for i < len(x). len(y) >= len(x).
+func Axpy(alpha float32, x, y []float32) { axpyImpl(alpha, x, y) }
+
+// Scale computes x[i] *= alpha for i < len(x).
+func Scale(alpha float32, x []float32) { scaleImpl(alpha, x) }
+
+// Add computes dst[i] = a[i] + b[i] for i < len(dst).
+func Add(dst, a, b []float32) { addImpl(dst, a, b) }
+
+// Mul computes dst[i] = a[i] * b[i] for i < len(dst).
+func Mul(dst, a, b []float32) { mulImpl(dst, a, b) }
+
+// Sum returns sum(x[i]) for i < len(x).
+func Sum(x []float32) float32 { return sumImpl(x) }
+
+// Max returns max(x[i]); -Inf for an empty slice; NaN if any x[i] is NaN.
+func Max(x []float32) float32 { return maxImpl(x) }
+
+// Argmax returns the smallest i with x[i] == Max(x), ignoring NaNs; -1 when
+// x is empty or all NaN.
+func Argmax(x []float32) int { return argmaxImpl(x) }
+
+// Exp computes dst[i] = exp(x[i]) for i < len(dst), with a maximum relative
+// error of 2e-7 on [-88, 88]; below that it flushes to 0, above it gives +Inf.
+func Exp(dst, x []float32) { expImpl(dst, x) }
+
+// Softmax computes dst = exp(x - max(x)) / sum(exp(x - max(x))) over one row.
+// dst may alias x.
+func Softmax(dst, x []float32) { softmaxImpl(dst, x) }
+
+// LogSoftmax computes dst[i] = x[i] - max(x) - log(sum(exp(x - max(x)))).
+// dst may alias x.
+func LogSoftmax(dst, x []float32) { logSoftmaxImpl(dst, x) }
+
+// Entropy returns the Shannon entropy in nats of softmax(x):
+// H = -sum(p[i]*log p[i]) = logsumexp(x) - sum(p[i]*x[i]).
+func Entropy(x []float32) float32 { return entropyImpl(x) }
+
+// RMSNorm computes dst[i] = x[i] * r * w[i] with r = 1/sqrt(mean(x^2) + eps)
+// over one row, and returns r (kept by the caller for backward).
+func RMSNorm(dst, x, w []float32, eps float32) float32 { return rmsNormImpl(dst, x, w, eps) }
+
+// SiLU computes dst[i] = x[i] / (1 + exp(-x[i])). dst may alias x.
+func SiLU(dst, x []float32) { siluImpl(dst, x) }
+
+// level names the instruction set the kernels use: "avx512", "avx2" or
+// "generic". select() sets it.
+var level = "generic"
+
+// Level returns the instruction set the kernels were chosen for.
+func Level() string { return level }

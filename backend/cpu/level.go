@@ -1,0 +1,5 @@
+package cpu
+
+import "github.com/goarpo/arpo/asm"
+
+func asmLevel() string { return asm.Level() }
