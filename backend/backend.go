@@ -88,6 +88,11 @@ type Backend interface {
 	Scale(x View, alpha float32, n int)
 	// Axpy: y[i] += alpha * x[i].
 	Axpy(alpha float32, x, y View, n int)
+	// AddBias adds bias (cols) to every row of x (rows, cols) in place.
+	AddBias(x, bias View, rows, cols int)
+	// SumRows accumulates the column sums of x (rows, cols) into dst (cols):
+	// the backward of AddBias for the bias.
+	SumRows(dst, x View, rows, cols int)
 	// SumSquares returns sum(x[i]^2) over n elements; it synchronises.
 	SumSquares(x View, n int) (float32, error)
 
@@ -166,6 +171,8 @@ const (
 	OpMul               Op = "mul"
 	OpScale             Op = "scale"
 	OpAxpy              Op = "axpy"
+	OpAddBias           Op = "add_bias"
+	OpSumRows           Op = "sum_rows"
 	OpSumSquares        Op = "sum_squares"
 	OpGemm              Op = "gemm"
 	OpEmbedding         Op = "embedding"
@@ -186,7 +193,7 @@ const (
 
 // AllOps lists every op of the interface, for conformance tests.
 var AllOps = []Op{
-	OpCopy, OpFill, OpAdd, OpMul, OpScale, OpAxpy, OpSumSquares, OpGemm,
+	OpCopy, OpFill, OpAdd, OpMul, OpScale, OpAxpy, OpAddBias, OpSumRows, OpSumSquares, OpGemm,
 	OpEmbedding, OpEmbeddingBackward, OpRMSNorm, OpRMSNormBackward,
 	OpRoPE, OpRoPEBackward, OpAttention, OpAttentionBackward,
 	OpSwiGLU, OpSwiGLUBackward, OpLogProbs, OpLogProbsBackward, OpSoftmax, OpAdamW,
