@@ -49,6 +49,14 @@ type Seq struct {
 	Start, Len int
 }
 
+// PagedSeq is one sequence of a PagedAttention call: query rows
+// [Row, Row+N), whose first row sits at cache position Pos; Blocks is the
+// sequence's block table.
+type PagedSeq struct {
+	Row, N, Pos int
+	Blocks      []int32
+}
+
 // Backend is a compute engine. Implementations must be safe for use by one
 // goroutine at a time; they may use many threads inside an op.
 //
@@ -135,6 +143,18 @@ type Backend interface {
 	// the forward's inputs, out and lse.
 	AttentionBackward(dq, dk, dv, dout, q, k, v, out, lse View, seqs []Seq, heads, kvHeads, headDim int, scale float32)
 
+	// ScatterRows copies row i of src (len(rows), width) to row rows[i] of
+	// dst: how new keys and values enter a paged KV cache.
+	ScatterRows(dst, src View, rows []int32, width int)
+	// PagedAttention is causal attention of new query rows against a paged
+	// KV cache. kCache and vCache are (blocks*blockSize, kvHeads*headDim):
+	// position p of a sequence lives in row Blocks[p/blockSize]*blockSize +
+	// p%blockSize. q and out are (T, heads*headDim); each PagedSeq names its
+	// query rows, its blocks and the cache position of its first query row;
+	// query row r of the sequence attends to positions [0, Pos+r]. The new
+	// rows' own keys and values must already be in the cache.
+	PagedAttention(out, q, kCache, vCache View, seqs []PagedSeq, blockSize, heads, kvHeads, headDim int, scale float32)
+
 	// SwiGLU: out[i] = silu(gate[i]) * up[i], n elements.
 	SwiGLU(out, gate, up View, n int)
 	// SwiGLUBackward writes dgate and dup from dout.
@@ -183,6 +203,8 @@ const (
 	OpRoPEBackward      Op = "rope_backward"
 	OpAttention         Op = "attention"
 	OpAttentionBackward Op = "attention_backward"
+	OpScatterRows       Op = "scatter_rows"
+	OpPagedAttention    Op = "paged_attention"
 	OpSwiGLU            Op = "swiglu"
 	OpSwiGLUBackward    Op = "swiglu_backward"
 	OpLogProbs          Op = "logprobs"
@@ -195,6 +217,6 @@ const (
 var AllOps = []Op{
 	OpCopy, OpFill, OpAdd, OpMul, OpScale, OpAxpy, OpAddBias, OpSumRows, OpSumSquares, OpGemm,
 	OpEmbedding, OpEmbeddingBackward, OpRMSNorm, OpRMSNormBackward,
-	OpRoPE, OpRoPEBackward, OpAttention, OpAttentionBackward,
+	OpRoPE, OpRoPEBackward, OpAttention, OpAttentionBackward, OpScatterRows, OpPagedAttention,
 	OpSwiGLU, OpSwiGLUBackward, OpLogProbs, OpLogProbsBackward, OpSoftmax, OpAdamW,
 }
