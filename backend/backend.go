@@ -174,9 +174,11 @@ type Backend interface {
 	Softmax(out, x View, rows, cols int)
 
 	// AdamW updates n parameters in place (decoupled weight decay, bias
-	// correction with step t >= 1):
+	// correction with step t >= 1), in the operation order of PyTorch's
+	// torch.optim.AdamW, with the bias corrections computed in float64:
+	//   p *= 1 - lr*wd
 	//   m = b1*m + (1-b1)*g;  v = b2*v + (1-b2)*g^2
-	//   p -= lr * (mhat/(sqrt(vhat)+eps) + wd*p)
+	//   p -= (lr/(1-b1^t)) * m / (sqrt(v)/sqrt(1-b2^t) + eps)
 	AdamW(p, g, m, v View, n int, lr, b1, b2, eps, wd float32, t int)
 }
 
