@@ -1,0 +1,154 @@
+package nn
+
+import (
+	"encoding/base64"
+	"encoding/json"
+	"fmt"
+	"math/rand/v2"
+	"slices"
+	"strconv"
+
+	"github.com/goarpo/arpo/backend"
+	"github.com/goarpo/arpo/nn/safetensors"
+)
+
+// checkpointFormat marks training checkpoints in the safetensors metadata.
+const checkpointFormat = "arpo-train-checkpoint-v1"
+
+// Checkpoint is everything a training run needs to continue bitwise as if it
+// had never stopped: the model (weights and config), the optimizer (moments,
+// hyper-parameters, step) and the state of the run's random generator.
+type Checkpoint struct {
+	Model *Model
+	Opt   *AdamW
+	// RNG is the run's random source (data order, sampling); may be nil.
+	RNG *rand.PCG
+}
+
+// Save writes the checkpoint to one safetensors file, atomically: weights
+// under their Hugging Face names (so the file also loads as model weights),
+// moments under "optim.m.NAME" and "optim.v.NAME", and in the metadata the
+// config, the optimizer's hyper-parameters and step, and the RNG state.
+func (c Checkpoint) Save(path string) error {
+	ts, err := c.Model.Weights()
+	if err != nil {
+		return fmt.Errorf("save checkpoint: %w", err)
+	}
+	mv := [2][]float32{}
+	for i, t := range []interface{ Data() ([]float32, error) }{c.Opt.M, c.Opt.V} {
+		if mv[i], err = t.Data(); err != nil {
+			return fmt.Errorf("save checkpoint: %w", err)
+		}
+	}
+	base := c.Model.W.View().Off
+	for _, p := range c.Model.Params {
+		off := p.W.View().Off - base
+		ts["optim.m."+p.Name] = safetensors.Tensor{Shape: slices.Clone(p.W.Shape()), Data: mv[0][off : off+p.W.Len()]}
+		ts["optim.v."+p.Name] = safetensors.Tensor{Shape: slices.Clone(p.W.Shape()), Data: mv[1][off : off+p.W.Len()]}
+	}
+	hp, err := json.Marshal(c.Opt.Cfg)
+	if err != nil {
+		return fmt.Errorf("save checkpoint: %w", err)
+	}
+	meta := map[string]string{
+		"format": checkpointFormat,
+		"config": string(c.Model.Cfg.HFJSON()),
+		"adamw":  string(hp),
+		"step":   strconv.Itoa(c.Opt.Step),
+	}
+	if c.RNG != nil {
+		st, err := c.RNG.MarshalBinary()
+		if err != nil {
+			return fmt.Errorf("save checkpoint: rng: %w", err)
+		}
+		meta["rng"] = base64.StdEncoding.EncodeToString(st)
+	}
+	if err := safetensors.WriteFile(path, ts, meta); err != nil {
+		return fmt.Errorf("save checkpoint: %w", err)
+	}
+	return nil
+}
+
+// LoadCheckpoint reads a checkpoint written by Save onto b.
+func LoadCheckpoint(path string, b backend.Backend) (Checkpoint, error) {
+	fail := func(err error) (Checkpoint, error) {
+		return Checkpoint{}, fmt.Errorf("load checkpoint %s: %w", path, err)
+	}
+	meta, err := safetensors.ReadMetadata(path)
+	if err != nil {
+		return fail(err)
+	}
+	if meta["format"] != checkpointFormat {
+		return fail(fmt.Errorf("format %q, want %q", meta["format"], checkpointFormat))
+	}
+	cfg, err := ParseConfig([]byte(meta["config"]))
+	if err != nil {
+		return fail(err)
+	}
+	var hp AdamWConfig
+	if err := json.Unmarshal([]byte(meta["adamw"]), &hp); err != nil {
+		return fail(fmt.Errorf("adamw: %w", err))
+	}
+	step, err := strconv.Atoi(meta["step"])
+	if err != nil || step < 0 {
+		return fail(fmt.Errorf("bad step %q", meta["step"]))
+	}
+	ts, err := safetensors.ReadFile(path)
+	if err != nil {
+		return fail(err)
+	}
+	m, err := New(cfg, b)
+	if err != nil {
+		return fail(err)
+	}
+	weights := map[string]safetensors.Tensor{}
+	for name, t := range ts {
+		if !isOptimName(name) {
+			weights[name] = t
+		}
+	}
+	if err := m.SetWeights(weights); err != nil {
+		m.Free()
+		return fail(err)
+	}
+	opt, err := NewAdamW(m, hp)
+	if err != nil {
+		m.Free()
+		return fail(err)
+	}
+	opt.Step = step
+	base := m.W.View().Off
+	for _, p := range m.Params {
+		off := p.W.View().Off - base
+		for _, kv := range []struct {
+			prefix string
+			dst    backend.View
+		}{{"optim.m.", opt.M.View().At(off)}, {"optim.v.", opt.V.View().At(off)}} {
+			t, ok := ts[kv.prefix+p.Name]
+			if !ok || len(t.Data) != p.W.Len() {
+				m.Free()
+				opt.Free()
+				return fail(fmt.Errorf("missing or misshapen %s%s", kv.prefix, p.Name))
+			}
+			b.Write(kv.dst, t.Data)
+		}
+	}
+	ck := Checkpoint{Model: m, Opt: opt}
+	if s, ok := meta["rng"]; ok {
+		st, err := base64.StdEncoding.DecodeString(s)
+		if err == nil {
+			ck.RNG = new(rand.PCG)
+			err = ck.RNG.UnmarshalBinary(st)
+		}
+		if err != nil {
+			m.Free()
+			opt.Free()
+			return fail(fmt.Errorf("rng state: %w", err))
+		}
+	}
+	return ck, nil
+}
+
+func isOptimName(name string) bool {
+	return len(name) > 8 && (name[:8] == "optim.m." || name[:8] == "optim.v.")
+}

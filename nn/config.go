@@ -1,0 +1,164 @@
+package nn
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+)
+
+// Config describes a model; its JSON form is the Hugging Face config.json of
+// LlamaForCausalLM and Qwen2ForCausalLM (unknown keys are ignored).
+type Config struct {
+	// ModelType is "llama" or "qwen2". Qwen2 always has q/k/v biases.
+	ModelType string `json:"model_type"`
+	// VocabSize is the number of token ids, e.g. 151936.
+	VocabSize int `json:"vocab_size"`
+	// HiddenSize is the width of the residual stream, e.g. 896.
+	HiddenSize int `json:"hidden_size"`
+	// NumLayers is the number of decoder layers, e.g. 24.
+	NumLayers int `json:"num_hidden_layers"`
+	// NumHeads is the number of query heads, e.g. 14.
+	NumHeads int `json:"num_attention_heads"`
+	// NumKVHeads is the number of key/value heads, e.g. 2 (grouped-query
+	// attention); it defaults to NumHeads and must divide it.
+	NumKVHeads int `json:"num_key_value_heads"`
+	// HeadDim is the width of one head, e.g. 64; 0 means HiddenSize/NumHeads.
+	HeadDim int `json:"head_dim"`
+	// IntermediateSize is the width of the SwiGLU MLP, e.g. 4864.
+	IntermediateSize int `json:"intermediate_size"`
+	// RopeTheta is the RoPE base, e.g. 1000000 (default 10000).
+	RopeTheta float64 `json:"rope_theta"`
+	// RMSNormEps is the RMSNorm epsilon, e.g. 1e-6 (default 1e-6).
+	RMSNormEps float64 `json:"rms_norm_eps"`
+	// TieWordEmbeddings makes the LM head reuse the embedding matrix, e.g.
+	// true for Qwen2.5-0.5B.
+	TieWordEmbeddings bool `json:"tie_word_embeddings"`
+	// AttentionBias gives Llama's q/k/v/o projections biases, e.g. false.
+	// Qwen2 has q/k/v biases (and no o bias) whatever this says.
+	AttentionBias bool `json:"attention_bias"`
+	// MaxPositionEmbeddings is the longest sequence the model was trained
+	// for, e.g. 32768; Forward refuses longer sequences.
+	MaxPositionEmbeddings int `json:"max_position_embeddings"`
+
+	// Fields read only to refuse what this package does not implement.
+	HiddenAct        string          `json:"hidden_act,omitempty"`
+	MLPBias          bool            `json:"mlp_bias,omitempty"`
+	RopeScaling      json.RawMessage `json:"rope_scaling,omitempty"`
+	UseSlidingWindow bool            `json:"use_sliding_window,omitempty"`
+}
+
+// ParseConfig reads a config.json body, fills Hugging Face defaults and
+// validates it.
+func ParseConfig(data []byte) (Config, error) {
+	c := Config{RopeTheta: 10000, RMSNormEps: 1e-6, MaxPositionEmbeddings: 2048, HiddenAct: "silu"}
+	if err := json.Unmarshal(data, &c); err != nil {
+		return Config{}, fmt.Errorf("config: %w", err)
+	}
+	if c.NumKVHeads == 0 {
+		c.NumKVHeads = c.NumHeads
+	}
+	if c.HeadDim == 0 && c.NumHeads > 0 {
+		c.HeadDim = c.HiddenSize / c.NumHeads
+	}
+	if err := c.Validate(); err != nil {
+		return Config{}, err
+	}
+	return c, nil
+}
+
+// LoadConfig reads and validates a config.json file.
+func LoadConfig(path string) (Config, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return Config{}, fmt.Errorf("config: %w", err)
+	}
+	c, err := ParseConfig(data)
+	if err != nil {
+		return Config{}, fmt.Errorf("%s: %w", path, err)
+	}
+	return c, nil
+}
+
+// Validate reports every problem of the configuration at once.
+func (c Config) Validate() error {
+	var errs []error
+	bad := func(format string, a ...any) { errs = append(errs, fmt.Errorf(format, a...)) }
+	switch c.ModelType {
+	case "llama", "qwen2":
+	default:
+		bad("model_type %q is not supported (want llama or qwen2)", c.ModelType)
+	}
+	pos := func(name string, v int) {
+		if v <= 0 {
+			bad("%s must be positive, got %d", name, v)
+		}
+	}
+	pos("vocab_size", c.VocabSize)
+	pos("hidden_size", c.HiddenSize)
+	pos("num_hidden_layers", c.NumLayers)
+	pos("num_attention_heads", c.NumHeads)
+	pos("num_key_value_heads", c.NumKVHeads)
+	pos("head_dim", c.HeadDim)
+	pos("intermediate_size", c.IntermediateSize)
+	pos("max_position_embeddings", c.MaxPositionEmbeddings)
+	if c.NumHeads > 0 && c.NumKVHeads > 0 && c.NumHeads%c.NumKVHeads != 0 {
+		bad("num_attention_heads %d is not a multiple of num_key_value_heads %d", c.NumHeads, c.NumKVHeads)
+	}
+	if c.HeadDim%2 != 0 {
+		bad("head_dim %d must be even for RoPE", c.HeadDim)
+	}
+	if !(c.RopeTheta > 0) {
+		bad("rope_theta must be positive, got %g", c.RopeTheta)
+	}
+	if !(c.RMSNormEps > 0) {
+		bad("rms_norm_eps must be positive, got %g", c.RMSNormEps)
+	}
+	if c.HiddenAct != "" && c.HiddenAct != "silu" {
+		bad("hidden_act %q is not supported (only silu)", c.HiddenAct)
+	}
+	if c.MLPBias {
+		bad("mlp_bias is not supported")
+	}
+	if r := bytes.TrimSpace(c.RopeScaling); len(r) > 0 && !bytes.Equal(r, []byte("null")) {
+		bad("rope_scaling %s is not supported", r)
+	}
+	if c.UseSlidingWindow {
+		bad("use_sliding_window is not supported")
+	}
+	if len(errs) > 0 {
+		return fmt.Errorf("invalid model config: %w", errors.Join(errs...))
+	}
+	return nil
+}
+
+// QKVBias reports whether q_proj, k_proj and v_proj have biases.
+func (c Config) QKVBias() bool { return c.ModelType == "qwen2" || c.AttentionBias }
+
+// OBias reports whether o_proj has a bias (Llama with attention_bias).
+func (c Config) OBias() bool { return c.ModelType == "llama" && c.AttentionBias }
+
+// HFJSON returns the config as Hugging Face config.json content, with the
+// architectures entry transformers needs to pick the model class.
+func (c Config) HFJSON() []byte {
+	raw, err := json.Marshal(c)
+	if err != nil {
+		panic(err) // a Config always marshals
+	}
+	var fields map[string]any
+	if err := json.Unmarshal(raw, &fields); err != nil {
+		panic(err)
+	}
+	arch := "LlamaForCausalLM"
+	if c.ModelType == "qwen2" {
+		arch = "Qwen2ForCausalLM"
+	}
+	fields["architectures"] = []string{arch}
+	fields["torch_dtype"] = "float32"
+	out, err := json.MarshalIndent(fields, "", "  ")
+	if err != nil {
+		panic(err)
+	}
+	return append(out, '\n')
+}

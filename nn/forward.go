@@ -1,0 +1,249 @@
+package nn
+
+import (
+	"fmt"
+	"math"
+
+	"github.com/goarpo/arpo/backend"
+	"github.com/goarpo/arpo/tensor"
+)
+
+// Pass is one forward pass over a packed batch: the inputs and every
+// activation its backward needs. T is the number of packed tokens, C the
+// hidden size, F the MLP width, H/KV/D the heads, key/value heads and head
+// width. Free it when done.
+type Pass struct {
+	m      *Model
+	T      int
+	Tokens []int32          // (T)
+	Seqs   []backend.Seq    // tile [0, T) in order
+	Pos    []int32          // (T), position of each token inside its sequence
+	xs     []*tensor.Tensor // NumLayers+1 residual streams, (T, C): xs[l] enters layer l
+	acts   []layerActs
+	rstdF  *tensor.Tensor // (T)
+	// Hidden is the final-normed hidden state (T, C), the LM head's input.
+	Hidden *tensor.Tensor
+}
+
+// layerActs are one layer's activations, kept for backward.
+type layerActs struct {
+	rstd1, rstd2 *tensor.Tensor // (T)
+	xn1, xn2     *tensor.Tensor // (T, C) normed inputs of attention and MLP
+	q            *tensor.Tensor // (T, H*D) after RoPE
+	k, v         *tensor.Tensor // (T, KV*D), k after RoPE
+	att, lse     *tensor.Tensor // (T, H*D) attention output; (T, H) its log-sum-exp
+	xmid         *tensor.Tensor // (T, C) residual stream after attention
+	gate, up     *tensor.Tensor // (T, F)
+	act          *tensor.Tensor // (T, F) silu(gate)*up
+}
+
+// Pack returns the sequences of a packed batch whose sequences have the
+// given lengths, e.g. Pack(3, 5) = [{0 3} {3 5}].
+func Pack(lens ...int) []backend.Seq {
+	seqs := make([]backend.Seq, len(lens))
+	start := 0
+	for i, n := range lens {
+		seqs[i] = backend.Seq{Start: start, Len: n}
+		start += n
+	}
+	return seqs
+}
+
+// checkBatch validates user-supplied batch input and returns the positions.
+func (m *Model) checkBatch(tokens []int32, seqs []backend.Seq) ([]int32, error) {
+	if len(tokens) == 0 {
+		return nil, fmt.Errorf("nn: empty batch")
+	}
+	pos := make([]int32, len(tokens))
+	next := 0
+	for i, s := range seqs {
+		if s.Start != next || s.Len <= 0 {
+			return nil, fmt.Errorf("nn: sequence %d {%d %d} does not continue the packing at row %d with a positive length", i, s.Start, s.Len, next)
+		}
+		if s.Len > m.Cfg.MaxPositionEmbeddings {
+			return nil, fmt.Errorf("nn: sequence %d has %d tokens, more than max_position_embeddings %d", i, s.Len, m.Cfg.MaxPositionEmbeddings)
+		}
+		if s.Start+s.Len > len(tokens) {
+			return nil, fmt.Errorf("nn: sequence %d ends at %d beyond the %d tokens", i, s.Start+s.Len, len(tokens))
+		}
+		for j := 0; j < s.Len; j++ {
+			pos[s.Start+j] = int32(j)
+		}
+		next += s.Len
+	}
+	if next != len(tokens) {
+		return nil, fmt.Errorf("nn: sequences cover %d of %d tokens", next, len(tokens))
+	}
+	for i, t := range tokens {
+		if t < 0 || int(t) >= m.Cfg.VocabSize {
+			return nil, fmt.Errorf("nn: token %d at row %d is outside the vocabulary [0, %d)", t, i, m.Cfg.VocabSize)
+		}
+	}
+	return pos, nil
+}
+
+// Forward runs the decoder over a packed batch up to the final norm.
+// tokens is (T); seqs tile [0, T) in order; a token attends only within its
+// own sequence. Take logits with Logits or log-probs with LogProbs.
+func (m *Model) Forward(tokens []int32, seqs []backend.Seq) (*Pass, error) {
+	pos, err := m.checkBatch(tokens, seqs)
+	if err != nil {
+		return nil, err
+	}
+	cfg, b, T := m.Cfg, m.B, len(tokens)
+	C := cfg.HiddenSize
+	p := &Pass{m: m, T: T, Tokens: tokens, Seqs: seqs, Pos: pos}
+	p.xs = make([]*tensor.Tensor, cfg.NumLayers+1)
+	p.xs[0] = tensor.New(b, T, C)
+	b.Embedding(p.xs[0].View(), m.Embed.View(), tokens, C)
+	p.acts = make([]layerActs, cfg.NumLayers)
+	for l := range m.Layers {
+		p.xs[l+1] = tensor.New(b, T, C)
+		m.Layers[l].forward(&cfg, &p.acts[l], p.xs[l+1], p.xs[l], pos, seqs)
+	}
+	p.rstdF, p.Hidden = tensor.New(b, T), tensor.New(b, T, C)
+	RMSNorm(p.Hidden, p.rstdF, p.xs[cfg.NumLayers], m.Norm, cfg.RMSNormEps)
+	return p, nil
+}
+
+// Free releases the pass's activations.
+func (p *Pass) Free() {
+	for _, x := range p.xs {
+		x.Free()
+	}
+	for _, a := range p.acts {
+		for _, t := range []*tensor.Tensor{a.rstd1, a.rstd2, a.xn1, a.xn2, a.q, a.k, a.v, a.att, a.lse, a.xmid, a.gate, a.up, a.act} {
+			t.Free()
+		}
+	}
+	p.rstdF.Free()
+	p.Hidden.Free()
+}
+
+// forward runs one decoder layer: out = h + MLP(norm(h)), h = x + Attn(norm(x)).
+// x and out are (T, C); a receives the activations.
+func (l *Layer) forward(cfg *Config, a *layerActs, out, x *tensor.Tensor, pos []int32, seqs []backend.Seq) {
+	b, T := x.B, x.Dim(0)
+	C, H, KV, D, F := cfg.HiddenSize, cfg.NumHeads, cfg.NumKVHeads, cfg.HeadDim, cfg.IntermediateSize
+	a.rstd1, a.xn1 = tensor.New(b, T), tensor.New(b, T, C)
+	RMSNorm(a.xn1, a.rstd1, x, l.AttnNorm, cfg.RMSNormEps)
+	a.q, a.k, a.v = tensor.New(b, T, H*D), tensor.New(b, T, KV*D), tensor.New(b, T, KV*D)
+	l.QKV(a.q, a.k, a.v, a.xn1)
+	RoPE(a.q, pos, H, D, cfg.RopeTheta)
+	RoPE(a.k, pos, KV, D, cfg.RopeTheta)
+	a.att, a.lse = tensor.New(b, T, H*D), tensor.New(b, T, H)
+	b.Attention(a.att.View(), a.lse.View(), a.q.View(), a.k.View(), a.v.View(), seqs, H, KV, D, AttentionScale(D))
+	a.xmid = tensor.New(b, T, C)
+	l.OutProj(a.xmid, x, a.att)
+
+	a.rstd2, a.xn2 = tensor.New(b, T), tensor.New(b, T, C)
+	RMSNorm(a.xn2, a.rstd2, a.xmid, l.MLPNorm, cfg.RMSNormEps)
+	a.gate, a.up, a.act = tensor.New(b, T, F), tensor.New(b, T, F), tensor.New(b, T, F)
+	l.MLP(out, a.xmid, a.xn2, a.gate, a.up, a.act)
+}
+
+// AttentionScale is the softmax scale of scaled dot-product attention.
+func AttentionScale(headDim int) float32 { return float32(1 / math.Sqrt(float64(headDim))) }
+
+// RMSNorm normalises each row: x and out are (T, C), w is (C), rstd is (T),
+// kept for backward.
+func RMSNorm(out, rstd, x, w *tensor.Tensor, eps float64) {
+	T, C := x.Dim(0), x.Dim(-1)
+	x.B.RMSNorm(out.View(), rstd.View(), x.View(), w.View(), T, C, float32(eps))
+}
+
+// RoPE rotates x (T, heads*headDim) in place, row i by position pos[i].
+func RoPE(x *tensor.Tensor, pos []int32, heads, headDim int, theta float64) {
+	x.B.RoPE(x.View(), pos, heads, headDim, float32(theta))
+}
+
+// QKV projects the normed input xn (T, C) to q (T, H*D), k and v (T, KV*D),
+// before RoPE.
+func (l *Layer) QKV(q, k, v, xn *tensor.Tensor) {
+	tensor.Linear(q, xn, l.Q, l.QB)
+	tensor.Linear(k, xn, l.K, l.KB)
+	tensor.Linear(v, xn, l.V, l.VB)
+}
+
+// OutProj sets out = x + att * O^T (+ o bias): the attention output
+// projection and the residual connection. x, out are (T, C); att is (T, H*D).
+func (l *Layer) OutProj(out, x, att *tensor.Tensor) {
+	tensor.Copy(out, x)
+	tensor.MatMul(out, att, l.O, false, true, 1, 1)
+	if l.OB != nil {
+		out.B.AddBias(out.View(), l.OB.View(), out.Dim(0), out.Dim(-1))
+	}
+}
+
+// MLP sets out = x + down(silu(gate(xn)) * up(xn)). x, xn, out are (T, C);
+// gate, up and act are (T, F) and receive the intermediate values.
+func (l *Layer) MLP(out, x, xn, gate, up, act *tensor.Tensor) {
+	tensor.Linear(gate, xn, l.Gate, nil)
+	tensor.Linear(up, xn, l.Up, nil)
+	act.B.SwiGLU(act.View(), gate.View(), up.View(), act.Len())
+	tensor.Copy(out, x)
+	tensor.MatMul(out, act, l.Down, false, true, 1, 1)
+}
+
+// Logits returns the LM head's output (T, V) for every token; the caller
+// frees it. For log-probs alone, LogProbs needs far less memory.
+func (p *Pass) Logits() *tensor.Tensor {
+	lg := tensor.New(p.m.B, p.T, p.m.Cfg.VocabSize)
+	tensor.Linear(lg, p.Hidden, p.m.LMHead, nil)
+	return lg
+}
+
+// chunkRows is how many rows of logits LogProbs keeps alive at once: about
+// 4M floats (16 MiB), at least one row; tests set m.chunk to force several.
+func (m *Model) chunkRows() int {
+	if m.chunk > 0 {
+		return m.chunk
+	}
+	return max(1, (4<<20)/m.Cfg.VocabSize)
+}
+
+// LogProbs returns, for each token row r, log p(targets[r]) under the
+// model's next-token distribution at r (0 where targets[r] < 0) and, when
+// withEntropy, the entropy (nats) of that distribution. targets is (T),
+// typically the tokens shifted left by one. The LM head runs in row chunks
+// so no (T, V) tensor is kept.
+func (p *Pass) LogProbs(targets []int32, withEntropy bool) (logp, ent []float32, err error) {
+	m, b := p.m, p.m.B
+	if len(targets) != p.T {
+		return nil, nil, fmt.Errorf("nn: %d targets for %d tokens", len(targets), p.T)
+	}
+	for i, t := range targets {
+		if int(t) >= m.Cfg.VocabSize {
+			return nil, nil, fmt.Errorf("nn: target %d at row %d is outside the vocabulary", t, i)
+		}
+	}
+	V, rows := m.Cfg.VocabSize, m.chunkRows()
+	lp := tensor.New(b, p.T)
+	defer lp.Free()
+	var et *tensor.Tensor
+	entView := backend.View{}
+	if withEntropy {
+		et = tensor.New(b, p.T)
+		defer et.Free()
+	}
+	chunk := tensor.New(b, min(rows, p.T), V)
+	defer chunk.Free()
+	for lo := 0; lo < p.T; lo += rows {
+		hi := min(lo+rows, p.T)
+		lg := chunk.Rows(0, hi-lo)
+		tensor.Linear(lg, p.Hidden.Rows(lo, hi), m.LMHead, nil)
+		if et != nil {
+			entView = et.View().At(lo)
+		}
+		b.LogProbs(lp.View().At(lo), entView, lg.View(), targets[lo:hi], hi-lo, V)
+	}
+	if logp, err = lp.Data(); err != nil {
+		return nil, nil, err
+	}
+	if et != nil {
+		if ent, err = et.Data(); err != nil {
+			return nil, nil, err
+		}
+	}
+	return logp, ent, nil
+}

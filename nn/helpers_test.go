@@ -1,0 +1,80 @@
+package nn
+
+import (
+	"math"
+	"math/rand/v2"
+	"testing"
+
+	"github.com/goarpo/arpo/backend"
+	_ "github.com/goarpo/arpo/backend/cpu" // registers "cpu"
+	"github.com/stretchr/testify/require"
+)
+
+// testBackends returns the reference backend and, when registered, the CPU
+// backend with 2 threads.
+func testBackends(t *testing.T) map[string]backend.Backend {
+	bs := map[string]backend.Backend{"ref": refBackend{}}
+	if b, err := backend.Open("cpu", backend.Options{Threads: 2}); err == nil {
+		bs["cpu"] = b
+	} else {
+		t.Logf("cpu backend unavailable: %v", err)
+	}
+	return bs
+}
+
+// tinyConfigs cover the variants: GQA with q/k/v bias and tied embeddings
+// (qwen2), and Llama with q/k/v/o biases, untied.
+func tinyConfigs() map[string]Config {
+	cs := map[string]Config{
+		"qwen2-gqa-tied": {ModelType: "qwen2", VocabSize: 11, HiddenSize: 8, NumLayers: 2, NumHeads: 4, NumKVHeads: 2,
+			HeadDim: 4, IntermediateSize: 12, RopeTheta: 10000, RMSNormEps: 1e-6, TieWordEmbeddings: true, MaxPositionEmbeddings: 64},
+		"llama-bias": {ModelType: "llama", VocabSize: 9, HiddenSize: 8, NumLayers: 2, NumHeads: 2, NumKVHeads: 2,
+			HeadDim: 6, IntermediateSize: 10, RopeTheta: 500, RMSNormEps: 1e-5, AttentionBias: true, MaxPositionEmbeddings: 64},
+	}
+	for k, c := range cs {
+		c.HiddenAct = "silu" // as ParseConfig fills it
+		cs[k] = c
+	}
+	return cs
+}
+
+// randomize draws every weight from normal(0, std) (norms around 1) so that
+// a finite-difference check sees real curvature, not a near-linear model.
+func randomize(t *testing.T, m *Model, seed uint64, std float64) {
+	rng := rand.New(rand.NewPCG(seed, 1))
+	for _, p := range m.Params {
+		v := make([]float32, p.W.Len())
+		for i := range v {
+			v[i] = float32(rng.NormFloat64() * std)
+			if !p.Decay && len(p.W.Shape()) == 1 && p.Name[len(p.Name)-6:] == "weight" {
+				v[i] += 1
+			}
+		}
+		p.W.Set(v)
+	}
+}
+
+func randTokens(rng *rand.Rand, n, vocab int) []int32 {
+	out := make([]int32, n)
+	for i := range out {
+		out[i] = int32(rng.IntN(vocab))
+	}
+	return out
+}
+
+func readAll(t *testing.T, ts interface{ Data() ([]float32, error) }) []float32 {
+	t.Helper()
+	d, err := ts.Data()
+	require.NoError(t, err)
+	return d
+}
+
+// relErr is max|a-b| / max(max|b|, floor).
+func relErr(a, b []float32, floor float64) float64 {
+	var num, den float64
+	for i := range a {
+		num = math.Max(num, math.Abs(float64(a[i])-float64(b[i])))
+		den = math.Max(den, math.Abs(float64(b[i])))
+	}
+	return num / math.Max(den, floor)
+}

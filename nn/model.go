@@ -1,0 +1,154 @@
+package nn
+
+import (
+	"fmt"
+
+	"github.com/goarpo/arpo/backend"
+	"github.com/goarpo/arpo/tensor"
+)
+
+// Param is one named weight with its gradient. All weights of a model live in
+// one buffer and all gradients in another, in the order of Model.Params, so
+// zeroing the gradients or taking their norm is a single op.
+type Param struct {
+	// Name is the Hugging Face name, e.g. "model.layers.0.self_attn.q_proj.weight".
+	Name string
+	W, G *tensor.Tensor
+	// Decay says whether AdamW applies weight decay: matrices yes, norms
+	// and biases no.
+	Decay bool
+}
+
+// Layer holds one decoder layer's weights and gradients. Linear weights are
+// (out, in) as in PyTorch, so Hugging Face checkpoints load without
+// transposing. Bias fields are nil when the config has none.
+type Layer struct {
+	AttnNorm, AttnNormG *tensor.Tensor // (C)
+	Q, QG               *tensor.Tensor // (H*D, C)
+	K, KG               *tensor.Tensor // (KV*D, C)
+	V, VG               *tensor.Tensor // (KV*D, C)
+	O, OG               *tensor.Tensor // (C, H*D)
+	QB, QBG             *tensor.Tensor // (H*D) or nil
+	KB, KBG             *tensor.Tensor // (KV*D) or nil
+	VB, VBG             *tensor.Tensor // (KV*D) or nil
+	OB, OBG             *tensor.Tensor // (C) or nil
+	MLPNorm, MLPNormG   *tensor.Tensor // (C)
+	Gate, GateG         *tensor.Tensor // (F, C)
+	Up, UpG             *tensor.Tensor // (F, C)
+	Down, DownG         *tensor.Tensor // (C, F)
+}
+
+// Model is a decoder-only transformer with its gradients.
+type Model struct {
+	Cfg Config
+	B   backend.Backend
+
+	Embed, EmbedG *tensor.Tensor // (V, C)
+	Layers        []Layer
+	Norm, NormG   *tensor.Tensor // (C)
+	// LMHead is (V, C); with tied embeddings it is Embed (and LMHeadG is EmbedG).
+	LMHead, LMHeadG *tensor.Tensor
+
+	Params []Param
+	// W and G are the whole weight and gradient storage, e.g. for one Fill.
+	W, G *tensor.Tensor
+
+	chunk int // LM-head rows per chunk when > 0 (tests); see chunkRows
+}
+
+// New allocates a model with zero weights and gradients on b; fill the
+// weights with Init or a loader.
+func New(cfg Config, b backend.Backend) (*Model, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	m := &Model{Cfg: cfg, B: b}
+	C, H, KV, D, F, V := cfg.HiddenSize, cfg.NumHeads, cfg.NumKVHeads, cfg.HeadDim, cfg.IntermediateSize, cfg.VocabSize
+
+	// First pass lays out the parameters; the second carves tensors.
+	type spec struct {
+		name  string
+		shape []int
+		decay bool
+		w, g  **tensor.Tensor
+	}
+	var specs []spec
+	add := func(name string, w, g **tensor.Tensor, decay bool, shape ...int) {
+		specs = append(specs, spec{name, shape, decay, w, g})
+	}
+	add("model.embed_tokens.weight", &m.Embed, &m.EmbedG, true, V, C)
+	m.Layers = make([]Layer, cfg.NumLayers)
+	for i := range m.Layers {
+		l := &m.Layers[i]
+		p := fmt.Sprintf("model.layers.%d.", i)
+		add(p+"input_layernorm.weight", &l.AttnNorm, &l.AttnNormG, false, C)
+		add(p+"self_attn.q_proj.weight", &l.Q, &l.QG, true, H*D, C)
+		add(p+"self_attn.k_proj.weight", &l.K, &l.KG, true, KV*D, C)
+		add(p+"self_attn.v_proj.weight", &l.V, &l.VG, true, KV*D, C)
+		if cfg.QKVBias() {
+			add(p+"self_attn.q_proj.bias", &l.QB, &l.QBG, false, H*D)
+			add(p+"self_attn.k_proj.bias", &l.KB, &l.KBG, false, KV*D)
+			add(p+"self_attn.v_proj.bias", &l.VB, &l.VBG, false, KV*D)
+		}
+		add(p+"self_attn.o_proj.weight", &l.O, &l.OG, true, C, H*D)
+		if cfg.OBias() {
+			add(p+"self_attn.o_proj.bias", &l.OB, &l.OBG, false, C)
+		}
+		add(p+"post_attention_layernorm.weight", &l.MLPNorm, &l.MLPNormG, false, C)
+		add(p+"mlp.gate_proj.weight", &l.Gate, &l.GateG, true, F, C)
+		add(p+"mlp.up_proj.weight", &l.Up, &l.UpG, true, F, C)
+		add(p+"mlp.down_proj.weight", &l.Down, &l.DownG, true, C, F)
+	}
+	add("model.norm.weight", &m.Norm, &m.NormG, false, C)
+	if !cfg.TieWordEmbeddings {
+		add("lm_head.weight", &m.LMHead, &m.LMHeadG, true, V, C)
+	}
+
+	total := 0
+	for _, s := range specs {
+		total += prod(s.shape)
+	}
+	m.W, m.G = tensor.New(b, total), tensor.New(b, total)
+	off := 0
+	for _, s := range specs {
+		*s.w = tensor.On(b, m.W.Buffer(), off, s.shape...)
+		*s.g = tensor.On(b, m.G.Buffer(), off, s.shape...)
+		m.Params = append(m.Params, Param{Name: s.name, W: *s.w, G: *s.g, Decay: s.decay})
+		off += prod(s.shape)
+	}
+	if cfg.TieWordEmbeddings {
+		m.LMHead, m.LMHeadG = m.Embed, m.EmbedG
+	}
+	return m, nil
+}
+
+// NumParams is the number of trainable scalars.
+func (m *Model) NumParams() int { return m.W.Len() }
+
+// ZeroGrad clears every gradient. Backward passes accumulate, so gradient
+// accumulation over micro-batches is: ZeroGrad, then several backwards.
+func (m *Model) ZeroGrad() { m.G.Zero() }
+
+// Param returns the parameter named name, or nil.
+func (m *Model) Param(name string) *Param {
+	for i := range m.Params {
+		if m.Params[i].Name == name {
+			return &m.Params[i]
+		}
+	}
+	return nil
+}
+
+// Free releases the model's storage.
+func (m *Model) Free() {
+	m.W.Free()
+	m.G.Free()
+}
+
+func prod(s []int) int {
+	n := 1
+	for _, d := range s {
+		n *= d
+	}
+	return n
+}

@@ -1,0 +1,232 @@
+#!/usr/bin/env python3
+"""Golden fixture for nn's PyTorch comparison test (nn/golden_test.go).
+
+Run by hand, never by tests:  /usr/bin/python3 scripts/torch_golden.py
+Writes nn/testdata/golden.safetensors (F32, < 1 MB).
+
+It builds Llama/Qwen2 decoder layers in plain torch (transformers is not
+needed), exactly as Hugging Face's modeling_llama / modeling_qwen2 compute
+them: RMSNorm, rotate-half RoPE, grouped-query attention, SwiGLU MLP, tied or
+untied LM head. For each tiny config it takes seeded weights, runs a packed
+batch of three sequences (attention never crosses a sequence; positions
+restart at 0 in each), the token-mean masked cross-entropy, backward, global
+gradient-norm clipping and one AdamW step (no decay on norms and biases), and
+stores, per config `cK.`:
+  w.NAME  initial weights       g.NAME  gradients (before clipping)
+  u.NAME  weights after AdamW   logits  (T, V)
+  tokens, targets, mask, lens   (as float32)
+  loss, gradnorm                (scalars, shape [1])
+and in the metadata: cK.config (config.json), cK.adamw (hyper-parameters).
+"""
+import json
+import math
+import os
+import struct
+
+import torch
+
+torch.set_default_dtype(torch.float32)
+
+CONFIGS = [
+    # Llama, multi-head attention, untied head.
+    dict(model_type="llama", vocab_size=32, hidden_size=16, num_hidden_layers=2,
+         num_attention_heads=4, num_key_value_heads=4, intermediate_size=40,
+         rope_theta=10000.0, rms_norm_eps=1e-6, tie_word_embeddings=False,
+         attention_bias=False, max_position_embeddings=64),
+    # Qwen2: grouped-query attention, q/k/v biases, tied embeddings.
+    dict(model_type="qwen2", vocab_size=32, hidden_size=16, num_hidden_layers=2,
+         num_attention_heads=4, num_key_value_heads=2, intermediate_size=24,
+         rope_theta=1000000.0, rms_norm_eps=1e-6, tie_word_embeddings=True,
+         max_position_embeddings=64),
+    # Llama with attention_bias (q/k/v/o) and head_dim != hidden/heads.
+    dict(model_type="llama", vocab_size=24, hidden_size=16, num_hidden_layers=2,
+         num_attention_heads=4, num_key_value_heads=1, head_dim=6, intermediate_size=20,
+         rope_theta=500.0, rms_norm_eps=1e-5, tie_word_embeddings=False,
+         attention_bias=True, max_position_embeddings=64),
+]
+LENS = [7, 3, 5]
+ADAMW = dict(lr=1e-2, beta1=0.9, beta2=0.95, eps=1e-8, weight_decay=0.1, clip=1.0)
+
+
+def param_specs(c):
+    """(name, shape, decay) in the order nn.New lays them out."""
+    C, H, KV = c["hidden_size"], c["num_attention_heads"], c["num_key_value_heads"]
+    D = c.get("head_dim") or C // H
+    F, V = c["intermediate_size"], c["vocab_size"]
+    qkv_bias = c["model_type"] == "qwen2" or c.get("attention_bias", False)
+    o_bias = c["model_type"] == "llama" and c.get("attention_bias", False)
+    s = [("model.embed_tokens.weight", (V, C), True)]
+    for i in range(c["num_hidden_layers"]):
+        p = f"model.layers.{i}."
+        s.append((p + "input_layernorm.weight", (C,), False))
+        s += [(p + "self_attn.q_proj.weight", (H * D, C), True),
+              (p + "self_attn.k_proj.weight", (KV * D, C), True),
+              (p + "self_attn.v_proj.weight", (KV * D, C), True)]
+        if qkv_bias:
+            s += [(p + "self_attn.q_proj.bias", (H * D,), False),
+                  (p + "self_attn.k_proj.bias", (KV * D,), False),
+                  (p + "self_attn.v_proj.bias", (KV * D,), False)]
+        s.append((p + "self_attn.o_proj.weight", (C, H * D), True))
+        if o_bias:
+            s.append((p + "self_attn.o_proj.bias", (C,), False))
+        s += [(p + "post_attention_layernorm.weight", (C,), False),
+              (p + "mlp.gate_proj.weight", (F, C), True),
+              (p + "mlp.up_proj.weight", (F, C), True),
+              (p + "mlp.down_proj.weight", (C, F), True)]
+    s.append(("model.norm.weight", (C,), False))
+    if not c["tie_word_embeddings"]:
+        s.append(("lm_head.weight", (V, C), True))
+    return s
+
+
+def rms_norm(x, w, eps):
+    return x * torch.rsqrt(x.pow(2).mean(-1, keepdim=True) + eps) * w
+
+
+def rotate_half(x):
+    h = x.shape[-1] // 2
+    return torch.cat((-x[..., h:], x[..., :h]), dim=-1)
+
+
+def rope(x, pos, theta):
+    # x is (T, heads, D); pos is (T).
+    D = x.shape[-1]
+    inv_freq = 1.0 / (theta ** (torch.arange(0, D, 2, dtype=torch.int64).float() / D))
+    freqs = pos[:, None].float() * inv_freq[None, :]
+    emb = torch.cat((freqs, freqs), dim=-1)
+    return x * emb.cos()[:, None, :] + rotate_half(x) * emb.sin()[:, None, :]
+
+
+def forward(c, W, tokens, pos, mask_2d):
+    C, H, KV = c["hidden_size"], c["num_attention_heads"], c["num_key_value_heads"]
+    D = c.get("head_dim") or C // H
+    T = tokens.shape[0]
+    eps, theta = c["rms_norm_eps"], c["rope_theta"]
+
+    def lin(x, name):
+        y = x @ W[name + ".weight"].t()
+        if name + ".bias" in W:
+            y = y + W[name + ".bias"]
+        return y
+
+    x = W["model.embed_tokens.weight"][tokens]
+    for i in range(c["num_hidden_layers"]):
+        p = f"model.layers.{i}."
+        h = rms_norm(x, W[p + "input_layernorm.weight"], eps)
+        q = rope(lin(h, p + "self_attn.q_proj").view(T, H, D), pos, theta)
+        k = rope(lin(h, p + "self_attn.k_proj").view(T, KV, D), pos, theta)
+        v = lin(h, p + "self_attn.v_proj").view(T, KV, D)
+        k = k.repeat_interleave(H // KV, dim=1)  # repeat_kv
+        v = v.repeat_interleave(H // KV, dim=1)
+        s = torch.einsum("thd,shd->hts", q, k) / math.sqrt(D)
+        s = s.masked_fill(~mask_2d[None], float("-inf"))
+        a = torch.einsum("hts,shd->thd", torch.softmax(s, dim=-1), v).reshape(T, H * D)
+        x = x + lin(a, p + "self_attn.o_proj")
+        h = rms_norm(x, W[p + "post_attention_layernorm.weight"], eps)
+        g = lin(h, p + "mlp.gate_proj")
+        u = lin(h, p + "mlp.up_proj")
+        x = x + lin(torch.nn.functional.silu(g) * u, p + "mlp.down_proj")
+    x = rms_norm(x, W["model.norm.weight"], eps)
+    head = W["model.embed_tokens.weight"] if c["tie_word_embeddings"] else W["lm_head.weight"]
+    return x @ head.t()
+
+
+def build_case(c, seed):
+    g = torch.Generator().manual_seed(seed)
+    specs = param_specs(c)
+    W = {}
+    for name, shape, decay in specs:
+        if name.endswith("norm.weight"):
+            t = 1 + 0.1 * torch.randn(shape, generator=g)
+        elif name.endswith(".bias"):
+            t = 0.1 * torch.randn(shape, generator=g)
+        else:
+            t = 0.2 * torch.randn(shape, generator=g)
+        W[name] = t.requires_grad_(True)
+    T = sum(LENS)
+    tokens = torch.randint(0, c["vocab_size"], (T,), generator=g)
+    pos, targets, mask = [], [], []
+    seq_id = []
+    start = 0
+    for si, n in enumerate(LENS):
+        for j in range(n):
+            pos.append(j)
+            seq_id.append(si)
+            last = j == n - 1
+            targets.append(-1 if last else int(tokens[start + j + 1]))
+            # Drop the loss on a few tokens to exercise the mask.
+            mask.append(0.0 if last or (start + j) % 4 == 1 else 1.0)
+        start += n
+    pos = torch.tensor(pos)
+    sid = torch.tensor(seq_id)
+    causal = torch.arange(T)[:, None] >= torch.arange(T)[None, :]
+    mask_2d = causal & (sid[:, None] == sid[None, :])
+    targets_t = torch.tensor(targets)
+    mask_t = torch.tensor(mask)
+
+    logits = forward(c, W, tokens, pos, mask_2d)
+    logp = torch.log_softmax(logits, dim=-1).gather(1, targets_t.clamp(min=0)[:, None])[:, 0]
+    loss = -(logp * mask_t).sum() / mask_t.sum()
+    loss.backward()
+
+    params = [W[n] for n, _, _ in specs]
+    grads = {n: W[n].grad.detach().clone() for n, _, _ in specs}
+    gradnorm = torch.nn.utils.clip_grad_norm_(params, ADAMW["clip"])
+    decay = [W[n] for n, _, d in specs if d]
+    no_decay = [W[n] for n, _, d in specs if not d]
+    opt = torch.optim.AdamW(
+        [dict(params=decay, weight_decay=ADAMW["weight_decay"]), dict(params=no_decay, weight_decay=0.0)],
+        lr=ADAMW["lr"], betas=(ADAMW["beta1"], ADAMW["beta2"]), eps=ADAMW["eps"])
+    init = {n: W[n].detach().clone() for n, _, _ in specs}
+    opt.step()
+
+    out = {}
+    for n, _, _ in specs:
+        out["w." + n] = init[n]
+        out["g." + n] = grads[n]
+        out["u." + n] = W[n].detach().clone()
+    out["logits"] = logits.detach()
+    out["tokens"] = tokens.float()
+    out["targets"] = targets_t.float()
+    out["mask"] = mask_t
+    out["lens"] = torch.tensor(LENS).float()
+    out["loss"] = loss.detach().reshape(1)
+    out["gradnorm"] = gradnorm.detach().reshape(1)
+    return out
+
+
+def write_safetensors(path, tensors, meta):
+    header, blobs, off = {}, [], 0
+    for name in sorted(tensors):
+        t = tensors[name].contiguous().float()
+        b = t.numpy().astype("<f4").tobytes()
+        header[name] = dict(dtype="F32", shape=list(t.shape), data_offsets=[off, off + len(b)])
+        blobs.append(b)
+        off += len(b)
+    header["__metadata__"] = meta
+    h = json.dumps(header, separators=(",", ":")).encode()
+    h += b" " * ((8 - len(h) % 8) % 8)
+    tmp = path + ".tmp"
+    with open(tmp, "wb") as f:
+        f.write(struct.pack("<Q", len(h)))
+        f.write(h)
+        for b in blobs:
+            f.write(b)
+    os.replace(tmp, path)
+
+
+def main():
+    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    path = os.path.join(root, "nn", "testdata", "golden.safetensors")
+    tensors, meta = {}, {"cases": str(len(CONFIGS)), "torch": torch.__version__}
+    for k, c in enumerate(CONFIGS):
+        for name, t in build_case(c, seed=1000 + k).items():
+            tensors[f"c{k}.{name}"] = t
+        meta[f"c{k}.config"] = json.dumps(c)
+        meta[f"c{k}.adamw"] = json.dumps(ADAMW)
+    write_safetensors(path, tensors, meta)
+    print(f"wrote {path} ({os.path.getsize(path)} bytes)")
+
+
+if __name__ == "__main__":
+    main()
