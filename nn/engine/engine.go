@@ -1,0 +1,270 @@
+package engine
+
+import (
+	"fmt"
+	"math"
+
+	"github.com/goarpo/arpo/backend"
+	"github.com/goarpo/arpo/nn"
+	"github.com/goarpo/arpo/tensor"
+)
+
+// Options configure an Engine.
+type Options struct {
+	// BlockSize is the number of positions per KV-cache block, e.g. 16.
+	// Smaller blocks make forks copy less; larger ones make attention walk
+	// fewer block-table entries.
+	BlockSize int
+	// InitialBlocks is the cache size to start with, e.g. 256; it grows by
+	// doubling when full.
+	InitialBlocks int
+}
+
+// Engine runs a model's forward pass over a paged KV cache. It uses the
+// model's weights in place, so a training step on the model is seen by the
+// next forward. An Engine is not safe for concurrent use.
+type Engine struct {
+	m     *nn.Model
+	b     backend.Backend
+	cache *cache
+	s     scratch
+}
+
+// Seq is one sequence in the engine: the tokens fed so far and the cache
+// blocks that hold their keys and values.
+type Seq struct {
+	blocks   []int32
+	tokens   []int32
+	released bool
+}
+
+// Len is the number of tokens fed to the sequence.
+func (s *Seq) Len() int { return len(s.tokens) }
+
+// Tokens returns the tokens fed so far; the caller must not modify them.
+func (s *Seq) Tokens() []int32 { return s.tokens }
+
+// New returns an engine for m.
+func New(m *nn.Model, o Options) *Engine {
+	if o.BlockSize <= 0 {
+		o.BlockSize = 16
+	}
+	if o.InitialBlocks <= 0 {
+		o.InitialBlocks = 64
+	}
+	c := m.Cfg
+	return &Engine{
+		m:     m,
+		b:     m.B,
+		cache: newCache(m.B, c.NumLayers, c.NumKVHeads*c.HeadDim, o.BlockSize, o.InitialBlocks),
+	}
+}
+
+// Close frees the cache and scratch buffers; the engine must not be used after.
+func (e *Engine) Close() {
+	e.cache.freeAll()
+	e.s.free(e.b)
+}
+
+// NewSeq returns an empty sequence.
+func (e *Engine) NewSeq() *Seq { return &Seq{} }
+
+// Fork returns a sequence with the same tokens as s that shares s's cache
+// blocks; either may then grow independently. Its cost is one reference per
+// block, whatever the length of s.
+func (e *Engine) Fork(s *Seq) *Seq {
+	if s.released {
+		panic("engine: Fork of a released sequence")
+	}
+	e.cache.share(s.blocks)
+	return &Seq{
+		blocks: append([]int32(nil), s.blocks...),
+		tokens: append(make([]int32, 0, len(s.tokens)+64), s.tokens...),
+	}
+}
+
+// Release returns s's blocks to the cache; s must not be used afterwards.
+func (e *Engine) Release(s *Seq) {
+	if s.released {
+		return
+	}
+	e.cache.release(s.blocks)
+	s.blocks, s.released = nil, true
+}
+
+// BlocksInUse is the number of cache blocks referenced by live sequences.
+func (e *Engine) BlocksInUse() int { return e.cache.inUse() }
+
+// Feed is one sequence's share of a Forward call.
+type Feed struct {
+	Seq *Seq
+	// Tokens to append: a prompt or a tool result (prefill), or the one token
+	// just sampled (decode).
+	Tokens []int32
+	// All asks for the logits of every new position (for scoring); by
+	// default only the last position's logits come back.
+	All bool
+}
+
+// Forward appends each feed's tokens to its sequence and returns the logits
+// that the feeds ask for, row after row in feed order: one row of VocabSize
+// for a default feed, len(Tokens) rows for a feed with All.
+func (e *Engine) Forward(feeds []Feed) ([]float32, error) {
+	cfg := e.m.Cfg
+	T, R := 0, 0
+	for i, f := range feeds {
+		if len(f.Tokens) == 0 {
+			return nil, fmt.Errorf("engine: feed %d has no tokens", i)
+		}
+		if f.Seq.released {
+			return nil, fmt.Errorf("engine: feed %d uses a released sequence", i)
+		}
+		if n := f.Seq.Len() + len(f.Tokens); cfg.MaxPositionEmbeddings > 0 && n > cfg.MaxPositionEmbeddings {
+			return nil, fmt.Errorf("engine: sequence of %d tokens exceeds the model's %d positions", n, cfg.MaxPositionEmbeddings)
+		}
+		for _, t := range f.Tokens {
+			if t < 0 || int(t) >= cfg.VocabSize {
+				return nil, fmt.Errorf("engine: token id %d out of range [0, %d)", t, cfg.VocabSize)
+			}
+		}
+		T += len(f.Tokens)
+		if f.All {
+			R += len(f.Tokens)
+		} else {
+			R++
+		}
+	}
+	if T == 0 {
+		return nil, nil
+	}
+	e.s.ensure(e.b, cfg, T, R)
+	ids := make([]int32, 0, T)
+	pos := make([]int32, 0, T)
+	slots := make([]int32, 0, T)
+	seqs := make([]backend.PagedSeq, 0, len(feeds))
+	want := make([]int, 0, R) // rows whose logits are returned
+	bs := int32(e.cache.blockSize)
+	for _, f := range feeds {
+		s := f.Seq
+		start := len(s.tokens)
+		// A shared, partly filled last block is copied before we write into it.
+		if start%int(bs) != 0 {
+			last := len(s.blocks) - 1
+			s.blocks[last] = e.cache.private(s.blocks[last], start%int(bs))
+		}
+		seqs = append(seqs, backend.PagedSeq{Row: len(ids), N: len(f.Tokens), Pos: start})
+		for i, t := range f.Tokens {
+			p := int32(start + i)
+			if p%bs == 0 {
+				s.blocks = append(s.blocks, e.cache.alloc())
+			}
+			if f.All || i == len(f.Tokens)-1 {
+				want = append(want, len(ids))
+			}
+			ids = append(ids, t)
+			pos = append(pos, p)
+			slots = append(slots, s.blocks[p/bs]*bs+p%bs)
+		}
+		s.tokens = append(s.tokens, f.Tokens...)
+	}
+	// Block tables are final only now (the cache may have grown meanwhile).
+	for i, f := range feeds {
+		seqs[i].Blocks = f.Seq.blocks
+	}
+	e.layers(ids, pos, slots, seqs)
+	return e.head(want)
+}
+
+// layers runs the decoder stack over the T new rows; the residual stream
+// ends in e.s.x.
+func (e *Engine) layers(ids, pos, slots []int32, seqs []backend.PagedSeq) {
+	m, b, s, cfg := e.m, e.b, &e.s, e.m.Cfg
+	T := len(ids)
+	C, H, KV, D, F := cfg.HiddenSize, cfg.NumHeads, cfg.NumKVHeads, cfg.HeadDim, cfg.IntermediateSize
+	eps, theta := float32(cfg.RMSNormEps), float32(cfg.RopeTheta)
+	scale := float32(1 / math.Sqrt(float64(D)))
+	x, h := s.x.View(), s.h.View()
+	b.Embedding(x, m.Embed.View(), ids, C)
+	for li := range m.Layers {
+		l := &m.Layers[li]
+		b.RMSNorm(h, s.rstd.View(), x, l.AttnNorm.View(), T, C, eps)
+		linear(b, s.q, s.h, l.Q, l.QB, T)
+		linear(b, s.k, s.h, l.K, l.KB, T)
+		linear(b, s.v, s.h, l.V, l.VB, T)
+		b.RoPE(s.q.View(), pos, H, D, theta)
+		b.RoPE(s.k.View(), pos, KV, D, theta)
+		b.ScatterRows(backend.Whole(e.cache.ks[li]), s.k.View(), slots, KV*D)
+		b.ScatterRows(backend.Whole(e.cache.vs[li]), s.v.View(), slots, KV*D)
+		b.PagedAttention(s.att.View(), s.q.View(), backend.Whole(e.cache.ks[li]), backend.Whole(e.cache.vs[li]), seqs, e.cache.blockSize, H, KV, D, scale)
+		linear(b, s.o, s.att, l.O, l.OB, T)
+		b.Add(x, x, s.o.View(), T*C)
+
+		b.RMSNorm(h, s.rstd.View(), x, l.MLPNorm.View(), T, C, eps)
+		linear(b, s.g, s.h, l.Gate, nil, T)
+		linear(b, s.u, s.h, l.Up, nil, T)
+		b.SwiGLU(s.g.View(), s.g.View(), s.u.View(), T*F)
+		linear(b, s.o, s.g, l.Down, nil, T)
+		b.Add(x, x, s.o.View(), T*C)
+	}
+}
+
+// head normalises the wanted rows of the residual stream and returns their
+// logits (len(want), V) on the host.
+func (e *Engine) head(want []int) ([]float32, error) {
+	m, b, s, cfg := e.m, e.b, &e.s, e.m.Cfg
+	C, V, R := cfg.HiddenSize, cfg.VocabSize, len(want)
+	for r, row := range want {
+		if r != row { // rows are increasing, so r <= row: an in-place gather
+			b.Copy(s.x.View().At(r*C), s.x.View().At(row*C), C)
+		}
+	}
+	b.RMSNorm(s.h.View(), s.rstd.View(), s.x.View(), m.Norm.View(), R, C, float32(cfg.RMSNormEps))
+	b.Gemm(false, true, R, V, C, 1, s.h.View(), C, m.LMHead.View(), C, 0, s.logits.View(), V)
+	out := make([]float32, R*V)
+	if err := b.Read(out, s.logits.View()); err != nil {
+		return nil, fmt.Errorf("engine: reading logits: %w", err)
+	}
+	return out, nil
+}
+
+// linear computes y = x W^T (+ bias) for T rows; W is (out, in).
+func linear(b backend.Backend, y, x, w, bias *tensor.Tensor, T int) {
+	out, in := w.Dim(0), w.Dim(1)
+	b.Gemm(false, true, T, out, in, 1, x.View(), in, w.View(), in, 0, y.View(), out)
+	if bias != nil {
+		b.AddBias(y.View(), bias.View(), T, out)
+	}
+}
+
+// scratch holds the activations of one Forward call, reused across calls
+// and grown when a call has more rows.
+type scratch struct {
+	rows, logitRows                   int
+	x, h, rstd, q, k, v, att, o, g, u *tensor.Tensor
+	logits                            *tensor.Tensor
+}
+
+func (s *scratch) ensure(b backend.Backend, cfg nn.Config, T, R int) {
+	if T <= s.rows && R <= s.logitRows {
+		return
+	}
+	T, R = max(T, s.rows), max(R, s.logitRows)
+	s.free(b)
+	C, HD, KVD, F := cfg.HiddenSize, cfg.NumHeads*cfg.HeadDim, cfg.NumKVHeads*cfg.HeadDim, cfg.IntermediateSize
+	s.rows, s.logitRows = T, R
+	s.x, s.h, s.o = tensor.New(b, T, C), tensor.New(b, T, C), tensor.New(b, T, C)
+	s.rstd = tensor.New(b, T)
+	s.q, s.att = tensor.New(b, T, HD), tensor.New(b, T, HD)
+	s.k, s.v = tensor.New(b, T, KVD), tensor.New(b, T, KVD)
+	s.g, s.u = tensor.New(b, T, F), tensor.New(b, T, F)
+	s.logits = tensor.New(b, R, cfg.VocabSize)
+}
+
+func (s *scratch) free(b backend.Backend) {
+	for _, t := range []*tensor.Tensor{s.x, s.h, s.rstd, s.q, s.k, s.v, s.att, s.o, s.g, s.u, s.logits} {
+		if t != nil {
+			t.Free()
+		}
+	}
+	*s = scratch{}
+}
