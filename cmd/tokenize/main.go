@@ -1,0 +1,88 @@
+// Command tokenize prints the token ids of its standard input as a JSON
+// array, or with --decode turns a JSON array of ids back into text. It is a
+// tool for checking tokenizers by hand and from scripts, not a library.
+//
+//	echo -n 'Hello <think>' | go run ./cmd/tokenize --tokenizer ../shared/data/tokenizers/qwen3
+//	echo '[9707, 220, 151667]' | go run ./cmd/tokenize --tokenizer tok.json --decode
+package main
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+
+	"github.com/goarpo/arpo/nn/tokenizer"
+	"github.com/spf13/pflag"
+)
+
+func main() {
+	os.Exit(run(os.Args[1:], os.Stdin, os.Stdout, os.Stderr))
+}
+
+// run is main with its streams passed in; it returns the exit status: 0 on
+// success, 2 on bad flags or bad input.
+func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
+	fs := pflag.NewFlagSet("tokenize", pflag.ContinueOnError)
+	fs.SetOutput(stderr)
+	path := fs.String("tokenizer", "", "tokenizer.json, encoder.json (GPT-2, with vocab.bpe beside it) or a folder holding one")
+	decode := fs.Bool("decode", false, "read a JSON array of token ids and print their text")
+	ordinary := fs.Bool("ordinary", false, "encode special-token text such as <|im_end|> as plain text")
+	fail := func(err error) int {
+		fmt.Fprintln(stderr, "tokenize:", err)
+		return 2
+	}
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, pflag.ErrHelp) {
+			return 0
+		}
+		return fail(err)
+	}
+	if *path == "" {
+		return fail(errors.New("--tokenizer is required"))
+	}
+	if fs.NArg() > 0 {
+		return fail(fmt.Errorf("unexpected arguments %q (input is read from stdin)", fs.Args()))
+	}
+	tok, err := tokenizer.Load(*path)
+	if err != nil {
+		return fail(err)
+	}
+	in, err := io.ReadAll(stdin)
+	if err != nil {
+		return fail(fmt.Errorf("reading stdin: %w", err))
+	}
+	if *decode {
+		var ids []int
+		if err := json.Unmarshal(in, &ids); err != nil {
+			return fail(fmt.Errorf("stdin is not a JSON array of token ids: %w", err))
+		}
+		for i, id := range ids {
+			if _, ok := tok.DecodeToken(id); !ok {
+				return fail(fmt.Errorf("id %d (at index %d) is not in the vocabulary of %d tokens", id, i, tok.VocabSize()))
+			}
+		}
+		if _, err := stdout.Write([]byte(tok.Decode(ids))); err != nil {
+			return fail(err)
+		}
+		return 0
+	}
+	var ids []int
+	if *ordinary {
+		ids = tok.EncodeOrdinary(string(in))
+	} else {
+		ids = tok.EncodeBytes(in)
+	}
+	if ids == nil {
+		ids = []int{} // print [] rather than null
+	}
+	out, err := json.Marshal(ids)
+	if err != nil {
+		return fail(err)
+	}
+	if _, err := fmt.Fprintf(stdout, "%s\n", out); err != nil {
+		return fail(err)
+	}
+	return 0
+}

@@ -1,0 +1,355 @@
+package tokenizer
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+)
+
+// Load reads a tokenizer from path: a Hugging Face tokenizer.json file, a
+// GPT-2 encoder.json file (with vocab.bpe beside it), or a folder holding
+// either. A tokenizer_config.json beside the file, when present, gives the
+// end-of-sequence and padding tokens.
+func Load(path string) (*Tokenizer, error) {
+	st, err := os.Stat(path)
+	if err != nil {
+		return nil, fmt.Errorf("tokenizer: %w", err)
+	}
+	if st.IsDir() {
+		for _, name := range []string{"tokenizer.json", "encoder.json"} {
+			if _, err := os.Stat(filepath.Join(path, name)); err == nil {
+				return Load(filepath.Join(path, name))
+			}
+		}
+		return nil, fmt.Errorf("tokenizer: %s holds neither tokenizer.json nor encoder.json", path)
+	}
+	var t *Tokenizer
+	if filepath.Base(path) == "encoder.json" {
+		t, err = LoadGPT2(path, filepath.Join(filepath.Dir(path), "vocab.bpe"))
+	} else {
+		t, err = LoadHF(path)
+	}
+	if err != nil {
+		return nil, err
+	}
+	if err := t.readConfig(filepath.Join(filepath.Dir(path), "tokenizer_config.json")); err != nil {
+		return nil, err
+	}
+	return t, nil
+}
+
+// LoadHF reads a Hugging Face tokenizer.json file.
+func LoadHF(path string) (*Tokenizer, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("tokenizer: %w", err)
+	}
+	t, err := ParseHF(data)
+	if err != nil {
+		return nil, fmt.Errorf("tokenizer: %s: %w", path, err)
+	}
+	return t, nil
+}
+
+type hfFile struct {
+	AddedTokens   []hfAdded       `json:"added_tokens"`
+	Normalizer    json.RawMessage `json:"normalizer"`
+	PreTokenizer  json.RawMessage `json:"pre_tokenizer"`
+	PostProcessor json.RawMessage `json:"post_processor"`
+	Decoder       json.RawMessage `json:"decoder"`
+	Model         hfModel         `json:"model"`
+}
+
+type hfAdded struct {
+	ID         int    `json:"id"`
+	Content    string `json:"content"`
+	SingleWord bool   `json:"single_word"`
+	LStrip     bool   `json:"lstrip"`
+	RStrip     bool   `json:"rstrip"`
+	Normalized bool   `json:"normalized"`
+	Special    bool   `json:"special"`
+}
+
+type hfModel struct {
+	Type                    string         `json:"type"`
+	Dropout                 *float64       `json:"dropout"`
+	ContinuingSubwordPrefix string         `json:"continuing_subword_prefix"`
+	EndOfWordSuffix         string         `json:"end_of_word_suffix"`
+	ByteFallback            bool           `json:"byte_fallback"`
+	IgnoreMerges            bool           `json:"ignore_merges"`
+	Vocab                   map[string]int `json:"vocab"`
+	Merges                  []hfMerge      `json:"merges"`
+}
+
+// hfMerge is one merge, written "a b" in older files and ["a", "b"] in
+// newer ones (which allows spaces inside tokens).
+type hfMerge [2]string
+
+func (m *hfMerge) UnmarshalJSON(b []byte) error {
+	if len(b) > 0 && b[0] == '"' {
+		var s string
+		if err := json.Unmarshal(b, &s); err != nil {
+			return err
+		}
+		a, c, ok := strings.Cut(s, " ")
+		if !ok || strings.Contains(c, " ") {
+			return fmt.Errorf("merge %q is not two tokens separated by a space", s)
+		}
+		*m = hfMerge{a, c}
+		return nil
+	}
+	var p []string
+	if err := json.Unmarshal(b, &p); err != nil {
+		return err
+	}
+	if len(p) != 2 {
+		return fmt.Errorf("merge %s does not have two tokens", b)
+	}
+	*m = hfMerge{p[0], p[1]}
+	return nil
+}
+
+// hfComponent is any normalizer, pre-tokenizer, post-processor or decoder.
+type hfComponent struct {
+	Type           string            `json:"type"`
+	Normalizers    []json.RawMessage `json:"normalizers"`
+	Pretokenizers  []json.RawMessage `json:"pretokenizers"`
+	Pattern        struct{ Regex, String *string }
+	Behavior       string `json:"behavior"`
+	Invert         bool   `json:"invert"`
+	AddPrefixSpace bool   `json:"add_prefix_space"`
+	UseRegex       *bool  `json:"use_regex"`
+}
+
+func isNull(raw json.RawMessage) bool {
+	return len(bytes.TrimSpace(raw)) == 0 || string(bytes.TrimSpace(raw)) == "null"
+}
+
+// ParseHF parses the contents of a Hugging Face tokenizer.json file. Only
+// byte-level BPE with one of the two known split patterns is accepted;
+// anything else is an error rather than a silently different tokenizer.
+func ParseHF(data []byte) (*Tokenizer, error) {
+	var f hfFile
+	if err := json.Unmarshal(data, &f); err != nil {
+		return nil, err
+	}
+	t := &Tokenizer{}
+	var err error
+	if t.nfc, err = parseNormalizer(f.Normalizer); err != nil {
+		return nil, err
+	}
+	if t.pattern, err = parsePreTokenizer(f.PreTokenizer); err != nil {
+		return nil, err
+	}
+	for _, c := range []struct {
+		what string
+		raw  json.RawMessage
+	}{{"post_processor", f.PostProcessor}, {"decoder", f.Decoder}} {
+		if isNull(c.raw) {
+			continue
+		}
+		var comp hfComponent
+		if err := json.Unmarshal(c.raw, &comp); err != nil {
+			return nil, fmt.Errorf("%s: %w", c.what, err)
+		}
+		if comp.Type != "ByteLevel" {
+			return nil, fmt.Errorf("unsupported %s %q (want ByteLevel)", c.what, comp.Type)
+		}
+	}
+	m := f.Model
+	switch {
+	case m.Type != "" && m.Type != "BPE":
+		return nil, fmt.Errorf("unsupported model type %q (want BPE)", m.Type)
+	case m.Dropout != nil && *m.Dropout != 0:
+		return nil, errors.New("BPE dropout is not supported")
+	case m.ContinuingSubwordPrefix != "" || m.EndOfWordSuffix != "":
+		return nil, errors.New("BPE subword prefixes and suffixes are not supported")
+	case m.ByteFallback:
+		return nil, errors.New("BPE byte fallback is not supported (byte-level BPE needs none)")
+	}
+	added := make([]AddedToken, 0, len(f.AddedTokens))
+	for _, a := range f.AddedTokens {
+		if a.SingleWord || a.LStrip || a.RStrip {
+			return nil, fmt.Errorf("added token %q: single_word, lstrip and rstrip are not supported", a.Content)
+		}
+		added = append(added, AddedToken{ID: a.ID, Content: a.Content, Special: a.Special})
+	}
+	merges := make([][2]string, len(m.Merges))
+	for i, mg := range m.Merges {
+		merges[i] = mg
+	}
+	if err := t.build(m.Vocab, merges, added); err != nil {
+		return nil, err
+	}
+	if m.IgnoreMerges {
+		t.model.ignoreMerges = true
+		t.model.whole = make(map[string]int32, len(m.Vocab))
+		for s, id := range m.Vocab {
+			t.model.whole[string(byteLevelDecode(s))] = int32(id)
+		}
+	}
+	return t, nil
+}
+
+func parseNormalizer(raw json.RawMessage) (bool, error) {
+	if isNull(raw) {
+		return false, nil
+	}
+	var c hfComponent
+	if err := json.Unmarshal(raw, &c); err != nil {
+		return false, fmt.Errorf("normalizer: %w", err)
+	}
+	switch c.Type {
+	case "NFC":
+		return true, nil
+	case "Sequence":
+		nfc := false
+		for _, n := range c.Normalizers {
+			ok, err := parseNormalizer(n)
+			if err != nil {
+				return false, err
+			}
+			nfc = nfc || ok
+		}
+		return nfc, nil
+	}
+	return false, fmt.Errorf("unsupported normalizer %q (only NFC)", c.Type)
+}
+
+// parsePreTokenizer accepts ByteLevel with its built-in GPT-2 regex, or a
+// Sequence of a Split with a known pattern and a ByteLevel without regex.
+func parsePreTokenizer(raw json.RawMessage) (Pattern, error) {
+	if isNull(raw) {
+		return 0, errors.New("pre_tokenizer is missing (want byte-level)")
+	}
+	var c hfComponent
+	if err := json.Unmarshal(raw, &c); err != nil {
+		return 0, fmt.Errorf("pre_tokenizer: %w", err)
+	}
+	parts := []hfComponent{c}
+	if c.Type == "Sequence" {
+		parts = parts[:0]
+		for _, p := range c.Pretokenizers {
+			var pc hfComponent
+			if err := json.Unmarshal(p, &pc); err != nil {
+				return 0, fmt.Errorf("pre_tokenizer: %w", err)
+			}
+			parts = append(parts, pc)
+		}
+	}
+	var pattern Pattern
+	byteLevel := false
+	setPattern := func(p Pattern) error {
+		if pattern != 0 {
+			return errors.New("pre_tokenizer splits twice; only one split pattern is supported")
+		}
+		pattern = p
+		return nil
+	}
+	for _, p := range parts {
+		switch p.Type {
+		case "ByteLevel":
+			if p.AddPrefixSpace {
+				return 0, errors.New("pre_tokenizer: ByteLevel add_prefix_space is not supported")
+			}
+			byteLevel = true
+			if p.UseRegex == nil || *p.UseRegex {
+				if err := setPattern(PatternGPT2); err != nil {
+					return 0, err
+				}
+			}
+		case "Split":
+			if p.Behavior != "Isolated" || p.Invert {
+				return 0, fmt.Errorf("pre_tokenizer: Split behavior %q invert %v is not supported", p.Behavior, p.Invert)
+			}
+			var re string
+			if p.Pattern.Regex != nil {
+				re = *p.Pattern.Regex
+			}
+			var pat Pattern
+			switch re {
+			case regexGPT2:
+				pat = PatternGPT2
+			case regexQwen2:
+				pat = PatternQwen2
+			default:
+				return 0, fmt.Errorf("pre_tokenizer: unsupported split pattern %q (only the GPT-2 and Qwen2 patterns)", re)
+			}
+			if err := setPattern(pat); err != nil {
+				return 0, err
+			}
+		default:
+			return 0, fmt.Errorf("unsupported pre_tokenizer %q", p.Type)
+		}
+	}
+	if !byteLevel || pattern == 0 {
+		return 0, errors.New("pre_tokenizer is not byte-level with a split pattern")
+	}
+	return pattern, nil
+}
+
+// build fills t from a byte-level vocabulary, merges in rank order and the
+// added tokens; t.pattern and t.nfc are already set.
+func (t *Tokenizer) build(vocab map[string]int, merges [][2]string, added []AddedToken) error {
+	size := 0
+	for s, id := range vocab {
+		if id < 0 {
+			return fmt.Errorf("vocab: token %q has negative id %d", s, id)
+		}
+		size = max(size, id+1)
+	}
+	for _, a := range added {
+		if a.ID < 0 || a.Content == "" {
+			return fmt.Errorf("added token %q with id %d is invalid", a.Content, a.ID)
+		}
+		size = max(size, a.ID+1)
+	}
+	if size > 1<<31-1 {
+		return fmt.Errorf("vocab: size %d too large", size)
+	}
+	t.tokens = make([][]byte, size)
+	for s, id := range vocab {
+		if t.tokens[id] != nil {
+			return fmt.Errorf("vocab: id %d used twice", id)
+		}
+		t.tokens[id] = byteLevelDecode(s)
+	}
+	for _, a := range added {
+		t.tokens[a.ID] = []byte(a.Content)
+	}
+	t.added = append([]AddedToken(nil), added...)
+	sortAdded(t.added)
+
+	for b := range t.model.byteID {
+		t.model.byteID[b] = -1
+		if id, ok := vocab[string(byteToRune[b])]; ok {
+			t.model.byteID[b] = int32(id)
+		}
+	}
+	t.model.merges = make(map[uint64]uint64, len(merges))
+	t.model.list = make([][2]int32, 0, len(merges))
+	for rank, m := range merges {
+		a, okA := vocab[m[0]]
+		b, okB := vocab[m[1]]
+		c, okC := vocab[m[0]+m[1]]
+		if !okA || !okB || !okC {
+			return fmt.Errorf("merge %d (%q %q): token not in vocab", rank, m[0], m[1])
+		}
+		t.model.merges[pairKey(int32(a), int32(b))] = uint64(rank)<<32 | uint64(c)
+		t.model.list = append(t.model.list, [2]int32{int32(a), int32(b)})
+	}
+	t.finish()
+	return nil
+}
+
+func sortAdded(a []AddedToken) {
+	for i := 1; i < len(a); i++ {
+		for j := i; j > 0 && a[j].ID < a[j-1].ID; j-- {
+			a[j], a[j-1] = a[j-1], a[j]
+		}
+	}
+}
