@@ -268,3 +268,6 @@ func (s *scratch) free(b backend.Backend) {
 	}
 	*s = scratch{}
 }
+
+// VocabSize is the model's vocabulary size.
+func (e *Engine) VocabSize() int { return e.m.Cfg.VocabSize }

@@ -1,0 +1,138 @@
+package rl
+
+import (
+	"fmt"
+	"hash/fnv"
+	"strings"
+	"time"
+
+	"github.com/goarpo/arpo/nn/engine"
+	"github.com/goarpo/arpo/nn/sample"
+)
+
+// run is the state of one Rollout call.
+type run struct {
+	r       *Roller
+	step    int
+	gen     engine.GenConfig
+	prompts []*promptState
+	live    []*traj // every trajectory not yet finished, in creation order
+	done    []Trajectory
+	stats   RolloutStats
+	norm    float64 // 1 / ln V
+	clock   int     // decode steps so far: the time base of ToolLag
+}
+
+// promptState is one prompt's tree and trajectory budget.
+type promptState struct {
+	idx       int
+	tree      *Tree
+	root      *engine.Stream // the prompt, fed once; roots fork from it
+	committed int            // trajectories started (live or finished): never above M
+	finished  int
+	nextID    uint64      // for the generators of new trajectories
+	decide    *sample.RNG // branch decisions
+}
+
+// traj is one trajectory being generated.
+type traj struct {
+	p      *promptState
+	s      *engine.Stream
+	node   int // the tree node its tokens go to
+	text   strings.Builder
+	calls  map[string]int
+	branch bool
+
+	hInit  float64 // normalised entropy of its root's first k tokens; < 0 until known
+	initN  int
+	initSm float64
+
+	look *lookahead // set while measuring the entropy after a tool result
+	wait *toolWait  // set while a tool call runs
+	dead bool
+}
+
+// lookahead measures the entropy of the k tokens after a tool result; snap
+// is the trajectory forked right after the result, kept for branches.
+type lookahead struct {
+	snap       *engine.Stream
+	snapText   string
+	snapCalls  map[string]int
+	resultNode int
+	n          int
+	sum        float64
+}
+
+// toolWait is a tool call in flight: its result is due at a fixed clock.
+type toolWait struct {
+	due    int
+	result chan string
+	tool   string
+}
+
+func newRun(r *Roller, step int) *run {
+	stops := []string{"</answer>"}
+	for _, t := range r.Protocol.Tools {
+		stops = append(stops, "</"+t+">")
+	}
+	return &run{
+		r:    r,
+		step: step,
+		gen:  engine.GenConfig{EOS: r.Cfg.EOS, Stops: stops, TokenText: r.Tok.TokenText},
+		stats: RolloutStats{
+			ToolCallsByTool: map[string]int{},
+		},
+	}
+}
+
+// streamSeed mixes the run's identity into one generator stream number
+// (FNV-1a, so it is the same in every process).
+func (u *run) streamSeed(prompt int, kind string, id uint64) uint64 {
+	h := fnv.New64a()
+	fmt.Fprintf(h, "%d/%d/%s/%d", u.step, prompt, kind, id)
+	return h.Sum64()
+}
+
+func (u *run) addPrompt(tokens []int32) {
+	c := u.r.Cfg
+	p := &promptState{idx: len(u.prompts), tree: &Tree{}}
+	p.decide = sample.NewRNG(c.Seed, u.streamSeed(p.idx, "decide", 0))
+	p.root = u.r.Engine.NewStream(tokens, c.Sampling, nil, c.TokenBudget, u.gen)
+	p.tree.AddNode(Node{
+		Parent: -1, Tokens: append([]int32(nil), tokens...), LossMask: make([]float32, len(tokens)),
+		LogProbs: make([]float32, len(tokens)), Entropies: make([]float32, len(tokens)),
+	})
+	u.prompts = append(u.prompts, p)
+}
+
+// start feeds every prompt once and forks N roots from each.
+func (u *run) start() error {
+	var roots []*engine.Stream
+	for _, p := range u.prompts {
+		roots = append(roots, p.root)
+		u.stats.TokensPrefilled += len(p.root.Pending())
+	}
+	u.norm = entropyNorm(u.r.Engine.VocabSize())
+	t0 := time.Now()
+	err := u.r.Engine.Feed(roots)
+	u.stats.GenTime += time.Since(t0)
+	if err != nil {
+		return fmt.Errorf("rollout: prefill of prompts: %w", err)
+	}
+	for _, p := range u.prompts {
+		u.addRoots(p, u.r.Cfg.N)
+	}
+	return nil
+}
+
+// addRoots starts n fresh trajectories of prompt p.
+func (u *run) addRoots(p *promptState, n int) {
+	for i := 0; i < n; i++ {
+		rng := sample.NewRNG(u.r.Cfg.Seed, u.streamSeed(p.idx, "traj", p.nextID))
+		p.nextID++
+		t := &traj{p: p, s: u.r.Engine.ForkStream(p.root, rng), calls: map[string]int{}, hInit: -1}
+		t.node = p.tree.AddNode(Node{Parent: 0})
+		p.committed++
+		u.live = append(u.live, t)
+	}
+}
