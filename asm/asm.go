@@ -1,7 +1,9 @@
 package asm
 
-// The exported kernels call through these variables, which select() points
-// at the best variant for this CPU once, at start-up.
+import "strconv"
+
+// The exported kernels call through these variables, which selectKernels
+// points at the best variant for this CPU once, at start-up.
 var (
 	dotImpl        = dotGeneric
 	axpyImpl       = axpyGeneric
@@ -20,24 +22,41 @@ var (
 )
 
 // Dot returns sum(x[i]*y[i]) for i < len(x). len(y) >= len(x).
-func Dot(x, y []float32) float32 { return dotImpl(x, y) }
+// The SIMD variants keep several partial sums, so their rounding differs
+// from a left-to-right sum (each variant is deterministic).
+func Dot(x, y []float32) float32 {
+	need(len(y), len(x))
+	return dotImpl(x, y)
+}
 
 // Axpy computes y[i] += alpha*x[i] for i < len(x). len(y) >= len(x).
-func Axpy(alpha float32, x, y []float32) { axpyImpl(alpha, x, y) }
+func Axpy(alpha float32, x, y []float32) {
+	need(len(y), len(x))
+	axpyImpl(alpha, x, y)
+}
 
 // Scale computes x[i] *= alpha for i < len(x).
 func Scale(alpha float32, x []float32) { scaleImpl(alpha, x) }
 
 // Add computes dst[i] = a[i] + b[i] for i < len(dst).
-func Add(dst, a, b []float32) { addImpl(dst, a, b) }
+func Add(dst, a, b []float32) {
+	need(len(a), len(dst))
+	need(len(b), len(dst))
+	addImpl(dst, a, b)
+}
 
 // Mul computes dst[i] = a[i] * b[i] for i < len(dst).
-func Mul(dst, a, b []float32) { mulImpl(dst, a, b) }
+func Mul(dst, a, b []float32) {
+	need(len(a), len(dst))
+	need(len(b), len(dst))
+	mulImpl(dst, a, b)
+}
 
-// Sum returns sum(x[i]) for i < len(x).
+// Sum returns sum(x[i]) for i < len(x). Rounding as for Dot.
 func Sum(x []float32) float32 { return sumImpl(x) }
 
 // Max returns max(x[i]); -Inf for an empty slice; NaN if any x[i] is NaN.
+// The sign of a zero maximum (-0 or +0) is unspecified.
 func Max(x []float32) float32 { return maxImpl(x) }
 
 // Argmax returns the smallest i with x[i] == Max(x), ignoring NaNs; -1 when
@@ -45,16 +64,27 @@ func Max(x []float32) float32 { return maxImpl(x) }
 func Argmax(x []float32) int { return argmaxImpl(x) }
 
 // Exp computes dst[i] = exp(x[i]) for i < len(dst), with a maximum relative
-// error of 2e-7 on [-88, 88]; below that it flushes to 0, above it gives +Inf.
-func Exp(dst, x []float32) { expImpl(dst, x) }
+// error of 2e-7 on [-88, 88] (7.4e-8 where the result is normal; on
+// [-88, -87.34] it is a denormal). x < -88 flushes to 0, x above
+// ln(MaxFloat32) = 88.7228 gives +Inf, NaN gives NaN.
+func Exp(dst, x []float32) {
+	need(len(x), len(dst))
+	expImpl(dst, x)
+}
 
 // Softmax computes dst = exp(x - max(x)) / sum(exp(x - max(x))) over one row.
 // dst may alias x.
-func Softmax(dst, x []float32) { softmaxImpl(dst, x) }
+func Softmax(dst, x []float32) {
+	need(len(x), len(dst))
+	softmaxImpl(dst, x)
+}
 
 // LogSoftmax computes dst[i] = x[i] - max(x) - log(sum(exp(x - max(x)))).
 // dst may alias x.
-func LogSoftmax(dst, x []float32) { logSoftmaxImpl(dst, x) }
+func LogSoftmax(dst, x []float32) {
+	need(len(x), len(dst))
+	logSoftmaxImpl(dst, x)
+}
 
 // Entropy returns the Shannon entropy in nats of softmax(x):
 // H = -sum(p[i]*log p[i]) = logsumexp(x) - sum(p[i]*x[i]).
@@ -62,13 +92,30 @@ func Entropy(x []float32) float32 { return entropyImpl(x) }
 
 // RMSNorm computes dst[i] = x[i] * r * w[i] with r = 1/sqrt(mean(x^2) + eps)
 // over one row, and returns r (kept by the caller for backward).
-func RMSNorm(dst, x, w []float32, eps float32) float32 { return rmsNormImpl(dst, x, w, eps) }
+func RMSNorm(dst, x, w []float32, eps float32) float32 {
+	need(len(x), len(dst))
+	need(len(w), len(dst))
+	return rmsNormImpl(dst, x, w, eps)
+}
 
 // SiLU computes dst[i] = x[i] / (1 + exp(-x[i])). dst may alias x.
-func SiLU(dst, x []float32) { siluImpl(dst, x) }
+// SiLU(-Inf) is NaN (Inf/Inf), as the formula says.
+func SiLU(dst, x []float32) {
+	need(len(x), len(dst))
+	siluImpl(dst, x)
+}
+
+// need panics when a slice is shorter than the row it must cover: the
+// assembly variants trust the lengths, so the check lives here, once, for
+// every variant.
+func need(have, want int) {
+	if have < want {
+		panic("asm: slice of length " + strconv.Itoa(have) + " shorter than the row (" + strconv.Itoa(want) + ")")
+	}
+}
 
 // level names the instruction set the kernels use: "avx512", "avx2" or
-// "generic". select() sets it.
+// "generic". selectKernels sets it once, at start-up.
 var level = "generic"
 
 // Level returns the instruction set the kernels were chosen for.
