@@ -131,7 +131,7 @@ func (u *run) applyResults(ctx context.Context) error {
 		}
 		u.stats.ToolWait += time.Since(t0)
 		t.wait = nil
-		toks := u.r.Tok.Encode(res)
+		toks := u.r.Tok.EncodeResult(res)
 		if t.s.Len()+len(toks) >= u.r.Cfg.TokenBudget {
 			// No room for the result and an answer: the budget ends it.
 			t.s.Stopped = engine.StopLength

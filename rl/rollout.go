@@ -11,14 +11,6 @@ import (
 	"github.com/goarpo/arpo/tools"
 )
 
-// Tokenizer is what a rollout needs of a tokenizer.
-type Tokenizer interface {
-	// Encode returns the ids of text (tool results).
-	Encode(text string) []int32
-	// TokenText returns the bytes of one token.
-	TokenText(id int32) string
-}
-
 // ToolRunner runs a tool call and explains a malformed one, returning the
 // formatted result block to insert; *tools.Executor implements it. It is
 // called from several goroutines at once.

@@ -21,7 +21,8 @@ var tinyVocab = []string{"<eos>", "<search>x", "</search>", "<answer>x</answer>"
 
 type tinyTok struct{}
 
-func (tinyTok) TokenText(id int32) string { return tinyVocab[id] }
+func (tinyTok) TokenText(id int32) string           { return tinyVocab[id] }
+func (t tinyTok) EncodeResult(block string) []int32 { return t.Encode(block) }
 func (tinyTok) Encode(s string) []int32 {
 	var out []int32
 	for len(s) > 0 {
