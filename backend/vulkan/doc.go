@@ -1,0 +1,25 @@
+// Package vulkan is the Vulkan compute implementation of backend.Backend:
+// float32 ops as GLSL compute shaders (shaders/*.comp, compiled to the
+// SPIR-V in shaders/spv and embedded), run on any Vulkan 1.1 device (AMD,
+// Intel and NVIDIA GPUs, or Mesa's lavapipe software driver).
+//
+// Importing the package registers the backend as "vulkan". The real
+// implementation needs the build tags vulkan and cgo and libvulkan at run
+// time; without them Open returns a "vulkan backend unavailable" error and
+// the default build stays pure Go.
+//
+// Buffers live in device memory for their whole life. Ops are recorded into
+// one command buffer, with a pipeline barrier only where a dispatch touches
+// elements an earlier dispatch of the same batch wrote (or writes elements
+// one read); the batch is submitted when the caller reads back or syncs.
+// Host data (Write, token ids, positions) goes through a host-visible upload
+// arena that lives until the batch completes. Every reduction runs in a fixed
+// order inside one work group, and no shader uses float atomics, so results
+// are bitwise reproducible on one device and driver.
+//
+// What this package is not for: multi-device work, half precision, or ops
+// outside the backend.Backend interface. See docs/VULKAN.md for how to run
+// it on a GPU.
+package vulkan
+
+//go:generate sh shaders/build.sh

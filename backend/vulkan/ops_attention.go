@@ -1,0 +1,157 @@
+//go:build vulkan && cgo
+
+package vulkan
+
+import (
+	"fmt"
+
+	"github.com/goarpo/arpo/backend"
+)
+
+// maxHeadDim is the largest head dimension the attention shaders hold
+// (four output dimensions per invocation of 64).
+const maxHeadDim = 256
+
+func checkHeads(heads, kvHeads, headDim int) {
+	if heads <= 0 || kvHeads <= 0 || headDim <= 0 || heads%kvHeads != 0 {
+		panic(fmt.Sprintf("vulkan: attention with %d heads, %d kv heads, head dim %d", heads, kvHeads, headDim))
+	}
+	if headDim > maxHeadDim {
+		panic(fmt.Sprintf("vulkan: attention head dimension %d is above the supported %d", headDim, maxHeadDim))
+	}
+}
+
+// seqInfo checks that seqs tile [0, T) in order and returns T and, per row,
+// the (start, end) of its sequence.
+func seqInfo(seqs []backend.Seq) (int, []int32) {
+	T := 0
+	for i, s := range seqs {
+		if s.Start != T || s.Len < 0 {
+			panic(fmt.Sprintf("vulkan: attention sequence %d is %+v; sequences must tile [0, T) in order", i, s))
+		}
+		T += s.Len
+	}
+	info := make([]int32, 0, 2*T)
+	for _, s := range seqs {
+		for range s.Len {
+			info = append(info, int32(s.Start), int32(s.Start+s.Len))
+		}
+	}
+	return T, info
+}
+
+// Attention implements backend.Backend; q, out are (T, heads*headDim), k, v
+// are (T, kvHeads*headDim), lse is (T, heads).
+func (b *Backend) Attention(out, lse, q, k, v backend.View, seqs []backend.Seq, heads, kvHeads, headDim int, scale float32) {
+	checkHeads(heads, kvHeads, headDim)
+	T, info := seqInfo(seqs)
+	if T == 0 {
+		return
+	}
+	b.op()
+	qn, kn := T*heads*headDim, T*kvHeads*headDim
+	ob, oo := b.view(out, qn, true)
+	lb, lo := b.view(lse, T*heads, true)
+	qb, qo := b.view(q, qn, false)
+	kb, ko := b.view(k, kn, false)
+	vb, vo := b.view(v, kn, false)
+	ib, ok := b.stageInts(info)
+	if !ok {
+		return
+	}
+	b.dispatch("attention", []binding{ob, lb, qb, kb, vb, ib},
+		[]uint32{uint32(T), uint32(heads), uint32(kvHeads), uint32(headDim), oo, lo, qo, ko, vo, 0, f32(scale)},
+		uint32(min(T, maxGroups)), uint32(heads))
+}
+
+// AttentionBackward implements backend.Backend: a query-side pass writes
+// dq and D = dout.out per (row, head) into scratch, then a key-side pass
+// writes dk and dv, each summed in a fixed order.
+func (b *Backend) AttentionBackward(dq, dk, dv, dout, q, k, v, out, lse backend.View, seqs []backend.Seq, heads, kvHeads, headDim int, scale float32) {
+	checkHeads(heads, kvHeads, headDim)
+	T, info := seqInfo(seqs)
+	if T == 0 {
+		return
+	}
+	b.op()
+	qn, kn := T*heads*headDim, T*kvHeads*headDim
+	dd := b.Alloc(T * heads).(*Buffer)
+	defer b.Free(dd)
+	ib, ok := b.stageInts(info)
+	if !ok {
+		return
+	}
+	ddb, ddo := b.bindView(dd, 0, T*heads, true)
+	dqb, dqo := b.view(dq, qn, true)
+	dob, doo := b.view(dout, qn, false)
+	qb, qo := b.view(q, qn, false)
+	kb, ko := b.view(k, kn, false)
+	vb, vo := b.view(v, kn, false)
+	ob, oo := b.view(out, qn, false)
+	lb, lo := b.view(lse, T*heads, false)
+	b.dispatch("attention_dq", []binding{dqb, ddb, dob, qb, kb, vb, ob, lb, ib},
+		[]uint32{uint32(T), uint32(heads), uint32(kvHeads), uint32(headDim), dqo, ddo, doo, qo, ko, vo, oo, lo, 0, f32(scale)},
+		uint32(min(T, maxGroups)), uint32(heads))
+	dkb, dko := b.view(dk, kn, true)
+	dvb, dvo := b.view(dv, kn, true)
+	ddb.write = false
+	b.dispatch("attention_dkv", []binding{dkb, dvb, dob, qb, kb, vb, ddb, lb, ib},
+		[]uint32{uint32(T), uint32(heads), uint32(kvHeads), uint32(headDim), dko, dvo, doo, qo, ko, vo, ddo, lo, 0, f32(scale)},
+		uint32(min(T, maxGroups)), uint32(kvHeads))
+}
+
+// PagedAttention implements backend.Backend; q and out are
+// (T, heads*headDim), kCache and vCache are (blocks*blockSize,
+// kvHeads*headDim).
+func (b *Backend) PagedAttention(out, q, kCache, vCache backend.View, seqs []backend.PagedSeq, blockSize, heads, kvHeads, headDim int, scale float32) {
+	if len(seqs) == 0 {
+		return
+	}
+	checkHeads(heads, kvHeads, headDim)
+	if blockSize <= 0 {
+		panic(fmt.Sprintf("vulkan: PagedAttention block size %d", blockSize))
+	}
+	qw, kw := heads*headDim, kvHeads*headDim
+	cacheRows := min(b.tableRows(kCache, kw), b.tableRows(vCache, kw))
+	rows, nrows := 0, 0
+	for _, s := range seqs {
+		rows = max(rows, s.Row+s.N)
+		nrows += s.N
+	}
+	// info: 3 ints per query row (row, keys, block table offset), then the
+	// block tables.
+	info := make([]int32, 3*nrows, 3*nrows+64)
+	r := 0
+	for i, s := range seqs {
+		ctx := s.Pos + s.N
+		if s.Row < 0 || s.N < 0 || s.Pos < 0 || (ctx+blockSize-1)/blockSize > len(s.Blocks) {
+			panic(fmt.Sprintf("vulkan: PagedAttention sequence %d (row %d, %d rows at position %d) is longer than its %d blocks", i, s.Row, s.N, s.Pos, len(s.Blocks)))
+		}
+		bt := len(info)
+		for _, blk := range s.Blocks {
+			if blk < 0 || (int(blk)+1)*blockSize > cacheRows {
+				panic(fmt.Sprintf("vulkan: PagedAttention block %d is outside a cache of %d rows", blk, cacheRows))
+			}
+		}
+		info = append(info, s.Blocks...)
+		for j := 0; j < s.N; j++ {
+			info[3*r], info[3*r+1], info[3*r+2] = int32(s.Row+j), int32(s.Pos+j+1), int32(bt)
+			r++
+		}
+	}
+	if nrows == 0 {
+		return
+	}
+	b.op()
+	ob, oo := b.view(out, rows*qw, true)
+	qb, qo := b.view(q, rows*qw, false)
+	kb, ko := b.view(kCache, cacheRows*kw, false)
+	vb, vo := b.view(vCache, cacheRows*kw, false)
+	ib, ok := b.stageInts(info)
+	if !ok {
+		return
+	}
+	b.dispatch("paged_attention", []binding{ob, qb, kb, vb, ib},
+		[]uint32{uint32(nrows), uint32(heads), uint32(kvHeads), uint32(headDim), uint32(blockSize), oo, qo, ko, vo, 0, f32(scale)},
+		uint32(min(nrows, maxGroups)), uint32(heads))
+}

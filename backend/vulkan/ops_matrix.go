@@ -1,0 +1,166 @@
+//go:build vulkan && cgo
+
+package vulkan
+
+import (
+	"fmt"
+	"slices"
+
+	"github.com/goarpo/arpo/backend"
+)
+
+// gemmTile is the side of the C tile one gemm work group computes.
+const gemmTile = 64
+
+// extent is the number of elements a row-major (rows, cols) matrix with
+// leading dimension ld spans.
+func extent(rows, cols, ld int) int {
+	if rows == 0 || cols == 0 {
+		return 0
+	}
+	return (rows-1)*ld + cols
+}
+
+// Gemm implements backend.Backend: C = alpha*op(A)*op(B) + beta*C with
+// op(A) (m, k), op(B) (k, n), C (m, n).
+func (b *Backend) Gemm(transA, transB bool, m, n, k int, alpha float32, a backend.View, lda int, bv backend.View, ldb int, beta float32, c backend.View, ldc int) {
+	if m < 0 || n < 0 || k < 0 {
+		panic(fmt.Sprintf("vulkan: Gemm with m=%d n=%d k=%d", m, n, k))
+	}
+	if m == 0 || n == 0 {
+		return
+	}
+	ar, ac := m, k
+	if transA {
+		ar, ac = k, m
+	}
+	br, bc := k, n
+	if transB {
+		br, bc = n, k
+	}
+	if lda < max(ac, 1) || ldb < max(bc, 1) || ldc < n {
+		panic(fmt.Sprintf("vulkan: Gemm leading dimensions lda=%d ldb=%d ldc=%d too small for m=%d n=%d k=%d", lda, ldb, ldc, m, n, k))
+	}
+	b.op()
+	ab, ao := b.view(a, extent(ar, ac, lda), false)
+	bb, bo := b.view(bv, extent(br, bc, ldb), false)
+	cb, co := b.view(c, extent(m, n, ldc), true)
+	b2u := func(x bool) uint32 {
+		if x {
+			return 1
+		}
+		return 0
+	}
+	pc := []uint32{uint32(m), uint32(n), uint32(k), uint32(lda), uint32(ldb), uint32(ldc),
+		ao, bo, co, b2u(transA), b2u(transB), f32(alpha), f32(beta)}
+	if b.software {
+		// 8x8 invocations of 4x4 outputs: 32x32 of C per work group.
+		b.dispatch("gemm_noshared", []binding{ab, bb, cb}, pc, uint32((n+31)/32), uint32((m+31)/32))
+		return
+	}
+	b.dispatch("gemm", []binding{ab, bb, cb}, pc, uint32((n+gemmTile-1)/gemmTile), uint32((m+gemmTile-1)/gemmTile))
+}
+
+// tableRows is the number of whole rows of width dim the view reaches.
+func (b *Backend) tableRows(v backend.View, dim int) int {
+	x := b.buffer(v.Buf)
+	return (x.n - v.Off) / dim
+}
+
+// checkIDs panics on an id outside [0, rows): a programming error.
+func checkIDs(ids []int32, rows int) {
+	for i, id := range ids {
+		if id < 0 || int(id) >= rows {
+			panic(fmt.Sprintf("vulkan: id %d at %d is outside a table of %d rows", id, i, rows))
+		}
+	}
+}
+
+// Embedding implements backend.Backend; out is (len(ids), dim), table is
+// (rows, dim).
+func (b *Backend) Embedding(out, table backend.View, ids []int32, dim int) {
+	if len(ids) == 0 || dim <= 0 {
+		return
+	}
+	b.op()
+	rows := b.tableRows(table, dim)
+	checkIDs(ids, rows)
+	total := len(ids) * dim
+	ob, oo := b.view(out, total, true)
+	tb, to := b.view(table, rows*dim, false)
+	ib, ok := b.stageInts(ids)
+	if !ok {
+		return
+	}
+	b.dispatch("embedding", []binding{ob, tb, ib}, []uint32{uint32(total), uint32(dim), oo, to, 0}, groups(total, 256), 1)
+}
+
+// EmbeddingBackward implements backend.Backend; dtable is (rows, dim) and
+// accumulates, dout is (len(ids), dim). The positions are grouped by id on
+// the host (a stable sort); one invocation per (id, column) adds its rows
+// in position order, as the CPU backend does.
+func (b *Backend) EmbeddingBackward(dtable, dout backend.View, ids []int32, dim int) {
+	if len(ids) == 0 || dim <= 0 {
+		return
+	}
+	b.op()
+	rows := b.tableRows(dtable, dim)
+	checkIDs(ids, rows)
+	order := make([]int32, len(ids))
+	for i := range order {
+		order[i] = int32(i)
+	}
+	slices.SortStableFunc(order, func(x, y int32) int { return int(ids[x]) - int(ids[y]) })
+	var uniq, starts []int32
+	for i, p := range order {
+		if i == 0 || ids[p] != ids[order[i-1]] {
+			uniq = append(uniq, ids[p])
+			starts = append(starts, int32(i))
+		}
+	}
+	starts = append(starts, int32(len(order)))
+	info := slices.Concat(uniq, starts, order)
+	runs := len(uniq)
+	total := runs * dim
+	db, do := b.view(dtable, rows*dim, true)
+	gb, gOff := b.view(dout, len(ids)*dim, false)
+	ib, ok := b.stageInts(info)
+	if !ok {
+		return
+	}
+	b.dispatch("embedding_backward", []binding{db, gb, ib}, []uint32{uint32(total), uint32(dim), do, gOff,
+		0, uint32(runs), uint32(2*runs + 1)}, groups(total, 256), 1)
+}
+
+// ScatterRows implements backend.Backend; src is (len(rows), width), dst
+// has at least max(rows)+1 rows. When rows repeats a destination the last
+// source row wins, as on the CPU.
+func (b *Backend) ScatterRows(dst, src backend.View, rows []int32, width int) {
+	if width <= 0 || len(rows) == 0 {
+		return
+	}
+	b.op()
+	dstRows := b.tableRows(dst, width)
+	last := map[int32]int{}
+	for i, r := range rows {
+		if r < 0 || int(r) >= dstRows {
+			panic(fmt.Sprintf("vulkan: ScatterRows row %d at %d is outside a destination of %d rows", r, i, dstRows))
+		}
+		last[r] = i
+	}
+	pairs := make([]int32, 0, 2*len(last))
+	for i, r := range rows {
+		if last[r] == i {
+			pairs = append(pairs, int32(i), r)
+		}
+	}
+	np := len(pairs) / 2
+	total := np * width
+	db, do := b.view(dst, dstRows*width, true)
+	sb, so := b.view(src, len(rows)*width, false)
+	ib, ok := b.stageInts(pairs)
+	if !ok {
+		return
+	}
+	b.dispatch("scatter_rows", []binding{db, sb, ib}, []uint32{uint32(total), uint32(width), do, so, 0}, groups(total, 256), 1)
+}

@@ -1,0 +1,86 @@
+#version 450
+// paged_attention: attention of query rows against a paged KV cache, one
+// work group per (listed query row, head). info[infoOff + 3r ..] holds the
+// row's (query row, number of keys, offset of its block table in info);
+// position p lives in cache row blocks[p/blockSize]*blockSize + p%blockSize.
+// Same online softmax as attention.comp.
+layout(local_size_x = 64) in;
+layout(std430, binding = 0) buffer O { float o[]; };
+layout(std430, binding = 1) readonly buffer Q { float q[]; };
+layout(std430, binding = 2) readonly buffer K { float k[]; };
+layout(std430, binding = 3) readonly buffer V { float v[]; };
+layout(std430, binding = 4) readonly buffer I { int info[]; };
+layout(push_constant) uniform PC {
+    uint nrows, heads, kvHeads, hd, blockSize, oOff, qOff, kOff, vOff, infoOff;
+    float scale;
+} pc;
+shared float qs[256];
+shared float ps[64];
+void main() {
+    uint tid = gl_LocalInvocationID.x;
+    uint h = gl_WorkGroupID.y;
+    uint g = h / (pc.heads / pc.kvHeads);
+    uint qw = pc.heads * pc.hd, kw = pc.kvHeads * pc.hd;
+    for (uint r = gl_WorkGroupID.x; r < pc.nrows; r += gl_NumWorkGroups.x) {
+        uint t = uint(info[pc.infoOff + 3u * r]);
+        uint n = uint(info[pc.infoOff + 3u * r + 1u]);
+        uint bt = uint(info[pc.infoOff + 3u * r + 2u]);
+        for (uint d = tid; d < pc.hd; d += 64u) {
+            qs[d] = q[pc.qOff + t * qw + h * pc.hd + d];
+        }
+        barrier();
+        float acc[4] = float[4](0.0, 0.0, 0.0, 0.0);
+        float m = -1.0 / 0.0, l = 0.0;
+        for (uint j0 = 0u; j0 < n; j0 += 64u) {
+            uint j = j0 + tid;
+            float s = -1.0 / 0.0;
+            if (j < n) {
+                uint row = uint(info[bt + j / pc.blockSize]) * pc.blockSize + j % pc.blockSize;
+                uint kb = pc.kOff + row * kw + g * pc.hd;
+                float dot = 0.0;
+                for (uint d = 0u; d < pc.hd; d++) {
+                    dot += qs[d] * k[kb + d];
+                }
+                s = dot * pc.scale;
+            }
+            ps[tid] = s;
+            barrier();
+            uint nb = min(64u, n - j0);
+            float bm = m;
+            for (uint jj = 0u; jj < nb; jj++) {
+                bm = max(bm, ps[jj]);
+            }
+            barrier();
+            ps[tid] = tid < nb ? exp(s - bm) : 0.0;
+            barrier();
+            float corr = exp(m - bm);
+            l *= corr;
+            for (uint c = 0u; c < 4u; c++) {
+                acc[c] *= corr;
+            }
+            for (uint jj = 0u; jj < nb; jj++) {
+                float p = ps[jj];
+                l += p;
+                uint pj = j0 + jj;
+                uint row = uint(info[bt + pj / pc.blockSize]) * pc.blockSize + pj % pc.blockSize;
+                uint vb = pc.vOff + row * kw + g * pc.hd;
+                for (uint c = 0u; c < 4u; c++) {
+                    uint d = tid + 64u * c;
+                    if (d < pc.hd) {
+                        acc[c] += p * v[vb + d];
+                    }
+                }
+            }
+            m = bm;
+            barrier();
+        }
+        float inv = 1.0 / l;
+        for (uint c = 0u; c < 4u; c++) {
+            uint d = tid + 64u * c;
+            if (d < pc.hd) {
+                o[pc.oOff + t * qw + h * pc.hd + d] = acc[c] * inv;
+            }
+        }
+        barrier();
+    }
+}

@@ -1,0 +1,380 @@
+//go:build vulkan && cgo
+
+package vulkan
+
+import (
+	"embed"
+	"encoding/binary"
+	"fmt"
+	"os"
+
+	"github.com/goarpo/arpo/backend"
+	vk "github.com/vulkan-go/vulkan"
+)
+
+//go:embed shaders/spv/*.spv
+var spirv embed.FS
+
+func init() {
+	backend.Register("vulkan", func(o backend.Options) (backend.Backend, error) {
+		b, err := Open(o.Device)
+		if err != nil {
+			return nil, fmt.Errorf("vulkan backend unavailable: %w", err)
+		}
+		return b, nil
+	})
+}
+
+// Backend is the Vulkan backend on one device. Like every backend it is for
+// one goroutine at a time.
+type Backend struct {
+	d     *device
+	align int // bytes; minStorageBufferOffsetAlignment, at least 4
+
+	setLayouts [maxBindings + 1]vk.DescriptorSetLayout
+	layouts    [maxBindings + 1]vk.PipelineLayout
+	pipes      map[string]*pipeline
+
+	cmdPool   vk.CommandPool
+	cmd       vk.CommandBuffer
+	fence     vk.Fence
+	recording bool
+
+	pools      []vk.DescriptorPool
+	curPool    int
+	setsInPool int
+
+	chunks    []*chunk
+	epoch     map[*Buffer][]span
+	freeLater []*Buffer
+	rope      map[ropeKey]*ropeTable
+	scratch   *Buffer // small device buffer for SumSquares
+	live      map[*Buffer]struct{}
+	afterWait func() // run by flush once the batch completed, before the arena resets
+
+	batchDispatches, batchStaged  int
+	dispatches, barriers, submits int // totals, for tests and benchmarks
+
+	// software is set on CPU devices (lavapipe), where some ops pick
+	// shaders without shared memory.
+	software bool
+
+	err error // first device error; returned by Read and Sync
+}
+
+// pipeline is a compute pipeline with its shader's number of bindings.
+type pipeline struct {
+	pipe     vk.Pipeline
+	module   vk.ShaderModule
+	bindings int
+}
+
+// shaderBindings is the number of storage buffers each shader declares; it
+// must match the GLSL in shaders/.
+var shaderBindings = map[string]int{
+	"copy": 2, "fill": 1, "binary": 3, "scale": 1, "axpy": 2, "add_bias": 2,
+	"sum_rows": 2, "sum_squares": 2, "gemm": 3, "gemm_noshared": 3, "embedding": 3, "embedding_backward": 3,
+	"rmsnorm": 4, "rmsnorm_backward_dx": 5, "rmsnorm_backward_dw": 4, "rope": 3,
+	"swiglu": 3, "swiglu_backward": 5, "softmax": 2, "logprobs": 4, "logprobs_backward": 5,
+	"adamw": 4, "scatter_rows": 3, "attention": 6, "attention_dq": 9, "attention_dkv": 9,
+	"paged_attention": 5,
+}
+
+// Open opens the Vulkan device with the given index (see `vulkaninfo
+// --summary` for the list).
+func Open(device int) (b *Backend, err error) {
+	d, err := openDevice(device)
+	if err != nil {
+		return nil, err
+	}
+	b = &Backend{d: d, align: max(4, int(d.limits.MinStorageBufferOffsetAlignment)),
+		pipes: map[string]*pipeline{}, epoch: map[*Buffer][]span{}, rope: map[ropeKey]*ropeTable{}, live: map[*Buffer]struct{}{}}
+	defer func() {
+		if err != nil {
+			b.Close()
+		}
+	}()
+	b.software = d.devType == vk.PhysicalDeviceTypeCpu && os.Getenv("ARPO_VULKAN_GPU_KERNELS") == ""
+	for n := 1; n <= maxBindings; n++ {
+		bs := make([]vk.DescriptorSetLayoutBinding, n)
+		for i := range bs {
+			bs[i] = vk.DescriptorSetLayoutBinding{Binding: uint32(i), DescriptorType: vk.DescriptorTypeStorageBuffer,
+				DescriptorCount: 1, StageFlags: vk.ShaderStageFlags(vk.ShaderStageComputeBit)}
+		}
+		var sl vk.DescriptorSetLayout
+		r := vk.CreateDescriptorSetLayout(d.dev, &vk.DescriptorSetLayoutCreateInfo{
+			SType: vk.StructureTypeDescriptorSetLayoutCreateInfo, BindingCount: uint32(n), PBindings: bs,
+		}, nil, &sl)
+		if err := vkErr("create descriptor set layout", r); err != nil {
+			return nil, err
+		}
+		b.setLayouts[n] = sl
+		var pl vk.PipelineLayout
+		r = vk.CreatePipelineLayout(d.dev, &vk.PipelineLayoutCreateInfo{
+			SType: vk.StructureTypePipelineLayoutCreateInfo, SetLayoutCount: 1, PSetLayouts: []vk.DescriptorSetLayout{sl},
+			PushConstantRangeCount: 1,
+			PPushConstantRanges:    []vk.PushConstantRange{{StageFlags: vk.ShaderStageFlags(vk.ShaderStageComputeBit), Size: pushBytes}},
+		}, nil, &pl)
+		if err := vkErr("create pipeline layout", r); err != nil {
+			return nil, err
+		}
+		b.layouts[n] = pl
+	}
+	var pool vk.CommandPool
+	r := vk.CreateCommandPool(d.dev, &vk.CommandPoolCreateInfo{
+		SType: vk.StructureTypeCommandPoolCreateInfo, QueueFamilyIndex: d.family,
+	}, nil, &pool)
+	if err := vkErr("create command pool", r); err != nil {
+		return nil, err
+	}
+	b.cmdPool = pool
+	cmds := make([]vk.CommandBuffer, 1)
+	r = vk.AllocateCommandBuffers(d.dev, &vk.CommandBufferAllocateInfo{
+		SType: vk.StructureTypeCommandBufferAllocateInfo, CommandPool: pool,
+		Level: vk.CommandBufferLevelPrimary, CommandBufferCount: 1,
+	}, cmds)
+	if err := vkErr("allocate command buffer", r); err != nil {
+		return nil, err
+	}
+	b.cmd = cmds[0]
+	var fence vk.Fence
+	r = vk.CreateFence(d.dev, &vk.FenceCreateInfo{SType: vk.StructureTypeFenceCreateInfo}, nil, &fence)
+	if err := vkErr("create fence", r); err != nil {
+		return nil, err
+	}
+	b.fence = fence
+	return b, nil
+}
+
+// pipeline returns the compute pipeline of shader name, creating it on
+// first use so that opening the backend compiles nothing.
+func (b *Backend) pipeline(name string) (*pipeline, error) {
+	if p := b.pipes[name]; p != nil {
+		return p, nil
+	}
+	n, ok := shaderBindings[name]
+	if !ok {
+		panic("vulkan: unknown shader " + name)
+	}
+	raw, err := spirv.ReadFile("shaders/spv/" + name + ".spv")
+	if err != nil {
+		return nil, fmt.Errorf("shader %s: %w", name, err)
+	}
+	// The binding wants []uint32; embedded bytes carry no alignment promise.
+	code := make([]uint32, len(raw)/4)
+	for i := range code {
+		code[i] = binary.LittleEndian.Uint32(raw[4*i:])
+	}
+	var mod vk.ShaderModule
+	r := vk.CreateShaderModule(b.d.dev, &vk.ShaderModuleCreateInfo{
+		SType: vk.StructureTypeShaderModuleCreateInfo, CodeSize: uint(len(code) * 4), PCode: code,
+	}, nil, &mod)
+	if err := vkErr("create shader module "+name, r); err != nil {
+		return nil, err
+	}
+	pipes := make([]vk.Pipeline, 1)
+	r = vk.CreateComputePipelines(b.d.dev, vk.NullPipelineCache, 1, []vk.ComputePipelineCreateInfo{{
+		SType: vk.StructureTypeComputePipelineCreateInfo,
+		Stage: vk.PipelineShaderStageCreateInfo{
+			SType: vk.StructureTypePipelineShaderStageCreateInfo, Stage: vk.ShaderStageComputeBit,
+			Module: mod, PName: cstr("main"),
+		},
+		Layout: b.layouts[n],
+	}}, nil, pipes)
+	if err := vkErr("create compute pipeline "+name, r); err != nil {
+		vk.DestroyShaderModule(b.d.dev, mod, nil)
+		return nil, err
+	}
+	p := &pipeline{pipe: pipes[0], module: mod, bindings: n}
+	b.pipes[name] = p
+	return p, nil
+}
+
+// Name implements backend.Backend: the device's name, type, API version
+// and the limits that matter to this backend.
+func (b *Backend) Name() string { return "vulkan (" + b.d.info + ")" }
+
+// DeviceName is the device's name as the driver reports it.
+func (b *Backend) DeviceName() string { return b.d.name }
+
+// Stats returns the number of dispatches, pipeline barriers and queue
+// submissions so far.
+func (b *Backend) Stats() (dispatches, barriers, submits int) {
+	return b.dispatches, b.barriers, b.submits
+}
+
+// Supports implements backend.Backend: every op of the interface is
+// implemented.
+func (b *Backend) Supports(op backend.Op) bool {
+	for _, o := range backend.AllOps {
+		if o == op {
+			return true
+		}
+	}
+	return false
+}
+
+// Alloc implements backend.Backend. A failed allocation is a device error:
+// it is returned by the next Read or Sync, and ops on the buffer are
+// skipped.
+func (b *Backend) Alloc(n int) backend.Buffer {
+	if n < 0 {
+		panic(fmt.Sprintf("vulkan: Alloc(%d)", n))
+	}
+	x := &Buffer{n: n, owner: b}
+	if b.err != nil {
+		return x
+	}
+	size := uint64(max(n, 1)) * 4
+	buf, mem, err := b.d.newVkBuffer(size, vk.MemoryPropertyDeviceLocalBit, 0)
+	if err != nil {
+		// Some devices expose no device-local type a buffer may use; any
+		// memory will do there.
+		var err2 error
+		if buf, mem, err2 = b.d.newVkBuffer(size, 0, 0); err2 != nil {
+			b.err = fmt.Errorf("alloc %d floats: %w", n, err)
+			return x
+		}
+	}
+	x.buf, x.mem = buf, mem
+	b.live[x] = struct{}{}
+	if b.begin() {
+		b.access([]binding{{track: x, lo: 0, hi: n, write: true}})
+		vk.CmdFillBuffer(b.cmd, buf, 0, vk.DeviceSize(max(n, 1)*4), 0)
+	}
+	return x
+}
+
+// Free implements backend.Backend. The memory is released once the work
+// queued so far has completed.
+func (b *Backend) Free(buf backend.Buffer) {
+	x := b.buffer(buf)
+	x.freed = true
+	delete(b.epoch, x)
+	delete(b.live, x)
+	if x.buf == vk.NullBuffer {
+		return
+	}
+	if b.recording {
+		b.freeLater = append(b.freeLater, x)
+		return
+	}
+	b.d.freeVkBuffer(x.buf, x.mem)
+}
+
+// buffer checks that buf is a live buffer of this backend.
+func (b *Backend) buffer(buf backend.Buffer) *Buffer {
+	x, ok := buf.(*Buffer)
+	if !ok || x.owner != b {
+		panic(fmt.Sprintf("vulkan: buffer %T does not belong to this backend", buf))
+	}
+	if x.freed {
+		panic("vulkan: use of a freed buffer")
+	}
+	return x
+}
+
+// view checks that v holds n elements and binds them.
+func (b *Backend) view(v backend.View, n int, write bool) (binding, uint32) {
+	x := b.buffer(v.Buf)
+	if v.Off < 0 || n < 0 || v.Off+n > x.n {
+		panic(fmt.Sprintf("vulkan: view [%d, %d) outside a buffer of %d elements", v.Off, v.Off+n, x.n))
+	}
+	return b.bindView(x, v.Off, n, write)
+}
+
+// Write implements backend.Backend: src is staged in host-visible memory
+// and copied in order with the queued ops.
+func (b *Backend) Write(dst backend.View, src []float32) {
+	bd, _ := b.view(dst, len(src), true)
+	if len(src) == 0 || b.err != nil {
+		return
+	}
+	b.op()
+	s, err := b.stage(len(src) * 4)
+	if err != nil {
+		b.err = err
+		return
+	}
+	copy(s.floats(), src)
+	bd.offset, bd.rng = uint64(dst.Off)*4, uint64(len(src))*4
+	b.copyBuffer(bindStaged(s), bd, uint64(len(src))*4)
+}
+
+// Read implements backend.Backend.
+func (b *Backend) Read(dst []float32, src backend.View) error {
+	bs, _ := b.view(src, len(dst), false)
+	if b.err != nil {
+		return b.err
+	}
+	if len(dst) == 0 {
+		return b.Sync()
+	}
+	b.op()
+	s, err := b.stage(len(dst) * 4)
+	if err != nil {
+		b.err = err
+		return err
+	}
+	bs.offset, bs.rng = uint64(src.Off)*4, uint64(len(dst))*4
+	b.copyBuffer(bs, bindStaged(s), uint64(len(dst))*4)
+	b.flushKeep(func() { copy(dst, s.floats()) })
+	return b.err
+}
+
+// flushKeep flushes and runs fn after the batch completed but before the
+// arena is reset.
+func (b *Backend) flushKeep(fn func()) {
+	b.afterWait = fn
+	b.flush()
+}
+
+// Sync implements backend.Backend.
+func (b *Backend) Sync() error {
+	b.flush()
+	return b.err
+}
+
+// Close waits for the device and releases everything; the backend and its
+// buffers must not be used afterwards.
+func (b *Backend) Close() {
+	if b.d == nil {
+		return
+	}
+	b.flush()
+	dev := b.d.dev
+	if dev != nil {
+		vk.DeviceWaitIdle(dev)
+		b.releaseArena()
+		for x := range b.live {
+			b.d.freeVkBuffer(x.buf, x.mem)
+			x.freed = true
+		}
+		clear(b.live)
+		for _, p := range b.pipes {
+			vk.DestroyPipeline(dev, p.pipe, nil)
+			vk.DestroyShaderModule(dev, p.module, nil)
+		}
+		for _, p := range b.pools {
+			vk.DestroyDescriptorPool(dev, p, nil)
+		}
+		if b.fence != vk.NullFence {
+			vk.DestroyFence(dev, b.fence, nil)
+		}
+		if b.cmdPool != vk.NullCommandPool {
+			vk.DestroyCommandPool(dev, b.cmdPool, nil)
+		}
+		for n := 1; n <= maxBindings; n++ {
+			if b.layouts[n] != vk.NullPipelineLayout {
+				vk.DestroyPipelineLayout(dev, b.layouts[n], nil)
+			}
+			if b.setLayouts[n] != vk.NullDescriptorSetLayout {
+				vk.DestroyDescriptorSetLayout(dev, b.setLayouts[n], nil)
+			}
+		}
+	}
+	b.d.close()
+	b.d = nil
+}
+
+var _ backend.Backend = (*Backend)(nil)
