@@ -33,6 +33,7 @@ unit-noasm:
 # `go test` already runs).
 fuzz:
 	$(GO) test -run '^$$' -fuzz '^FuzzParse$$' -fuzztime 10s ./tools
+	$(GO) test -run '^$$' -fuzz '^FuzzSandbox$$' -fuzztime 10s ./tools/python
 	$(GO) test -run '^$$' -fuzz '^FuzzReadFile$$' -fuzztime 5s ./nn/safetensors
 	$(GO) test -run '^$$' -fuzz '^FuzzCheckFormat$$' -fuzztime 5s ./tasks/grade
 
