@@ -14,9 +14,8 @@ func (p *Pass) Backward(dlogits *tensor.Tensor) {
 	if dlogits.Dim(0) != p.T || dlogits.Dim(-1) != m.Cfg.VocabSize {
 		panic(fmt.Sprintf("nn: Backward: dlogits %v for %d tokens", dlogits.Shape(), p.T))
 	}
-	dh := tensor.New(m.B, p.T, m.Cfg.HiddenSize)
-	defer dh.Free()
-	tensor.LinearBackward(dh, m.LMHeadG, nil, dlogits, p.Hidden, m.LMHead)
+	dh := p.temp("dh", p.T, m.Cfg.HiddenSize)
+	linearBackward(dh, 0, m.LMHeadG, nil, dlogits, p.Hidden, m.LMHead)
 	p.backwardTrunk(dh)
 }
 
@@ -25,38 +24,50 @@ func (p *Pass) Backward(dlogits *tensor.Tensor) {
 // and, when not nil, dent (T). targets must be those given to LogProbs. The
 // logits are recomputed in row chunks, as in LogProbs, instead of kept.
 func (p *Pass) BackwardLogProbs(targets []int32, dlogp, dent []float32) error {
-	m, b := p.m, p.m.B
 	if len(targets) != p.T || len(dlogp) != p.T || (dent != nil && len(dent) != p.T) {
 		return fmt.Errorf("nn: BackwardLogProbs: %d targets, %d dlogp, %d dent for %d tokens", len(targets), len(dlogp), len(dent), p.T)
 	}
+	dh := p.headBackward(targets, nil, dlogp, dent)
+	p.backwardTrunk(dh)
+	return nil
+}
+
+// headBackward runs the LM head and the log-prob backward over row chunks:
+// logits = Hidden*LMHead^T, then (when lp is not nil) the log-probs of the
+// targets into lp (T, 1), then dlogits from dlogp (T) and dent (T, or nil),
+// accumulated into LMHeadG and written into the returned d(loss)/d(Hidden),
+// (T, C). Computing the log-probs here too lets CrossEntropy run the LM head
+// once instead of twice, with the same results as LogProbs then
+// BackwardLogProbs.
+func (p *Pass) headBackward(targets []int32, lp *tensor.Tensor, dlogp, dent []float32) *tensor.Tensor {
+	m, b := p.m, p.m.B
 	V, C, rows := m.Cfg.VocabSize, m.Cfg.HiddenSize, m.chunkRows()
-	dlp := tensor.FromSlice(b, dlogp, p.T)
-	defer dlp.Free()
+	dlp := p.temp("dlogp", p.T, 1)
+	dlp.Set(dlogp)
 	dentView := backend.View{}
 	if dent != nil {
-		de := tensor.FromSlice(b, dent, p.T)
-		defer de.Free()
+		de := p.temp("dent", p.T, 1)
+		de.Set(dent)
 		dentView = de.View()
 	}
 	n := min(rows, p.T)
-	lgBuf, dlgBuf := tensor.New(b, n, V), tensor.New(b, n, V)
-	defer lgBuf.Free()
-	defer dlgBuf.Free()
-	dh := tensor.New(b, p.T, C)
-	defer dh.Free()
+	lgBuf, dlgBuf := p.temp("logits", n, V), p.temp("dlogits", n, V)
+	dh := p.temp("dh", p.T, C)
 	for lo := 0; lo < p.T; lo += rows {
 		hi := min(lo+rows, p.T)
 		lg, dlg := lgBuf.Rows(0, hi-lo), dlgBuf.Rows(0, hi-lo)
 		tensor.Linear(lg, p.Hidden.Rows(lo, hi), m.LMHead, nil)
+		if lp != nil {
+			b.LogProbs(lp.View().At(lo), backend.View{}, lg.View(), targets[lo:hi], hi-lo, V)
+		}
 		de := backend.View{}
 		if dentView.Buf != nil {
 			de = dentView.At(lo)
 		}
 		b.LogProbsBackward(dlg.View(), lg.View(), dlp.View().At(lo), de, targets[lo:hi], hi-lo, V)
-		tensor.LinearBackward(dh.Rows(lo, hi), m.LMHeadG, nil, dlg, p.Hidden.Rows(lo, hi), m.LMHead)
+		linearBackward(dh.Rows(lo, hi), 0, m.LMHeadG, nil, dlg, p.Hidden.Rows(lo, hi), m.LMHead)
 	}
-	p.backwardTrunk(dh)
-	return nil
+	return dh
 }
 
 // backwardTrunk runs the backward from d(loss)/d(Hidden), dh (T, C), through
@@ -65,8 +76,8 @@ func (p *Pass) backwardTrunk(dh *tensor.Tensor) {
 	m, cfg := p.m, p.m.Cfg
 	L := cfg.NumLayers
 	// dx is d(loss)/d(residual stream); each layer updates it in place.
-	dx := tensor.New(m.B, p.T, cfg.HiddenSize)
-	defer dx.Free()
+	dx := p.temp("dx", p.T, cfg.HiddenSize)
+	dx.Zero()
 	RMSNormBackward(dx, m.NormG, dh, p.xs[L], m.Norm, p.rstdF)
 	for l := L - 1; l >= 0; l-- {
 		m.Layers[l].backward(&cfg, &p.acts[l], dx, p.xs[l], p.Pos, p.Seqs)
@@ -77,59 +88,48 @@ func (p *Pass) backwardTrunk(dh *tensor.Tensor) {
 // backward turns dx (T, C), the gradient at the layer's output, into the
 // gradient at its input x, in place, and accumulates the layer's weight
 // gradients. The residual connections are why dx is updated, not replaced.
+// The normed inputs, not kept by forward, are recomputed bit for bit by the
+// same op.
 func (l *Layer) backward(cfg *Config, a *layerActs, dx, x *tensor.Tensor, pos []int32, seqs []backend.Seq) {
 	b, T := dx.B, dx.Dim(0)
 	C, H, KV, D, F := cfg.HiddenSize, cfg.NumHeads, cfg.NumKVHeads, cfg.HeadDim, cfg.IntermediateSize
-	tmp := newScratch(b)
-	defer tmp.free()
+	xn, rstd := a.temp(b, "xn", T, C), a.temp(b, "rstd", T, 1)
+	dxn := a.temp(b, "dxn", T, C)
 
 	// MLP: out = xmid + down(silu(gate)*up).
-	dact := tmp.get(T, F)
-	tensor.LinearBackward(dact, l.DownG, nil, dx, a.act, l.Down)
-	dgate, dup := tmp.get(T, F), tmp.get(T, F)
+	RMSNorm(xn, rstd, a.xmid, l.MLPNorm, cfg.RMSNormEps)
+	dact := a.temp(b, "dact", T, F)
+	linearBackward(dact, 0, l.DownG, nil, dx, a.act, l.Down)
+	dgate, dup := a.temp(b, "dgate", T, F), a.temp(b, "dup", T, F)
 	b.SwiGLUBackward(dgate.View(), dup.View(), dact.View(), a.gate.View(), a.up.View(), T*F)
-	dxn2 := tmp.get(T, C)
-	tensor.LinearBackward(dxn2, l.GateG, nil, dgate, a.xn2, l.Gate)
-	tensor.LinearBackward(dxn2, l.UpG, nil, dup, a.xn2, l.Up)
-	RMSNormBackward(dx, l.MLPNormG, dxn2, a.xmid, l.MLPNorm, a.rstd2)
+	linearBackward(dxn, 0, l.GateG, nil, dgate, xn, l.Gate)
+	linearBackward(dxn, 1, l.UpG, nil, dup, xn, l.Up)
+	RMSNormBackward(dx, l.MLPNormG, dxn, a.xmid, l.MLPNorm, a.rstd2)
 
 	// Attention: xmid = x + o(attn(rope(q), rope(k), v)).
-	datt := tmp.get(T, H*D)
-	tensor.LinearBackward(datt, l.OG, l.OBG, dx, a.att, l.O)
-	dq, dk, dv := tmp.get(T, H*D), tmp.get(T, KV*D), tmp.get(T, KV*D)
+	datt := a.temp(b, "datt", T, H*D)
+	linearBackward(datt, 0, l.OG, l.OBG, dx, a.att, l.O)
+	dq, dk, dv := a.temp(b, "dq", T, H*D), a.temp(b, "dk", T, KV*D), a.temp(b, "dv", T, KV*D)
 	b.AttentionBackward(dq.View(), dk.View(), dv.View(), datt.View(), a.q.View(), a.k.View(), a.v.View(), a.att.View(), a.lse.View(), seqs, H, KV, D, AttentionScale(D))
 	b.RoPEBackward(dq.View(), pos, H, D, float32(cfg.RopeTheta))
 	b.RoPEBackward(dk.View(), pos, KV, D, float32(cfg.RopeTheta))
-	dxn1 := tmp.get(T, C)
-	tensor.LinearBackward(dxn1, l.QG, l.QBG, dq, a.xn1, l.Q)
-	tensor.LinearBackward(dxn1, l.KG, l.KBG, dk, a.xn1, l.K)
-	tensor.LinearBackward(dxn1, l.VG, l.VBG, dv, a.xn1, l.V)
-	RMSNormBackward(dx, l.AttnNormG, dxn1, x, l.AttnNorm, a.rstd1)
+	RMSNorm(xn, rstd, x, l.AttnNorm, cfg.RMSNormEps)
+	linearBackward(dxn, 0, l.QG, l.QBG, dq, xn, l.Q)
+	linearBackward(dxn, 1, l.KG, l.KBG, dk, xn, l.K)
+	linearBackward(dxn, 1, l.VG, l.VBG, dv, xn, l.V)
+	RMSNormBackward(dx, l.AttnNormG, dxn, x, l.AttnNorm, a.rstd1)
+}
+
+// linearBackward is tensor.LinearBackward with dx = beta*dx + dy*w: beta 0
+// overwrites dx (a reused buffer holds stale values), 1 accumulates into it.
+// dw and dbias (when not nil) accumulate.
+func linearBackward(dx *tensor.Tensor, beta float32, dw, dbias, dy, x, w *tensor.Tensor) {
+	tensor.MatMul(dx, dy, w, false, false, 1, beta)
+	tensor.LinearBackward(nil, dw, dbias, dy, x, w)
 }
 
 // RMSNormBackward accumulates into dx (T, C) and dw (C) from dout (T, C).
 func RMSNormBackward(dx, dw, dout, x, w, rstd *tensor.Tensor) {
 	T, C := x.Dim(0), x.Dim(-1)
 	x.B.RMSNormBackward(dx.View(), dw.View(), dout.View(), x.View(), w.View(), rstd.View(), T, C)
-}
-
-// scratch hands out zeroed temporaries and frees them together.
-type scratch struct {
-	b  backend.Backend
-	ts []*tensor.Tensor
-}
-
-func newScratch(b backend.Backend) *scratch { return &scratch{b: b} }
-
-func (s *scratch) get(shape ...int) *tensor.Tensor {
-	t := tensor.New(s.b, shape...)
-	s.ts = append(s.ts, t)
-	return t
-}
-
-func (s *scratch) free() {
-	for _, t := range s.ts {
-		t.Free()
-	}
-	s.ts = nil
 }

@@ -11,30 +11,45 @@ import (
 // Pass is one forward pass over a packed batch: the inputs and every
 // activation its backward needs. T is the number of packed tokens, C the
 // hidden size, F the MLP width, H/KV/D the heads, key/value heads and head
-// width. Free it when done.
+// width. Free it when done: its buffers then serve the model's next pass.
 type Pass struct {
 	m      *Model
 	T      int
 	Tokens []int32          // (T)
 	Seqs   []backend.Seq    // tile [0, T) in order
 	Pos    []int32          // (T), position of each token inside its sequence
+	mem    *passMem         // the buffers below, taken from the model
 	xs     []*tensor.Tensor // NumLayers+1 residual streams, (T, C): xs[l] enters layer l
 	acts   []layerActs
-	rstdF  *tensor.Tensor // (T)
+	rstdF  *tensor.Tensor // (T, 1)
 	// Hidden is the final-normed hidden state (T, C), the LM head's input.
 	Hidden *tensor.Tensor
 }
 
-// layerActs are one layer's activations, kept for backward.
+// layerActs are one layer's activations, kept for backward. The normed
+// inputs of attention and MLP are not kept: backward recomputes them (one
+// cheap row-wise op each) into a buffer shared by all layers.
 type layerActs struct {
-	rstd1, rstd2 *tensor.Tensor // (T)
-	xn1, xn2     *tensor.Tensor // (T, C) normed inputs of attention and MLP
+	mem          *passMem       // where buffers come from; nil: fresh ones
+	layer        int            // slot index of this layer's activations
+	rstd1, rstd2 *tensor.Tensor // (T, 1)
 	q            *tensor.Tensor // (T, H*D) after RoPE
 	k, v         *tensor.Tensor // (T, KV*D), k after RoPE
 	att, lse     *tensor.Tensor // (T, H*D) attention output; (T, H) its log-sum-exp
 	xmid         *tensor.Tensor // (T, C) residual stream after attention
 	gate, up     *tensor.Tensor // (T, F)
 	act          *tensor.Tensor // (T, F) silu(gate)*up
+}
+
+// keep returns a (rows, cols) buffer for one of this layer's activations.
+func (a *layerActs) keep(b backend.Backend, name string, rows, cols int) *tensor.Tensor {
+	return a.mem.take(b, slotKey{name, a.layer}, rows, cols)
+}
+
+// temp returns a (rows, cols) temporary shared by every layer of the pass:
+// its contents are dead once the layer's forward or backward returns.
+func (a *layerActs) temp(b backend.Backend, name string, rows, cols int) *tensor.Tensor {
+	return a.mem.take(b, slotKey{name, -1}, rows, cols)
 }
 
 // Pack returns the sequences of a packed batch whose sequences have the
@@ -92,32 +107,33 @@ func (m *Model) Forward(tokens []int32, seqs []backend.Seq) (*Pass, error) {
 	}
 	cfg, b, T := m.Cfg, m.B, len(tokens)
 	C := cfg.HiddenSize
-	p := &Pass{m: m, T: T, Tokens: tokens, Seqs: seqs, Pos: pos}
+	p := &Pass{m: m, T: T, Tokens: tokens, Seqs: seqs, Pos: pos, mem: &passMem{m: m, held: map[slotKey]*tensor.Tensor{}}}
 	p.xs = make([]*tensor.Tensor, cfg.NumLayers+1)
-	p.xs[0] = tensor.New(b, T, C)
+	p.xs[0] = p.mem.take(b, slotKey{"x", 0}, T, C)
 	b.Embedding(p.xs[0].View(), m.Embed.View(), tokens, C)
 	p.acts = make([]layerActs, cfg.NumLayers)
 	for l := range m.Layers {
-		p.xs[l+1] = tensor.New(b, T, C)
+		p.xs[l+1] = p.mem.take(b, slotKey{"x", l + 1}, T, C)
+		p.acts[l] = layerActs{mem: p.mem, layer: l}
 		m.Layers[l].forward(&cfg, &p.acts[l], p.xs[l+1], p.xs[l], pos, seqs)
 	}
-	p.rstdF, p.Hidden = tensor.New(b, T), tensor.New(b, T, C)
+	p.rstdF, p.Hidden = p.temp("rstdF", T, 1), p.temp("hidden", T, C)
 	RMSNorm(p.Hidden, p.rstdF, p.xs[cfg.NumLayers], m.Norm, cfg.RMSNormEps)
 	return p, nil
 }
 
-// Free releases the pass's activations.
+// temp returns a (rows, cols) buffer of the pass outside the layers.
+func (p *Pass) temp(name string, rows, cols int) *tensor.Tensor {
+	return p.mem.take(p.m.B, slotKey{name, -1}, rows, cols)
+}
+
+// Free gives the pass's buffers back to the model for its next pass; the
+// model frees them when a later pass replaces them or with Model.Free.
 func (p *Pass) Free() {
-	for _, x := range p.xs {
-		x.Free()
+	if p.mem != nil {
+		p.mem.release()
+		p.mem = nil
 	}
-	for _, a := range p.acts {
-		for _, t := range []*tensor.Tensor{a.rstd1, a.rstd2, a.xn1, a.xn2, a.q, a.k, a.v, a.att, a.lse, a.xmid, a.gate, a.up, a.act} {
-			t.Free()
-		}
-	}
-	p.rstdF.Free()
-	p.Hidden.Free()
 }
 
 // forward runs one decoder layer: out = h + MLP(norm(h)), h = x + Attn(norm(x)).
@@ -125,21 +141,22 @@ func (p *Pass) Free() {
 func (l *Layer) forward(cfg *Config, a *layerActs, out, x *tensor.Tensor, pos []int32, seqs []backend.Seq) {
 	b, T := x.B, x.Dim(0)
 	C, H, KV, D, F := cfg.HiddenSize, cfg.NumHeads, cfg.NumKVHeads, cfg.HeadDim, cfg.IntermediateSize
-	a.rstd1, a.xn1 = tensor.New(b, T), tensor.New(b, T, C)
-	RMSNorm(a.xn1, a.rstd1, x, l.AttnNorm, cfg.RMSNormEps)
-	a.q, a.k, a.v = tensor.New(b, T, H*D), tensor.New(b, T, KV*D), tensor.New(b, T, KV*D)
-	l.QKV(a.q, a.k, a.v, a.xn1)
+	a.rstd1 = a.keep(b, "rstd1", T, 1)
+	xn := a.temp(b, "xn", T, C)
+	RMSNorm(xn, a.rstd1, x, l.AttnNorm, cfg.RMSNormEps)
+	a.q, a.k, a.v = a.keep(b, "q", T, H*D), a.keep(b, "k", T, KV*D), a.keep(b, "v", T, KV*D)
+	l.QKV(a.q, a.k, a.v, xn)
 	RoPE(a.q, pos, H, D, cfg.RopeTheta)
 	RoPE(a.k, pos, KV, D, cfg.RopeTheta)
-	a.att, a.lse = tensor.New(b, T, H*D), tensor.New(b, T, H)
+	a.att, a.lse = a.keep(b, "att", T, H*D), a.keep(b, "lse", T, H)
 	b.Attention(a.att.View(), a.lse.View(), a.q.View(), a.k.View(), a.v.View(), seqs, H, KV, D, AttentionScale(D))
-	a.xmid = tensor.New(b, T, C)
+	a.xmid = a.keep(b, "xmid", T, C)
 	l.OutProj(a.xmid, x, a.att)
 
-	a.rstd2, a.xn2 = tensor.New(b, T), tensor.New(b, T, C)
-	RMSNorm(a.xn2, a.rstd2, a.xmid, l.MLPNorm, cfg.RMSNormEps)
-	a.gate, a.up, a.act = tensor.New(b, T, F), tensor.New(b, T, F), tensor.New(b, T, F)
-	l.MLP(out, a.xmid, a.xn2, a.gate, a.up, a.act)
+	a.rstd2 = a.keep(b, "rstd2", T, 1)
+	RMSNorm(xn, a.rstd2, a.xmid, l.MLPNorm, cfg.RMSNormEps)
+	a.gate, a.up, a.act = a.keep(b, "gate", T, F), a.keep(b, "up", T, F), a.keep(b, "act", T, F)
+	l.MLP(out, a.xmid, xn, a.gate, a.up, a.act)
 }
 
 // AttentionScale is the softmax scale of scaled dot-product attention.
@@ -218,16 +235,13 @@ func (p *Pass) LogProbs(targets []int32, withEntropy bool) (logp, ent []float32,
 		}
 	}
 	V, rows := m.Cfg.VocabSize, m.chunkRows()
-	lp := tensor.New(b, p.T)
-	defer lp.Free()
+	lp := p.temp("logp", p.T, 1)
 	var et *tensor.Tensor
 	entView := backend.View{}
 	if withEntropy {
-		et = tensor.New(b, p.T)
-		defer et.Free()
+		et = p.temp("ent", p.T, 1)
 	}
-	chunk := tensor.New(b, min(rows, p.T), V)
-	defer chunk.Free()
+	chunk := p.temp("logits", min(rows, p.T), V)
 	for lo := 0; lo < p.T; lo += rows {
 		hi := min(lo+rows, p.T)
 		lg := chunk.Rows(0, hi-lo)

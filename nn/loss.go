@@ -52,16 +52,25 @@ func (p *Pass) NextTokenTargets() []int32 {
 // LM head in row chunks both ways. targets and mask are (T); denom as in
 // MaskedCE.
 func (p *Pass) CrossEntropy(targets []int32, mask []float32, denom float32) (float32, error) {
-	if len(mask) != p.T {
-		return 0, fmt.Errorf("nn: %d mask values for %d tokens", len(mask), p.T)
+	if len(mask) != p.T || len(targets) != p.T {
+		return 0, fmt.Errorf("nn: %d targets and %d mask values for %d tokens", len(targets), len(mask), p.T)
 	}
-	logp, _, err := p.LogProbs(targets, false)
+	for i, t := range targets {
+		if int(t) >= p.m.Cfg.VocabSize {
+			return 0, fmt.Errorf("nn: target %d at row %d is outside the vocabulary", t, i)
+		}
+	}
+	// MaskedCE's gradient does not depend on logp, so it is known before the
+	// LM head runs, and the head's forward and backward share one pass over
+	// each chunk of logits.
+	_, dlogp := MaskedCE(make([]float32, p.T), mask, denom)
+	lp := p.temp("logp", p.T, 1)
+	dh := p.headBackward(targets, lp, dlogp, nil)
+	logp, err := lp.Data()
 	if err != nil {
 		return 0, err
 	}
-	loss, dlogp := MaskedCE(logp, mask, denom)
-	if err := p.BackwardLogProbs(targets, dlogp, nil); err != nil {
-		return 0, err
-	}
+	loss, _ := MaskedCE(logp, mask, denom)
+	p.backwardTrunk(dh)
 	return loss, nil
 }

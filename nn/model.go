@@ -54,6 +54,79 @@ type Model struct {
 	W, G *tensor.Tensor
 
 	chunk int // LM-head rows per chunk when > 0 (tests); see chunkRows
+
+	// idle holds the activation and temporary buffers of the last freed
+	// pass, by slot, for the next pass to reuse: a training step then
+	// allocates (and zeroes, and collects) nothing on the steady path.
+	idle map[slotKey]*tensor.Tensor
+}
+
+// slotKey names one buffer of a pass: an activation of a layer (layer >= 0)
+// or a temporary shared by all layers (layer -1).
+type slotKey struct {
+	name  string
+	layer int
+}
+
+// passMem is the set of buffers one pass holds, taken from and given back to
+// its model's idle set. A nil *passMem allocates fresh tensors (the layer
+// tests run layers outside any pass).
+type passMem struct {
+	m    *Model
+	held map[slotKey]*tensor.Tensor
+}
+
+// take returns a (rows, cols) tensor for slot k: the one this pass already
+// holds under k, else a reused idle buffer with enough rows (its first rows),
+// else a new one. Reused contents are stale: every caller overwrites what it
+// takes before reading it. Buffers more than twice the rows needed are
+// dropped, so a long batch does not pin its memory for all later short ones.
+func (pm *passMem) take(b backend.Backend, k slotKey, rows, cols int) *tensor.Tensor {
+	if pm == nil {
+		return tensor.New(b, rows, cols)
+	}
+	t := pm.held[k]
+	if t == nil {
+		t = pm.m.idle[k]
+		if t != nil {
+			delete(pm.m.idle, k)
+			if t.Dim(-1) != cols || t.Dim(0) < rows || t.Dim(0) > 2*rows {
+				t.Free()
+				t = nil
+			}
+		}
+		if t == nil {
+			t = tensor.New(b, rows, cols)
+		}
+		pm.held[k] = t
+	}
+	if t.Dim(-1) != cols || t.Dim(0) < rows {
+		panic(fmt.Sprintf("nn: pass slot %v is %v, taken as (%d, %d)", k, t.Shape(), rows, cols))
+	}
+	return t.Rows(0, rows)
+}
+
+// release gives the pass's buffers back to the model, replacing (and
+// freeing) idle ones under the same slots.
+func (pm *passMem) release() {
+	if pm.m.idle == nil {
+		pm.m.idle = make(map[slotKey]*tensor.Tensor, len(pm.held))
+	}
+	for k, t := range pm.held {
+		if old := pm.m.idle[k]; old != nil {
+			old.Free()
+		}
+		pm.m.idle[k] = t
+	}
+	pm.held = nil
+}
+
+// dropIdle frees the buffers kept for reuse.
+func (m *Model) dropIdle() {
+	for _, t := range m.idle {
+		t.Free()
+	}
+	m.idle = nil
 }
 
 // New allocates a model with zero weights and gradients on b; fill the
@@ -139,8 +212,10 @@ func (m *Model) Param(name string) *Param {
 	return nil
 }
 
-// Free releases the model's storage.
+// Free releases the model's storage, and the activation buffers it keeps
+// for reuse by the next pass.
 func (m *Model) Free() {
+	m.dropIdle()
 	m.W.Free()
 	m.G.Free()
 }

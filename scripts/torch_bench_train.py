@@ -59,6 +59,20 @@ def forward_batched(c, W, tokens):
     return (x @ W["lm_head.weight"].t()).reshape(B * S, -1)
 
 
+def peak_rss_mib():
+    """Peak resident set size of this process (VmHWM), in MiB; a high-water
+    mark over the whole process, so run one config and thread count per
+    process (--configs a --threads 1) to read it for one of them."""
+    try:
+        with open("/proc/self/status") as f:
+            for line in f:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    return 0.0
+
+
 def bench(name, threads, batch, seq, steps, warmup):
     torch.set_num_threads(threads)
     c = CONFIGS[name]
@@ -93,7 +107,8 @@ def bench(name, threads, batch, seq, steps, warmup):
     nparams = sum(w.numel() for w in W.values())
     print(json.dumps(dict(suite="train", config=name, threads=threads, batch=batch, seq_len=seq, params=nparams,
                           tokens_per_s=T / (ms / 1e3), ms_per_step=ms, best_ms=min(times), steps=steps,
-                          loss=float(loss), backend=f"torch {torch.__version__}")), flush=True)
+                          loss=float(loss), backend=f"torch {torch.__version__}",
+                          peak_rss_mib=peak_rss_mib())), flush=True)
 
 
 def main():

@@ -68,6 +68,9 @@ var serialPool = newPool(1)
 
 // blockGemm is C = alpha*op(A)*op(B) + beta*C on the calling goroutine, with
 // the backend's packed kernel. Its blocking depends only on the shape.
+// Attention transposes K and V itself so that its score products are NN:
+// at head dim 32 the NT shapes (64 x L x 32) take the driver's dot-product
+// path, 4-5x slower than the packed kernel on the same shape NN.
 func blockGemm(ta, tb bool, m, n, k int, alpha float32, A []float32, lda int, B []float32, ldb int, beta float32, C []float32, ldc int) {
 	gemm(serialPool, gemmKernel, ta, tb, m, n, k, alpha, A, lda, B, ldb, beta, C, ldc)
 }
@@ -75,6 +78,40 @@ func blockGemm(ta, tb bool, m, n, k int, alpha float32, A []float32, lda int, B 
 // Attention implements backend.Backend; q, out are (T, heads*headDim), k, v
 // are (T, kvHeads*headDim), lse is (T, heads).
 //
+// fillOnes sets every element of x to 1 and returns it: with asm.Axpy it
+// subtracts a scalar from a row in a vector kernel (y + (-c)*1 rounds as
+// y - c), which asm lacks as an op of its own.
+func fillOnes(x []float32) []float32 {
+	for i := range x {
+		x[i] = 1
+	}
+	return x
+}
+
+// transposeHead writes the head columns [col, col+hd) of rows [0, n) of x
+// (row stride ld) transposed into dst (hd, n).
+func transposeHead(dst, x []float32, n, ld, col, hd int) {
+	j := 0
+	// Four rows at a time: each destination row gets four adjacent values
+	// per pass instead of one.
+	for ; j+4 <= n; j += 4 {
+		r0 := x[j*ld+col : j*ld+col+hd]
+		r1 := x[(j+1)*ld+col : (j+1)*ld+col+hd]
+		r2 := x[(j+2)*ld+col : (j+2)*ld+col+hd]
+		r3 := x[(j+3)*ld+col : (j+3)*ld+col+hd]
+		for d := range r0 {
+			o := dst[d*n+j : d*n+j+4]
+			o[0], o[1], o[2], o[3] = r0[d], r1[d], r2[d], r3[d]
+		}
+	}
+	for ; j < n; j++ {
+		row := x[j*ld+col : j*ld+col+hd]
+		for d, v := range row {
+			dst[d*n+j] = v
+		}
+	}
+}
+
 // Each (sequence, head) piece walks its query rows in blocks of attnBlock:
 // S = scale*Q_blk*K^T over the keys up to the block's last row, a causal
 // softmax row by row, then O_blk = P*V. Only the (attnBlock, L) block of
@@ -92,20 +129,22 @@ func (c *CPU) Attention(out, lse, q, k, v backend.View, seqs []backend.Seq, head
 		p := pieces[pi]
 		h, g := p.head, p.head/sh.group
 		st, n := p.seq.Start, p.seq.Len
-		Ks, Vs := K[st*sh.ks+g*hd:], V[st*sh.ks+g*hd:]
-		S := make([]float32, min(n, attnBlock)*n)
+		Vs := V[st*sh.ks+g*hd:]
+		nb := min(n, attnBlock) * n
+		sp := getScratch(nb + hd*n + n)
+		defer putScratch(sp)
+		S, KT, ones := (*sp)[:nb], (*sp)[nb:nb+hd*n], fillOnes((*sp)[nb+hd*n:])
+		transposeHead(KT, K[st*sh.ks:], n, sh.ks, g*hd, hd)
 		for i0 := 0; i0 < n; i0 += attnBlock {
 			i1 := min(i0+attnBlock, n)
 			nq := i1 - i0
 			qb := Q[(st+i0)*sh.qs+h*hd:]
-			blockGemm(false, true, nq, i1, hd, scale, qb, sh.qs, Ks, sh.ks, 0, S, i1)
+			blockGemm(false, false, nq, i1, hd, scale, qb, sh.qs, KT, n, 0, S, i1)
 			for r := 0; r < nq; r++ {
 				row := S[r*i1 : (r+1)*i1]
 				s := row[:i0+r+1]
 				m := asm.Max(s)
-				for j := range s {
-					s[j] -= m
-				}
+				asm.Axpy(-m, ones[:len(s)], s) // s -= m, exactly
 				asm.Exp(s, s)
 				l := asm.Sum(s)
 				asm.Scale(1/l, s)
@@ -158,16 +197,21 @@ func (c *CPU) AttentionBackward(dq, dk, dv, dout, q, k, v, out, lse backend.View
 			clear(gK[t*gs+col : t*gs+col+hd])
 			clear(gV[t*gs+col : t*gs+col+hd])
 		}
-		Ks, Vs := K[st*sh.ks+g*hd:], V[st*sh.ks+g*hd:]
+		Ks := K[st*sh.ks+g*hd:]
 		gKs, gVs := gK[st*gs+col:], gV[st*gs+col:]
-		P := make([]float32, min(n, attnBlock)*n)
-		dS := make([]float32, len(P))
+		nb := min(n, attnBlock) * n
+		sp := getScratch(2*nb + 2*hd*n + n)
+		defer putScratch(sp)
+		P, dS, KT, VT := (*sp)[:nb], (*sp)[nb:2*nb], (*sp)[2*nb:2*nb+hd*n], (*sp)[2*nb+hd*n:2*nb+2*hd*n]
+		ones := fillOnes((*sp)[2*nb+2*hd*n:])
+		transposeHead(KT, K[st*sh.ks:], n, sh.ks, g*hd, hd)
+		transposeHead(VT, V[st*sh.ks:], n, sh.ks, g*hd, hd)
 		for i0 := 0; i0 < n; i0 += attnBlock {
 			i1 := min(i0+attnBlock, n)
 			nq := i1 - i0
 			qb, dob := Q[(st+i0)*sh.qs+h*hd:], DO[(st+i0)*sh.qs+h*hd:]
-			blockGemm(false, true, nq, i1, hd, scale, qb, sh.qs, Ks, sh.ks, 0, P, i1)
-			blockGemm(false, true, nq, i1, hd, 1, dob, sh.qs, Vs, sh.ks, 0, dS, i1)
+			blockGemm(false, false, nq, i1, hd, scale, qb, sh.qs, KT, n, 0, P, i1)
+			blockGemm(false, false, nq, i1, hd, 1, dob, sh.qs, VT, n, 0, dS, i1)
 			for r := 0; r < nq; r++ {
 				t := st + i0 + r
 				o := t*sh.qs + h*hd
@@ -175,13 +219,13 @@ func (c *CPU) AttentionBackward(dq, dk, dv, dout, q, k, v, out, lse backend.View
 				li := L[t*heads+h]
 				pr, dr := P[r*i1:(r+1)*i1], dS[r*i1:(r+1)*i1]
 				s := pr[:i0+r+1]
-				for j := range s {
-					s[j] -= li
-				}
+				asm.Axpy(-li, ones[:len(s)], s) // s -= li, exactly
 				asm.Exp(s, s)
-				for j, pj := range s {
-					dr[j] = pj * (dr[j] - D) * scale
-				}
+				// dr = p*(dr - D)*scale in that order, in kernels.
+				d := dr[:len(s)]
+				asm.Axpy(-D, ones[:len(s)], d)
+				asm.Mul(d, d, s)
+				asm.Scale(scale, d)
 				clear(pr[i0+r+1:]) // the causal mask
 				clear(dr[i0+r+1:])
 			}

@@ -151,9 +151,13 @@ func (c *CPU) SwiGLU(out, gate, up backend.View, n int) {
 	c.pool.chunks(n, elemGrain, func(lo, hi int) {
 		// silu goes to scratch first: writing it into o would clobber up
 		// when out aliases up.
-		tmp := make([]float32, hi-lo)
-		asm.SiLU(tmp, g[lo:hi])
-		asm.Mul(o[lo:hi], tmp, u[lo:hi])
+		var buf [elemBlock]float32
+		for b0 := lo; b0 < hi; b0 += elemBlock {
+			b1 := min(b0+elemBlock, hi)
+			tmp := buf[:b1-b0]
+			asm.SiLU(tmp, g[b0:b1])
+			asm.Mul(o[b0:b1], tmp, u[b0:b1])
+		}
 	})
 }
 
@@ -167,19 +171,24 @@ func (c *CPU) SwiGLUBackward(dgate, dup, dout, gate, up backend.View, n int) {
 	dg, du := slice(dgate, n), slice(dup, n)
 	d, g, u := slice(dout, n), slice(gate, n), slice(up, n)
 	c.pool.chunks(n, elemGrain, func(lo, hi int) {
-		e := make([]float32, hi-lo)
-		for i := range e {
-			e[i] = -g[lo+i]
-		}
-		asm.Exp(e, e)
-		for i := range e {
-			k := lo + i
-			// Read every input of element k before writing its outputs, so
-			// that aliased views see consistent values.
-			gk, uk, dk := g[k], u[k], d[k]
-			s := 1 / (1 + e[i])
-			dg[k] = dk * uk * s * (1 + gk*(1-s))
-			du[k] = dk * gk * s
+		var buf [elemBlock]float32
+		for b0 := lo; b0 < hi; b0 += elemBlock {
+			e := buf[:min(b0+elemBlock, hi)-b0]
+			gb := g[b0 : b0+len(e)]
+			for i, gi := range gb {
+				e[i] = -gi
+			}
+			asm.Exp(e, e)
+			ub, db := u[b0:b0+len(e)], d[b0:b0+len(e)]
+			dgb, dub := dg[b0:b0+len(e)], du[b0:b0+len(e)]
+			for i, ei := range e {
+				// Read every input of element i before writing its outputs,
+				// so that aliased views see consistent values.
+				gk, uk, dk := gb[i], ub[i], db[i]
+				s := 1 / (1 + ei)
+				dgb[i] = dk * uk * s * (1 + gk*(1-s))
+				dub[i] = dk * gk * s
+			}
 		}
 	})
 }

@@ -19,38 +19,48 @@ func (c *CPU) RMSNorm(out, rstd, x, w backend.View, rows, cols int, eps float32)
 	})
 }
 
+// rmsPieces bounds the number of row pieces of RMSNormBackward, and so the
+// partial dw sums it keeps (rmsPieces x cols).
+const rmsPieces = 64
+
 // RMSNormBackward implements backend.Backend; dx, dout, x are (rows, cols),
 // dw and w are (cols), rstd is (rows). With y = x*r*w, r = rstd:
 //
 //	dx += r*(dout*w) - r^3 * x * sum(dout*w*x)/cols
 //	dw += sum over rows of dout*x*r
 //
-// dx rows are computed in parallel; dw in column pieces, each column summed
-// in row order, so dw does not depend on the thread count.
+// One pass over the rows does both: each row piece also sums its rows' dw
+// terms in row order into a partial of its own, and the partials are added
+// into dw in piece order. The pieces depend only on the shape, so dw does
+// not depend on the thread count.
 func (c *CPU) RMSNormBackward(dx, dw, dout, x, w, rstd backend.View, rows, cols int) {
 	if rows <= 0 || cols <= 0 {
 		return
 	}
 	n := rows * cols
 	dxs, dws, ds, xs, ws, rs := slice(dx, n), slice(dw, cols), slice(dout, n), slice(x, n), slice(w, cols), slice(rstd, rows)
-	c.pool.chunks(rows, rowGrain(cols), func(lo, hi int) {
-		g := make([]float32, cols)
-		for i := lo; i < hi; i++ {
+	grain := max(rowGrain(cols), (rows+rmsPieces-1)/rmsPieces)
+	pieces := (rows + grain - 1) / grain
+	sp := getScratch(2 * pieces * cols)
+	defer putScratch(sp)
+	parts, gs := (*sp)[:pieces*cols], (*sp)[pieces*cols:]
+	c.pool.run(pieces, func(pi int) {
+		acc, g := parts[pi*cols:(pi+1)*cols], gs[pi*cols:(pi+1)*cols]
+		clear(acc)
+		for i := pi * grain; i < min((pi+1)*grain, rows); i++ {
 			xi, di, dxi := xs[i*cols:(i+1)*cols], ds[i*cols:(i+1)*cols], dxs[i*cols:(i+1)*cols]
 			r := rs[i]
 			asm.Mul(g, di, ws)
 			s := asm.Dot(g, xi)
 			asm.Axpy(r, g, dxi)
 			asm.Axpy(-r*r*r*s/float32(cols), xi, dxi)
+			asm.Mul(g, di, xi)
+			asm.Axpy(r, g, acc)
 		}
 	})
 	c.pool.chunks(cols, colGrain, func(lo, hi int) {
-		acc := make([]float32, hi-lo)
-		g := make([]float32, hi-lo)
-		for i := 0; i < rows; i++ {
-			asm.Mul(g, ds[i*cols+lo:i*cols+hi], xs[i*cols+lo:i*cols+hi])
-			asm.Axpy(rs[i], g, acc)
+		for pi := 0; pi < pieces; pi++ {
+			asm.Add(dws[lo:hi], dws[lo:hi], parts[pi*cols+lo:pi*cols+hi])
 		}
-		asm.Add(dws[lo:hi], dws[lo:hi], acc)
 	})
 }
