@@ -1,6 +1,7 @@
 package main
 
 import (
+	"github.com/goarpo/arpo/backend"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -56,7 +57,7 @@ func TestBadInputExitsTwoWithOneMessage(t *testing.T) {
 		{"empty prompt", "", []string{"--model", dir, "--prompt", ""}, "prompt is empty"},
 		{"empty stdin", "", []string{"--model", dir, "--score"}, "prompt is empty"},
 		{"prompt too long", "[" + strings.Repeat("1,", 300) + "1]", []string{"--model", dir, "--ids", "--score"}, "at most 256"},
-		{"vulkan", "", []string{"--model", dir, "--backend", "vulkan", "--prompt", "x"}, `"vulkan" is not available`},
+		{"vulkan", "", []string{"--model", dir, "--backend", "vulkan", "--prompt", "x"}, "vulkan backend unavailable"},
 		{"bad temperature", "", []string{"--model", dir, "--temperature", "-1", "--prompt", "x"}, "temperature"},
 		{"bad top-p", "", []string{"--model", dir, "--top-p", "1.5", "--prompt", "x"}, "top-p"},
 		{"bad max tokens", "", []string{"--model", dir, "--max-new-tokens", "0", "--prompt", "x"}, "--max-new-tokens"},
@@ -68,6 +69,12 @@ func TestBadInputExitsTwoWithOneMessage(t *testing.T) {
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
+			if c.name == "vulkan" {
+				if b, err := backend.Open("vulkan", backend.Options{}); err == nil {
+					b.Sync()
+					t.Skip("this build has a working Vulkan backend")
+				}
+			}
 			code, out, errOut := runCmd(c.stdin, c.args...)
 			assert.Equal(t, 2, code, "stderr: %s", errOut)
 			assert.Empty(t, out)

@@ -32,7 +32,7 @@ func loadModel(o options) (*nn.Model, string, []int32, error) {
 	} else {
 		dir = filepath.Dir(path)
 	}
-	b, err := backend.Open(o.backend, backend.Options{Threads: o.threads})
+	b, err := backend.Open(o.backend, backend.Options{Threads: o.threads, Device: o.device})
 	if err != nil {
 		return nil, "", nil, badInput("--backend: %v", err)
 	}

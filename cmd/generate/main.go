@@ -36,7 +36,8 @@ import (
 	"io"
 	"os"
 
-	_ "github.com/goarpo/arpo/backend/cpu" // registers backend "cpu"
+	_ "github.com/goarpo/arpo/backend/cpu"    // registers backend "cpu"
+	_ "github.com/goarpo/arpo/backend/vulkan" // registers backend "vulkan" (usable with -tags vulkan)
 )
 
 func main() {
@@ -84,6 +85,10 @@ func execute(o options, stdin io.Reader, stdout, stderr io.Writer) error {
 		return err
 	}
 	defer m.Free()
+	if o.backend != "cpu" {
+		// A GPU run says which device it got, with its limits.
+		fmt.Fprintf(stderr, "backend: %s\n", m.B.Name())
+	}
 	cd, err := loadCodec(o, dir, m.Cfg.VocabSize)
 	if err != nil {
 		return err

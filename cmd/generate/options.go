@@ -28,6 +28,7 @@ type options struct {
 
 	threads int
 	backend string
+	device  int
 }
 
 // errHelp is returned by parseFlags for --help.
@@ -51,7 +52,8 @@ func newFlagSet(o *options) *pflag.FlagSet {
 	fs.StringArrayVar(&o.stops, "stop", nil, "stop when the generated text ends with this string (repeatable)")
 	fs.BoolVar(&o.ignoreEOS, "ignore-eos", false, "do not stop at the end-of-sequence token")
 	fs.IntVar(&o.threads, "threads", 0, "worker threads; 0 uses all cores")
-	fs.StringVar(&o.backend, "backend", "cpu", "compute backend: cpu (vulkan when built in)")
+	fs.StringVar(&o.backend, "backend", "cpu", "compute backend: cpu, or vulkan (in a build with -tags vulkan)")
+	fs.IntVar(&o.device, "device", 0, "GPU index for --backend vulkan")
 	return fs
 }
 
@@ -87,6 +89,8 @@ func parseFlags(args []string) (options, error) {
 		return o, badInput("--max-new-tokens must be at least 1, got %d", o.maxNewTokens)
 	case o.threads < 0:
 		return o, badInput("--threads must be >= 0, got %d", o.threads)
+	case o.device < 0:
+		return o, badInput("--device must be >= 0, got %d", o.device)
 	case o.chatml && o.ids:
 		return o, badInput("--chatml needs a text prompt, not --ids")
 	case o.system != "" && !o.chatml:
