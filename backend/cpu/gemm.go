@@ -25,18 +25,28 @@ const (
 	// A task computes a tile block of about gemmMT x gemmNT elements of C:
 	// its B block (KC x NT, 512 KiB) stays in L2 while its A slivers stream.
 	// Small tasks keep two or more threads evenly loaded.
-	gemmMT = 112
-	gemmNT = 256
-	// gemmRowGrain is the column chunk of the m == 1 path (a multiple of 16,
-	// the assembly's vector width); gemmDotGrain the number of dot products
-	// per piece of the dot paths (a multiple of 4, its row group).
-	gemmRowGrain = 512
+	gemmMT       = 112
+	gemmNT       = 256
+	gemmMinTasks = 8
+	// gemmRowGrain is the smallest column piece of the small-m row path (a
+	// multiple of 16, the assembly's vector width); gemmDotGrain the number
+	// of dot products per piece of the dot paths (a multiple of 4, its row
+	// group).
+	gemmRowGrain = 256
 	gemmDotGrain = 64
+	// With B stored k x n, up to gemmRowsMaxM rows of A stream B once
+	// through per-row accumulators (asm.SgemmRows) instead of packing it.
+	gemmRowsMaxM = 8
 	// With B stored n x k (the weights of a linear layer), up to
 	// gemmDotsMaxM rows of A take the dot-product path: it reads B once and
 	// packs nothing, where the blocked path would pack all of B for a few
-	// rows of arithmetic.
-	gemmDotsMaxM = 8
+	// rows of arithmetic (16x2048x2048: 69 vs 40 GFLOP/s, 64 rows: 86 vs
+	// 81, 128 rows: 84 vs 91 on Zen 4). Beyond gemmDotsSmallM rows, A must
+	// also fit in L2 (gemmDotsMaxA elements), as every group of four B rows
+	// sweeps all of it.
+	gemmDotsMaxM   = 64
+	gemmDotsSmallM = 8
+	gemmDotsMaxA   = 1 << 17
 	// Problems up to gemmTiny multiply-adds use the plain loop: packing and
 	// dispatch would cost more than the arithmetic.
 	gemmTiny = 2048
@@ -88,9 +98,9 @@ func gemm(p *pool, s *asm.SgemmKernel, ta, tb bool, m, n, k int, alpha float32, 
 		}
 	case m*n*k <= gemmTiny:
 		gemmNaive(ta, tb, m, n, k, alpha, A, lda, B, ldb, beta, C, ldc)
-	case m == 1 && !tb:
-		gemmRow(p, ta, n, k, alpha, A, lda, B, ldb, beta, C)
-	case m <= gemmDotsMaxM && !ta && tb:
+	case m <= gemmRowsMaxM && !tb:
+		gemmRows(p, ta, m, n, k, alpha, A, lda, B, ldb, beta, C, ldc)
+	case !ta && tb && (m <= gemmDotsSmallM || (m <= gemmDotsMaxM && m*k <= gemmDotsMaxA)):
 		gemmDots(p, m, n, k, alpha, A, lda, B, ldb, beta, C, ldc, 1)
 	case n == 1 && !ta && tb:
 		// The roles swap: the one row of B against the m rows of A.
@@ -137,22 +147,26 @@ func gemmNaive(ta, tb bool, m, n, k int, alpha float32, A []float32, lda int, B 
 	}
 }
 
-// gemmRow is the m == 1, op(B) = B case (a decode step against weights
-// stored k x n): c (n) = alpha * op(A)[0, :] * B + beta*c, by fixed column
-// chunks, each summed over p in order (asm.SgemmRow).
-func gemmRow(pl *pool, ta bool, n, k int, alpha float32, A []float32, lda int, B []float32, ldb int, beta float32, C []float32) {
-	inca := 1
-	if ta {
-		inca = lda
+// gemmRows is the small-m, op(B) = B case (decode steps against weights
+// stored k x n): C (m x n) = alpha * op(A) * B + beta*C by fixed column
+// chunks, each element summed over p in order (asm.SgemmRows).
+func gemmRows(pl *pool, ta bool, m, n, k int, alpha float32, A []float32, lda int, B []float32, ldb int, beta float32, C []float32, ldc int) {
+	rowStep, inca := lda, 1
+	if ta { // A is stored k x m: row i of op(A) is column i of A
+		rowStep, inca = 1, lda
 	}
-	pl.chunks(n, gemmRowGrain, func(lo, hi int) {
-		asm.SgemmRow(k, alpha, A, inca, B[lo:], ldb, beta, C[lo:hi])
+	// One contiguous piece per thread: SgemmRows reads B faster in wide
+	// chunks. Each element's sum runs over p in order whatever the chunk,
+	// so this split by the thread count changes no output bit.
+	grain := max(gemmRowGrain, (gemmCeilDiv(n, pl.threads)+15)&^15)
+	pl.chunks(n, grain, func(lo, hi int) {
+		asm.SgemmRows(m, hi-lo, k, alpha, A, rowStep, inca, B[lo:], ldb, beta, C[lo:], ldc)
 	})
 }
 
 // gemmDots computes C[i*ldc+j*incc] = alpha*dot(X[i*ldx:], Y[j*ldy:]) +
 // beta*C[...] over k for i < rows, j < cols, by fixed chunks of j. It serves
-// m <= gemmDotsMaxM with op(B) = B^T (decode steps against weights stored
+// small m with op(B) = B^T (decode steps against weights stored
 // n x k: X holds the activation rows) and n == 1 with op(A) = A.
 func gemmDots(pl *pool, rows, cols, k int, alpha float32, X []float32, ldx int, Y []float32, ldy int, beta float32, C []float32, ldc, incc int) {
 	pl.chunks(cols, gemmDotGrain, func(lo, hi int) {
@@ -209,8 +223,7 @@ func gemmGrow(x []float32, n int) []float32 {
 // thread count.
 func gemmBlocked(pl *pool, s *asm.SgemmKernel, ta, tb bool, m, n, k int, alpha float32, A []float32, lda int, B []float32, ldb int, beta float32, C []float32, ldc int) {
 	mr, nr := s.MR, s.NR
-	mt := max(1, gemmMT/mr) * mr // task rows, a multiple of MR
-	nt := max(1, gemmNT/nr) * nr // task columns, a multiple of NR
+	mt, nt := gemmTaskShape(min(m, gemmMB), min(n, gemmNC), mr, nr)
 	nc := min(n, gemmNC)
 	mb := min(m, gemmMB)
 	kc := min(k, gemmKC)
@@ -232,24 +245,38 @@ func gemmBlocked(pl *pool, s *asm.SgemmKernel, ta, tb bool, m, n, k int, alpha f
 			}
 			// B is packed in pieces of two slivers, so that even a narrow B
 			// (n = 256) packs on every thread.
-			pl.run(gemmCeilDiv(nb, 2*nr), func(g int) {
+			packB := func(g int) {
 				j0 := g * 2 * nr
 				off := pc*ldb + jc + j0
 				if tb {
 					off = (jc+j0)*ldb + pc
 				}
 				s.PackB(pb[j0*kb:], B[off:], ldb, tb, kb, min(2*nr, nb-j0))
-			})
+			}
+			nbPieces := gemmCeilDiv(nb, 2*nr)
 			for ic := 0; ic < m; ic += gemmMB {
 				mbb := min(gemmMB, m-ic)
-				pl.run(gemmCeilDiv(mbb, mt), func(g int) {
+				packA := func(g int) {
 					i0 := g * mt
 					off := (ic+i0)*lda + pc
 					if ta {
 						off = pc*lda + ic + i0
 					}
 					s.PackA(pa[i0*kb:], A[off:], lda, ta, min(mt, mbb-i0), kb)
-				})
+				}
+				naPieces := gemmCeilDiv(mbb, mt)
+				if ic == 0 {
+					// Pack B's block with the first A block: one barrier less.
+					pl.run(nbPieces+naPieces, func(g int) {
+						if g < nbPieces {
+							packB(g)
+						} else {
+							packA(g - nbPieces)
+						}
+					})
+				} else {
+					pl.run(naPieces, packA)
+				}
 				tm, tn := gemmCeilDiv(mbb, mt), gemmCeilDiv(nb, nt)
 				pl.run(tm*tn, func(t int) {
 					// Column-block-major order: consecutive tasks share a B block.
@@ -260,6 +287,27 @@ func gemmBlocked(pl *pool, s *asm.SgemmKernel, ta, tb bool, m, n, k int, alpha f
 			}
 		}
 	}
+}
+
+// gemmTaskShape returns the rows and columns of a task for an m x n block
+// of C: about gemmMT x gemmNT, multiples of the tile, halved (columns
+// first) while the block would give fewer than gemmMinTasks tasks, so that
+// small products (a 256 x 256 weight gradient) still spread over threads.
+// It depends on the shape only; any task shape gives the same bits.
+func gemmTaskShape(m, n, mr, nr int) (mt, nt int) {
+	mt = max(1, gemmMT/mr) * mr
+	nt = max(1, gemmNT/nr) * nr
+	for gemmCeilDiv(m, mt)*gemmCeilDiv(n, nt) < gemmMinTasks {
+		switch {
+		case nt >= 2*nr && n > nt/2:
+			nt = max(1, nt/nr/2) * nr
+		case mt >= 2*mr && m > mt/2:
+			mt = max(1, mt/mr/2) * mr
+		default:
+			return mt, nt
+		}
+	}
+	return mt, nt
 }
 
 // gemmTask computes one rows x cols block of C from packed A (rows x kb) and

@@ -1,0 +1,68 @@
+package cpu
+
+import (
+	"fmt"
+	"math/rand/v2"
+	"testing"
+
+	"github.com/goarpo/arpo/asm"
+	"github.com/goarpo/arpo/backend"
+)
+
+// BenchmarkGemm reports GFLOP/s of C = A*B on the shapes of cmd/bench gemm
+// (which prints the same as JSON lines), at 1 and 2 threads.
+func BenchmarkGemm(b *testing.B) {
+	shapes := [][3]int{{512, 512, 512}, {1024, 1024, 1024}, {2048, 1024, 256}, {2048, 256, 1024}, {2048, 256, 256}, {1, 2048, 2048}}
+	for _, threads := range []int{1, 2} {
+		c := New(threads)
+		for _, sh := range shapes {
+			m, n, k := sh[0], sh[1], sh[2]
+			b.Run(fmt.Sprintf("%dx%dx%d/threads=%d", m, n, k, threads), func(b *testing.B) {
+				rng := rand.New(rand.NewPCG(1, 2))
+				fill := func(n int) backend.View {
+					v := backend.Whole(c.Alloc(n))
+					for i, x := 0, Slice(v, n); i < n; i++ {
+						x[i] = rng.Float32()
+					}
+					return v
+				}
+				a, bb, cv := fill(m*k), fill(k*n), fill(m*n)
+				for b.Loop() {
+					c.Gemm(false, false, m, n, k, 1, a, k, bb, n, 0, cv, n)
+				}
+				b.ReportMetric(2*float64(m*n*k)*float64(b.N)/b.Elapsed().Seconds()/1e9, "GFLOP/s")
+			})
+		}
+	}
+}
+
+// BenchmarkGemmKernels compares the micro-kernel variants through the whole
+// single-thread driver, to re-check the choice of asm.Sgemm() on a machine.
+func BenchmarkGemmKernels(b *testing.B) {
+	defer func(k *asm.SgemmKernel) { gemmKernel = k }(gemmKernel)
+	c := New(1)
+	for _, sh := range [][3]int{{512, 512, 512}, {2048, 256, 1024}} {
+		m, n, k := sh[0], sh[1], sh[2]
+		rng := rand.New(rand.NewPCG(1, 2))
+		fill := func(n int) backend.View {
+			v := backend.Whole(c.Alloc(n))
+			for i, x := 0, Slice(v, n); i < n; i++ {
+				x[i] = rng.Float32()
+			}
+			return v
+		}
+		a, bb, cv := fill(m*k), fill(k*n), fill(m*n)
+		for _, s := range asm.SgemmKernels() {
+			if s.MR*s.NR < 64 {
+				continue // the generic kernel would dominate the run time
+			}
+			gemmKernel = s
+			b.Run(fmt.Sprintf("%dx%dx%d/%s", m, n, k, s.Name), func(b *testing.B) {
+				for b.Loop() {
+					c.Gemm(false, false, m, n, k, 1, a, k, bb, n, 0, cv, n)
+				}
+				b.ReportMetric(2*float64(m*n*k)*float64(b.N)/b.Elapsed().Seconds()/1e9, "GFLOP/s")
+			})
+		}
+	}
+}

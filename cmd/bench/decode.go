@@ -1,0 +1,245 @@
+package main
+
+import (
+	"fmt"
+	"math/rand/v2"
+	"os"
+	"runtime/pprof"
+	"slices"
+	"time"
+
+	"github.com/spf13/pflag"
+
+	"github.com/goarpo/arpo/backend/cpu"
+	"github.com/goarpo/arpo/nn"
+	"github.com/goarpo/arpo/nn/engine"
+	"github.com/goarpo/arpo/nn/sample"
+)
+
+func init() {
+	register("decode", "generation with the KV-cache engine (prefill + sampled decode), and the cost of a fork", runDecode)
+}
+
+// decodeResult is one line of the decode suite. TokensPerS counts generated
+// tokens over the whole generation, prefill included, as
+// scripts/torch_bench_decode.py does.
+type decodeResult struct {
+	Suite          string  `json:"suite"`
+	Config         string  `json:"config"`
+	Batch          int     `json:"batch"`
+	Threads        int     `json:"threads"`
+	PromptLen      int     `json:"prompt_len"`
+	NewTokens      int     `json:"new_tokens"`
+	TokensPerS     float64 `json:"tokens_per_s"`
+	BestTokensPerS float64 `json:"best_tokens_per_s"`
+	PrefillMS      float64 `json:"prefill_ms"`
+	MSPerStep      float64 `json:"ms_per_step"`
+	Reps           int     `json:"reps"`
+	Params         int     `json:"params"`
+	Backend        string  `json:"backend"`
+}
+
+// forkResult compares forking a long sequence (sharing its cache blocks)
+// with prefilling it again.
+type forkResult struct {
+	Suite     string  `json:"suite"`
+	Name      string  `json:"name"`
+	Config    string  `json:"config"`
+	Threads   int     `json:"threads"`
+	SeqLen    int     `json:"seq_len"`
+	PrefillMS float64 `json:"prefill_ms"`
+	ForkUS    float64 `json:"fork_us"`
+	Ratio     float64 `json:"ratio"`
+	Forks     int     `json:"forks"`
+	Backend   string  `json:"backend"`
+}
+
+func runDecode(args []string) error {
+	fs := pflag.NewFlagSet("decode", pflag.ContinueOnError)
+	configs := fs.StringSlice("configs", []string{"a", "b"}, "model configs to run (a, b; defined in train.go)")
+	threads := fs.IntSlice("threads", []int{1, 2}, "thread counts to run")
+	batches := fs.IntSlice("batch", []int{1, 16}, "sequences generated together")
+	promptLen := fs.Int("prompt", 16, "prompt tokens per sequence")
+	newTokens := fs.Int("new", 256, "tokens generated per sequence")
+	reps := fs.Int("reps", 3, "timed generations per line (after one untimed)")
+	forkLen := fs.Int("fork-len", 1000, "length of the sequence forked by the fork benchmark; 0 skips it")
+	forkConfig := fs.String("fork-config", "b", "model config of the fork benchmark")
+	profile := fs.String("cpuprofile", "", "write a CPU profile of the whole suite to this file")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if *promptLen < 1 || *newTokens < 1 || *reps < 1 || *forkLen < 0 {
+		return fmt.Errorf("--prompt %d, --new %d, --reps %d, --fork-len %d: out of range", *promptLen, *newTokens, *reps, *forkLen)
+	}
+	if *profile != "" {
+		f, err := os.Create(*profile)
+		if err != nil {
+			return fmt.Errorf("cpu profile: %w", err)
+		}
+		defer f.Close()
+		if err := pprof.StartCPUProfile(f); err != nil {
+			return fmt.Errorf("cpu profile: %w", err)
+		}
+		defer pprof.StopCPUProfile()
+	}
+	for _, name := range *configs {
+		cfg, ok := trainConfigs[name]
+		if !ok {
+			return fmt.Errorf("unknown config %q (known: a, b)", name)
+		}
+		for _, th := range *threads {
+			for _, batch := range *batches {
+				if th < 1 || batch < 1 {
+					return fmt.Errorf("--threads %d, --batch %d: out of range", th, batch)
+				}
+				r, err := benchDecode(cfg, th, batch, *promptLen, *newTokens, *reps)
+				if err != nil {
+					return fmt.Errorf("config %s, %d threads, batch %d: %w", name, th, batch, err)
+				}
+				r.Config = name
+				if err := emit(r); err != nil {
+					return err
+				}
+			}
+		}
+	}
+	if *forkLen == 0 {
+		return nil
+	}
+	cfg, ok := trainConfigs[*forkConfig]
+	if !ok {
+		return fmt.Errorf("unknown fork config %q (known: a, b)", *forkConfig)
+	}
+	for _, th := range *threads {
+		r, err := benchFork(cfg, th, *forkLen)
+		if err != nil {
+			return fmt.Errorf("fork, %d threads: %w", th, err)
+		}
+		r.Config = *forkConfig
+		if err := emit(r); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// benchModel is a randomly initialised model (nn.Init) on a CPU backend.
+func benchModel(cfg nn.Config, threads int) (*nn.Model, error) {
+	m, err := nn.New(cfg, cpu.New(threads))
+	if err != nil {
+		return nil, err
+	}
+	m.Init(1)
+	return m, nil
+}
+
+// randPrompts returns batch prompts of n random tokens.
+func randPrompts(batch, n, vocab int) [][]int32 {
+	rng := rand.New(rand.NewPCG(1, 2))
+	ps := make([][]int32, batch)
+	for i := range ps {
+		ps[i] = make([]int32, n)
+		for j := range ps[i] {
+			ps[i][j] = int32(rng.IntN(vocab))
+		}
+	}
+	return ps
+}
+
+// benchDecode times generating newTokens tokens for each of batch sequences
+// with promptLen-token prompts, sampling at temperature 1 with no stop
+// condition but the length.
+func benchDecode(cfg nn.Config, threads, batch, promptLen, newTokens, reps int) (decodeResult, error) {
+	m, err := benchModel(cfg, threads)
+	if err != nil {
+		return decodeResult{}, err
+	}
+	defer m.Free()
+	const blockSize = 16
+	e := engine.New(m, engine.Options{BlockSize: blockSize, InitialBlocks: batch * ((promptLen+newTokens)/blockSize + 2)})
+	defer e.Close()
+	prompts := randPrompts(batch, promptLen, cfg.VocabSize)
+	var g engine.GenConfig // no EOS, no stops: every sequence runs to its length
+	var totals, prefills []float64
+	for rep := 0; rep <= reps; rep++ {
+		streams := make([]*engine.Stream, batch)
+		for i := range streams {
+			streams[i] = e.NewStream(prompts[i], sample.Params{Temperature: 1}, sample.NewRNG(uint64(rep), uint64(i)), promptLen+newTokens, g)
+		}
+		start := time.Now()
+		if err := e.Feed(streams); err != nil {
+			return decodeResult{}, err
+		}
+		prefill := time.Since(start)
+		if err := e.Generate(streams, g); err != nil {
+			return decodeResult{}, err
+		}
+		total := time.Since(start)
+		for _, s := range streams {
+			if len(s.Tokens) != newTokens {
+				return decodeResult{}, fmt.Errorf("generated %d tokens, want %d", len(s.Tokens), newTokens)
+			}
+			e.ReleaseStream(s)
+		}
+		if rep > 0 { // the first generation warms the cache and the scratch buffers
+			totals = append(totals, total.Seconds())
+			prefills = append(prefills, prefill.Seconds())
+		}
+	}
+	mean := func(xs []float64) float64 {
+		s := 0.0
+		for _, x := range xs {
+			s += x
+		}
+		return s / float64(len(xs))
+	}
+	gen := float64(batch * newTokens)
+	return decodeResult{
+		Suite: "decode", Batch: batch, Threads: threads, PromptLen: promptLen, NewTokens: newTokens,
+		TokensPerS: gen / mean(totals), BestTokensPerS: gen / slices.Min(totals),
+		PrefillMS: mean(prefills) * 1e3, MSPerStep: (mean(totals) - mean(prefills)) * 1e3 / float64(newTokens),
+		Reps: reps, Params: m.NumParams(), Backend: m.B.Name(),
+	}, nil
+}
+
+// benchFork times prefilling a seqLen-token sequence (best of 3) and forking
+// the prefilled stream (mean over many forks, each released again): a fork
+// shares the cache blocks, so it should cost a tiny fraction of a prefill.
+func benchFork(cfg nn.Config, threads, seqLen int) (forkResult, error) {
+	m, err := benchModel(cfg, threads)
+	if err != nil {
+		return forkResult{}, err
+	}
+	defer m.Free()
+	e := engine.New(m, engine.Options{BlockSize: 16, InitialBlocks: 4 * (seqLen/16 + 2)})
+	defer e.Close()
+	prompt := randPrompts(1, seqLen, cfg.VocabSize)[0]
+	var g engine.GenConfig
+	var s *engine.Stream
+	best := time.Duration(1 << 62)
+	for rep := 0; rep < 3; rep++ {
+		if s != nil {
+			e.ReleaseStream(s)
+		}
+		s = e.NewStream(prompt, sample.Params{Temperature: 1}, sample.NewRNG(1, 0), 0, g)
+		start := time.Now()
+		if err := e.Feed([]*engine.Stream{s}); err != nil {
+			return forkResult{}, err
+		}
+		best = min(best, time.Since(start))
+	}
+	defer e.ReleaseStream(s)
+	const forks = 2000
+	rng := sample.NewRNG(2, 0)
+	start := time.Now()
+	for i := 0; i < forks; i++ {
+		f := e.ForkStream(s, rng)
+		e.ReleaseStream(f)
+	}
+	fork := time.Since(start) / forks
+	return forkResult{
+		Suite: "decode", Name: fmt.Sprintf("fork-%d", seqLen), Threads: threads, SeqLen: seqLen,
+		PrefillMS: float64(best.Microseconds()) / 1e3, ForkUS: float64(fork.Nanoseconds()) / 1e3,
+		Ratio: fork.Seconds() / best.Seconds(), Forks: forks, Backend: m.B.Name(),
+	}, nil
+}
