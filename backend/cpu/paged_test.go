@@ -100,3 +100,115 @@ func pagedRandn(r *rand.Rand, n int) []float32 {
 	}
 	return x
 }
+
+// pagedCase is a paged KV cache holding some sequences (all positions filled)
+// for PagedAttention calls that query the last rows of each.
+type pagedCase struct {
+	c                     *CPU
+	kc, vc                backend.Buffer
+	heads, kvHeads, D, bs int
+	blocks                [][]int32
+	q                     [][]float32 // per sequence, (n, heads*D)
+	k, v                  [][]float32 // per sequence, (n, kvHeads*D)
+}
+
+// newPagedCase fills the cache; contiguous gives each sequence consecutive
+// blocks, otherwise blocks come in a shuffled order, as after forks.
+func newPagedCase(threads int, lens []int, heads, kvHeads, D, bs int, contiguous bool, seed uint64) *pagedCase {
+	r := rand.New(rand.NewPCG(seed, 1))
+	qw, kw := heads*D, kvHeads*D
+	nBlocks := 0
+	for _, n := range lens {
+		nBlocks += (n + bs - 1) / bs
+	}
+	perm := r.Perm(nBlocks + 2)
+	if contiguous {
+		for i := range perm {
+			perm[i] = i
+		}
+	}
+	c := New(threads)
+	pc := &pagedCase{c: c, heads: heads, kvHeads: kvHeads, D: D, bs: bs,
+		kc: c.Alloc((nBlocks + 2) * bs * kw), vc: c.Alloc((nBlocks + 2) * bs * kw)}
+	next := 0
+	for _, n := range lens {
+		q, k, v := pagedRandn(r, n*qw), pagedRandn(r, n*kw), pagedRandn(r, n*kw)
+		blocks := make([]int32, (n+bs-1)/bs)
+		for b := range blocks {
+			blocks[b] = int32(perm[next])
+			next++
+		}
+		slots := make([]int32, n)
+		for p := range slots {
+			slots[p] = blocks[p/bs]*int32(bs) + int32(p%bs)
+		}
+		kb, vb := c.Alloc(n*kw), c.Alloc(n*kw)
+		c.Write(backend.Whole(kb), k)
+		c.Write(backend.Whole(vb), v)
+		c.ScatterRows(backend.Whole(pc.kc), backend.Whole(kb), slots, kw)
+		c.ScatterRows(backend.Whole(pc.vc), backend.Whole(vb), slots, kw)
+		pc.blocks = append(pc.blocks, blocks)
+		pc.q, pc.k, pc.v = append(pc.q, q), append(pc.k, k), append(pc.v, v)
+	}
+	return pc
+}
+
+// run queries the last tails[i] rows of each sequence named in which, in
+// that order, and returns the output rows per sequence.
+func (pc *pagedCase) run(t *testing.T, which, tails []int) [][]float32 {
+	qw := pc.heads * pc.D
+	var seqs []backend.PagedSeq
+	var qAll []float32
+	for i, s := range which {
+		n := len(pc.q[s]) / qw
+		from := n - tails[i]
+		seqs = append(seqs, backend.PagedSeq{Row: len(qAll) / qw, N: tails[i], Pos: from, Blocks: pc.blocks[s]})
+		qAll = append(qAll, pc.q[s][from*qw:]...)
+	}
+	qb, ob := pc.c.Alloc(len(qAll)), pc.c.Alloc(len(qAll))
+	pc.c.Write(backend.Whole(qb), qAll)
+	pc.c.PagedAttention(backend.Whole(ob), backend.Whole(qb), backend.Whole(pc.kc), backend.Whole(pc.vc), seqs, pc.bs, pc.heads, pc.kvHeads, pc.D, float32(1/math.Sqrt(float64(pc.D))))
+	got := make([]float32, len(qAll))
+	require.NoError(t, pc.c.Read(got, backend.Whole(ob)))
+	outs := make([][]float32, len(which))
+	for i := range which {
+		outs[i] = got[seqs[i].Row*qw : (seqs[i].Row+seqs[i].N)*qw]
+	}
+	return outs
+}
+
+func TestPagedAttentionWideHeadsMatchReference(t *testing.T) {
+	// Head dim 40 (a masked tail in the kernels), block size 16, contexts
+	// across several blocks, grouped-query attention with 3 heads per group.
+	const heads, kvHeads, D, bs = 6, 2, 40, 16
+	lens := []int{1, 15, 16, 17, 70}
+	pc := newPagedCase(2, lens, heads, kvHeads, D, bs, false, 11)
+	which, tails := []int{0, 1, 2, 3, 4}, []int{1, 2, 1, 4, 5}
+	outs := pc.run(t, which, tails)
+	for i, s := range which {
+		n := lens[s]
+		want := refCausal(pc.q[s], pc.k[s], pc.v[s], n-tails[i], n, heads, kvHeads, D, 1/math.Sqrt(D))
+		for j := range want {
+			require.InDelta(t, want[j], float64(outs[i][j]), 2e-5, "seq %d element %d", s, j)
+		}
+	}
+}
+
+func TestPagedAttentionRowIndependentBitwise(t *testing.T) {
+	const heads, kvHeads, D, bs = 4, 2, 32, 16
+	lens := []int{40, 3, 77, 16, 33}
+	shuffled := newPagedCase(1, lens, heads, kvHeads, D, bs, false, 5)
+	alone := shuffled.run(t, []int{2}, []int{1})[0]
+	// In a batch, at another row, with other sequences before and after.
+	batch := shuffled.run(t, []int{0, 1, 2, 3, 4}, []int{1, 1, 1, 1, 1})
+	require.Equal(t, alone, batch[2])
+	// With more threads.
+	shuffled.c = New(3)
+	require.Equal(t, alone, shuffled.run(t, []int{4, 2, 0}, []int{1, 1, 1})[1])
+	// Prefill-style: the last row of a multi-row query equals the decode row.
+	tail := shuffled.run(t, []int{2}, []int{5})[0]
+	require.Equal(t, alone, tail[4*heads*D:])
+	// With the blocks consecutive in the cache (longer DotRows runs).
+	contiguous := newPagedCase(1, lens, heads, kvHeads, D, bs, true, 5)
+	require.Equal(t, alone, contiguous.run(t, []int{2}, []int{1})[0])
+}

@@ -1,0 +1,56 @@
+//go:build !noasm
+
+package asm
+
+import "github.com/klauspost/cpuid/v2"
+
+// The strided-row kernels in rows_avx512_amd64.s and rows_avx2_amd64.s.
+// DotRows and AxpyRows check the lengths, so the assembly trusts them.
+
+// dotRowsAVX512 is DotRows for AVX-512F.
+//
+//go:noescape
+func dotRowsAVX512(out, q, k []float32, ldk int)
+
+// axpyRowsAVX512 is AxpyRows for AVX-512F.
+//
+//go:noescape
+func axpyRowsAVX512(out, p, v []float32, ldv int)
+
+// dotRowsAVX2 is DotRows for AVX2 and FMA3.
+//
+//go:noescape
+func dotRowsAVX2(out, q, k []float32, ldk int)
+
+// axpyRowsAVX2 is AxpyRows for AVX2 and FMA3.
+//
+//go:noescape
+func axpyRowsAVX2(out, p, v []float32, ldv int)
+
+// The choice follows selectKernels (select_amd64.go): the same features pick
+// the same level. All levels give the same bits, so this is about speed only.
+func init() {
+	for _, v := range rowsVariants()[1:] {
+		dotRowsImpl, axpyRowsImpl = v.dot, v.axpy
+	}
+}
+
+// rowsVariant is one implementation of the strided-row kernels.
+type rowsVariant struct {
+	name string
+	dot  func(out, q, k []float32, ldk int)
+	axpy func(out, p, v []float32, ldv int)
+}
+
+// rowsVariants lists the generic twins, then every level this CPU runs, the
+// best last.
+func rowsVariants() []rowsVariant {
+	vs := []rowsVariant{{"generic", dotRowsGeneric, axpyRowsGeneric}}
+	if cpuid.CPU.Supports(cpuid.AVX2, cpuid.FMA3) {
+		vs = append(vs, rowsVariant{"avx2", dotRowsAVX2, axpyRowsAVX2})
+	}
+	if cpuid.CPU.Supports(cpuid.AVX512F, cpuid.AVX2, cpuid.FMA3) {
+		vs = append(vs, rowsVariant{"avx512", dotRowsAVX512, axpyRowsAVX512})
+	}
+	return vs
+}

@@ -1,0 +1,230 @@
+//go:build !noasm
+
+// AVX-512F variants of DotRows and AxpyRows (rows.go documents the order of
+// the operations, which these follow exactly). Only registers 0-15 appear in
+// 128/256-bit instructions, so nothing here needs AVX512VL. Row tails run
+// under opmasks: masked-off lanes are neither read nor written (AVX-512
+// suppresses faults on them), so no kernel touches memory outside its rows.
+
+#include "textflag.h"
+
+// rowmask16<>+2*r holds (1<<r)-1 for r = 0..16: the opmask of r lanes.
+DATA rowmask16<>+0(SB)/2, $0x0000
+DATA rowmask16<>+2(SB)/2, $0x0001
+DATA rowmask16<>+4(SB)/2, $0x0003
+DATA rowmask16<>+6(SB)/2, $0x0007
+DATA rowmask16<>+8(SB)/2, $0x000f
+DATA rowmask16<>+10(SB)/2, $0x001f
+DATA rowmask16<>+12(SB)/2, $0x003f
+DATA rowmask16<>+14(SB)/2, $0x007f
+DATA rowmask16<>+16(SB)/2, $0x00ff
+DATA rowmask16<>+18(SB)/2, $0x01ff
+DATA rowmask16<>+20(SB)/2, $0x03ff
+DATA rowmask16<>+22(SB)/2, $0x07ff
+DATA rowmask16<>+24(SB)/2, $0x0fff
+DATA rowmask16<>+26(SB)/2, $0x1fff
+DATA rowmask16<>+28(SB)/2, $0x3fff
+DATA rowmask16<>+30(SB)/2, $0x7fff
+DATA rowmask16<>+32(SB)/2, $0xffff
+GLOBL rowmask16<>(SB), RODATA|NOPTR, $34
+
+// HSUM16 leaves in the low lane of X the sum of the 16 lanes of Z (Y and X
+// are Z's low halves) in the tree order of rows.go. T is a scratch ymm, TX
+// its low half.
+#define HSUM16(Z, Y, X, T, TX) \
+	VEXTRACTF64X4 $1, Z, T; \
+	VADDPS        T, Y, Y; \
+	VEXTRACTF128  $1, Y, TX; \
+	VADDPS        TX, X, X; \
+	VMOVHLPS      X, X, TX; \
+	VADDPS        TX, X, X; \
+	VMOVSHDUP     X, TX; \
+	VADDSS        TX, X, X
+
+// func dotRowsAVX512(out, q, k []float32, ldk int)
+//
+// Keys four at a time (accumulators Z0-Z3, rows at R12, +R9, +2*R9, +R10),
+// then one at a time. Z8 holds 16 query floats; K1 masks the last d%16.
+TEXT ·dotRowsAVX512(SB), NOSPLIT, $0-80
+	MOVQ out_base+0(FP), DI
+	MOVQ out_len+8(FP), CX
+	MOVQ q_base+24(FP), SI
+	MOVQ q_len+32(FP), DX
+	MOVQ k_base+48(FP), R8
+	MOVQ ldk+72(FP), R9
+	SHLQ $2, R9
+	LEAQ (R9)(R9*2), R10
+	MOVQ DX, R11
+	ANDQ $-16, R11
+	MOVQ DX, BX
+	ANDQ $15, BX
+	LEAQ rowmask16<>(SB), R13
+	KMOVW (R13)(BX*2), K1
+	JMP  cond4
+
+loop4:
+	VPXORD Z0, Z0, Z0
+	VPXORD Z1, Z1, Z1
+	VPXORD Z2, Z2, Z2
+	VPXORD Z3, Z3, Z3
+	XORQ   AX, AX
+	JMP    condk4
+
+inner4:
+	VMOVUPS     (SI)(AX*4), Z8
+	LEAQ        (R8)(AX*4), R12
+	VFMADD231PS (R12), Z8, Z0
+	VFMADD231PS (R12)(R9*1), Z8, Z1
+	VFMADD231PS (R12)(R9*2), Z8, Z2
+	VFMADD231PS (R12)(R10*1), Z8, Z3
+	ADDQ        $16, AX
+
+condk4:
+	CMPQ AX, R11
+	JB   inner4
+	CMPQ AX, DX
+	JAE  reduce4
+	VMOVUPS.Z   (SI)(AX*4), K1, Z8
+	LEAQ        (R8)(AX*4), R12
+	VFMADD231PS (R12), Z8, K1, Z0
+	VFMADD231PS (R12)(R9*1), Z8, K1, Z1
+	VFMADD231PS (R12)(R9*2), Z8, K1, Z2
+	VFMADD231PS (R12)(R10*1), Z8, K1, Z3
+
+reduce4:
+	HSUM16(Z0, Y0, X0, Y4, X4)
+	HSUM16(Z1, Y1, X1, Y5, X5)
+	HSUM16(Z2, Y2, X2, Y6, X6)
+	HSUM16(Z3, Y3, X3, Y7, X7)
+	VMOVSS X0, (DI)
+	VMOVSS X1, 4(DI)
+	VMOVSS X2, 8(DI)
+	VMOVSS X3, 12(DI)
+	ADDQ   $16, DI
+	LEAQ   (R8)(R9*4), R8
+	SUBQ   $4, CX
+
+cond4:
+	CMPQ CX, $4
+	JAE  loop4
+	JMP  cond1
+
+loop1:
+	VPXORD Z0, Z0, Z0
+	XORQ   AX, AX
+	JMP    condk1
+
+inner1:
+	VMOVUPS     (SI)(AX*4), Z8
+	VFMADD231PS (R8)(AX*4), Z8, Z0
+	ADDQ        $16, AX
+
+condk1:
+	CMPQ AX, R11
+	JB   inner1
+	CMPQ AX, DX
+	JAE  reduce1
+	VMOVUPS.Z   (SI)(AX*4), K1, Z8
+	VFMADD231PS (R8)(AX*4), Z8, K1, Z0
+
+reduce1:
+	HSUM16(Z0, Y0, X0, Y4, X4)
+	VMOVSS X0, (DI)
+	ADDQ   $4, DI
+	ADDQ   R9, R8
+	DECQ   CX
+
+cond1:
+	TESTQ CX, CX
+	JNZ   loop1
+	VZEROUPPER
+	RET
+
+// MASKOF loads into K the opmask of min(max(BX-OFF, 0), 16) lanes.
+// R10 must hold 0. Clobbers R12, R13.
+#define MASKOF(OFF, K) \
+	MOVQ    BX, R13; \
+	SUBQ    $OFF, R13; \
+	CMPQ    R13, $0; \
+	CMOVQLT R10, R13; \
+	MOVQ    $16, R12; \
+	CMPQ    R13, R12; \
+	CMOVQGT R12, R13; \
+	LEAQ    rowmask16<>(SB), R12; \
+	KMOVW   (R12)(R13*2), K
+
+// func axpyRowsAVX512(out, p, v []float32, ldv int)
+//
+// Columns 64 at a time (K1-K4 mask the four vectors of a partial chunk):
+// even-j chains in Z0-Z3 start from out, odd-j chains in Z4-Z7 from zero;
+// rows j and j+1 sit at R12 and R12+R9.
+TEXT ·axpyRowsAVX512(SB), NOSPLIT, $0-80
+	MOVQ out_base+0(FP), DI
+	MOVQ out_len+8(FP), CX
+	MOVQ p_base+24(FP), SI
+	MOVQ p_len+32(FP), DX
+	MOVQ v_base+48(FP), R8
+	MOVQ ldv+72(FP), R9
+	SHLQ $2, R9
+	MOVQ DX, R11
+	ANDQ $-2, R11
+	XORQ AX, AX
+
+chunk:
+	MOVQ      CX, BX
+	SUBQ      AX, BX
+	XORQ      R10, R10
+	MASKOF(0, K1)
+	MASKOF(16, K2)
+	MASKOF(32, K3)
+	MASKOF(48, K4)
+	VMOVUPS.Z (DI)(AX*4), K1, Z0
+	VMOVUPS.Z 64(DI)(AX*4), K2, Z1
+	VMOVUPS.Z 128(DI)(AX*4), K3, Z2
+	VMOVUPS.Z 192(DI)(AX*4), K4, Z3
+	VPXORD    Z4, Z4, Z4
+	VPXORD    Z5, Z5, Z5
+	VPXORD    Z6, Z6, Z6
+	VPXORD    Z7, Z7, Z7
+	LEAQ      (R8)(AX*4), R12
+	JMP       condj
+
+pair:
+	VBROADCASTSS (SI)(R10*4), Z8
+	VBROADCASTSS 4(SI)(R10*4), Z9
+	VFMADD231PS  (R12), Z8, K1, Z0
+	VFMADD231PS  64(R12), Z8, K2, Z1
+	VFMADD231PS  128(R12), Z8, K3, Z2
+	VFMADD231PS  192(R12), Z8, K4, Z3
+	VFMADD231PS  (R12)(R9*1), Z9, K1, Z4
+	VFMADD231PS  64(R12)(R9*1), Z9, K2, Z5
+	VFMADD231PS  128(R12)(R9*1), Z9, K3, Z6
+	VFMADD231PS  192(R12)(R9*1), Z9, K4, Z7
+	LEAQ         (R12)(R9*2), R12
+	ADDQ         $2, R10
+
+condj:
+	CMPQ R10, R11
+	JB   pair
+	CMPQ R10, DX
+	JAE  store
+	VBROADCASTSS (SI)(R10*4), Z8
+	VFMADD231PS  (R12), Z8, K1, Z0
+	VFMADD231PS  64(R12), Z8, K2, Z1
+	VFMADD231PS  128(R12), Z8, K3, Z2
+	VFMADD231PS  192(R12), Z8, K4, Z3
+
+store:
+	VADDPS  Z4, Z0, Z0
+	VADDPS  Z5, Z1, Z1
+	VADDPS  Z6, Z2, Z2
+	VADDPS  Z7, Z3, Z3
+	VMOVUPS Z0, K1, (DI)(AX*4)
+	VMOVUPS Z1, K2, 64(DI)(AX*4)
+	VMOVUPS Z2, K3, 128(DI)(AX*4)
+	VMOVUPS Z3, K4, 192(DI)(AX*4)
+	ADDQ    $64, AX
+	CMPQ    AX, CX
+	JB      chunk
+	VZEROUPPER
+	RET
