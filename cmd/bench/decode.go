@@ -3,14 +3,11 @@ package main
 import (
 	"fmt"
 	"math/rand/v2"
-	"os"
-	"runtime/pprof"
 	"slices"
 	"time"
 
 	"github.com/spf13/pflag"
 
-	"github.com/goarpo/arpo/backend/cpu"
 	"github.com/goarpo/arpo/nn"
 	"github.com/goarpo/arpo/nn/engine"
 	"github.com/goarpo/arpo/nn/sample"
@@ -22,7 +19,7 @@ func init() {
 
 // decodeResult is one line of the decode suite. TokensPerS counts generated
 // tokens over the whole generation, prefill included, as
-// scripts/torch_bench_decode.py does.
+// scripts/torch_bench_decode.py does. Threads is 0 on a device backend.
 type decodeResult struct {
 	Suite          string  `json:"suite"`
 	Config         string  `json:"config"`
@@ -57,7 +54,7 @@ type forkResult struct {
 func runDecode(args []string) error {
 	fs := pflag.NewFlagSet("decode", pflag.ContinueOnError)
 	configs := fs.StringSlice("configs", []string{"a", "b"}, "model configs to run (a, b; defined in train.go)")
-	threads := fs.IntSlice("threads", []int{1, 2}, "thread counts to run")
+	threads := fs.IntSlice("threads", []int{1, 2}, "thread counts to run (cpu)")
 	batches := fs.IntSlice("batch", []int{1, 16}, "sequences generated together")
 	promptLen := fs.Int("prompt", 16, "prompt tokens per sequence")
 	newTokens := fs.Int("new", 256, "tokens generated per sequence")
@@ -65,36 +62,46 @@ func runDecode(args []string) error {
 	forkLen := fs.Int("fork-len", 1000, "length of the sequence forked by the fork benchmark; 0 skips it")
 	forkConfig := fs.String("fork-config", "b", "model config of the fork benchmark")
 	profile := fs.String("cpuprofile", "", "write a CPU profile of the whole suite to this file")
-	if err := fs.Parse(args); err != nil {
+	bf := addBackendFlags(fs)
+	if err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	if err := bf.validate(); err != nil {
 		return err
 	}
 	if *promptLen < 1 || *newTokens < 1 || *reps < 1 || *forkLen < 0 {
-		return fmt.Errorf("--prompt %d, --new %d, --reps %d, --fork-len %d: out of range", *promptLen, *newTokens, *reps, *forkLen)
+		return badInput("--prompt %d, --new %d, --reps %d, --fork-len %d: out of range", *promptLen, *newTokens, *reps, *forkLen)
+	}
+	for _, batch := range *batches {
+		if batch < 1 {
+			return badInput("--batch %d: want >= 1", batch)
+		}
+	}
+	if err := checkConfigs(*configs); err != nil {
+		return err
+	}
+	if *forkLen > 0 {
+		if err := checkConfigs([]string{*forkConfig}); err != nil {
+			return fmt.Errorf("--fork-config: %w", err)
+		}
+	}
+	counts, err := bf.threadCounts(fs, *threads)
+	if err != nil {
+		return err
 	}
 	if *profile != "" {
-		f, err := os.Create(*profile)
+		stop, err := startProfile(*profile)
 		if err != nil {
-			return fmt.Errorf("cpu profile: %w", err)
+			return err
 		}
-		defer f.Close()
-		if err := pprof.StartCPUProfile(f); err != nil {
-			return fmt.Errorf("cpu profile: %w", err)
-		}
-		defer pprof.StopCPUProfile()
+		defer stop()
 	}
 	for _, name := range *configs {
-		cfg, ok := trainConfigs[name]
-		if !ok {
-			return fmt.Errorf("unknown config %q (known: a, b)", name)
-		}
-		for _, th := range *threads {
+		for _, th := range counts {
 			for _, batch := range *batches {
-				if th < 1 || batch < 1 {
-					return fmt.Errorf("--threads %d, --batch %d: out of range", th, batch)
-				}
-				r, err := benchDecode(cfg, th, batch, *promptLen, *newTokens, *reps)
+				r, err := benchDecode(bf, trainConfigs[name], th, batch, *promptLen, *newTokens, *reps)
 				if err != nil {
-					return fmt.Errorf("config %s, %d threads, batch %d: %w", name, th, batch, err)
+					return lineError(err, "config %s, %s, batch %d", name, threadsLabel(th), batch)
 				}
 				r.Config = name
 				if err := emit(r); err != nil {
@@ -106,14 +113,10 @@ func runDecode(args []string) error {
 	if *forkLen == 0 {
 		return nil
 	}
-	cfg, ok := trainConfigs[*forkConfig]
-	if !ok {
-		return fmt.Errorf("unknown fork config %q (known: a, b)", *forkConfig)
-	}
-	for _, th := range *threads {
-		r, err := benchFork(cfg, th, *forkLen)
+	for _, th := range counts {
+		r, err := benchFork(bf, trainConfigs[*forkConfig], th, *forkLen)
 		if err != nil {
-			return fmt.Errorf("fork, %d threads: %w", th, err)
+			return lineError(err, "fork, %s", threadsLabel(th))
 		}
 		r.Config = *forkConfig
 		if err := emit(r); err != nil {
@@ -123,14 +126,26 @@ func runDecode(args []string) error {
 	return nil
 }
 
-// benchModel is a randomly initialised model (nn.Init) on a CPU backend.
-func benchModel(cfg nn.Config, threads int) (*nn.Model, error) {
-	m, err := nn.New(cfg, cpu.New(threads))
+// benchModel is a randomly initialised model (nn.Init) on a freshly opened
+// backend; release frees the model and closes the backend.
+func benchModel(bf *backendFlags, cfg nn.Config, threads int) (m *nn.Model, release func(), err error) {
+	b, closeB, err := bf.open(threads)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
+	}
+	m, err = nn.New(cfg, b)
+	if err != nil {
+		closeB()
+		return nil, nil, err
 	}
 	m.Init(1)
-	return m, nil
+	// The initialisation is not part of the first timing.
+	if err := b.Sync(); err != nil {
+		m.Free()
+		closeB()
+		return nil, nil, err
+	}
+	return m, func() { m.Free(); closeB() }, nil
 }
 
 // randPrompts returns batch prompts of n random tokens.
@@ -149,12 +164,12 @@ func randPrompts(batch, n, vocab int) [][]int32 {
 // benchDecode times generating newTokens tokens for each of batch sequences
 // with promptLen-token prompts, sampling at temperature 1 with no stop
 // condition but the length.
-func benchDecode(cfg nn.Config, threads, batch, promptLen, newTokens, reps int) (decodeResult, error) {
-	m, err := benchModel(cfg, threads)
+func benchDecode(bf *backendFlags, cfg nn.Config, threads, batch, promptLen, newTokens, reps int) (decodeResult, error) {
+	m, release, err := benchModel(bf, cfg, threads)
 	if err != nil {
 		return decodeResult{}, err
 	}
-	defer m.Free()
+	defer release()
 	const blockSize = 16
 	e := engine.New(m, engine.Options{BlockSize: blockSize, InitialBlocks: batch * ((promptLen+newTokens)/blockSize + 2)})
 	defer e.Close()
@@ -167,11 +182,19 @@ func benchDecode(cfg nn.Config, threads, batch, promptLen, newTokens, reps int) 
 			streams[i] = e.NewStream(prompts[i], sample.Params{Temperature: 1}, sample.NewRNG(uint64(rep), uint64(i)), promptLen+newTokens, g)
 		}
 		start := time.Now()
-		if err := e.Feed(streams); err != nil {
+		err := e.Feed(streams)
+		if err == nil {
+			err = m.B.Sync() // count the prefill's queued work on a device
+		}
+		if err != nil {
 			return decodeResult{}, err
 		}
 		prefill := time.Since(start)
-		if err := e.Generate(streams, g); err != nil {
+		err = e.Generate(streams, g)
+		if err == nil {
+			err = m.B.Sync()
+		}
+		if err != nil {
 			return decodeResult{}, err
 		}
 		total := time.Since(start)
@@ -195,7 +218,7 @@ func benchDecode(cfg nn.Config, threads, batch, promptLen, newTokens, reps int) 
 	}
 	gen := float64(batch * newTokens)
 	return decodeResult{
-		Suite: "decode", Batch: batch, Threads: threads, PromptLen: promptLen, NewTokens: newTokens,
+		Suite: "decode", Batch: batch, Threads: threadsOf(m.B), PromptLen: promptLen, NewTokens: newTokens,
 		TokensPerS: gen / mean(totals), BestTokensPerS: gen / slices.Min(totals),
 		PrefillMS: mean(prefills) * 1e3, MSPerStep: (mean(totals) - mean(prefills)) * 1e3 / float64(newTokens),
 		Reps: reps, Params: m.NumParams(), Backend: m.B.Name(),
@@ -205,12 +228,12 @@ func benchDecode(cfg nn.Config, threads, batch, promptLen, newTokens, reps int) 
 // benchFork times prefilling a seqLen-token sequence (best of 3) and forking
 // the prefilled stream (mean over many forks, each released again): a fork
 // shares the cache blocks, so it should cost a tiny fraction of a prefill.
-func benchFork(cfg nn.Config, threads, seqLen int) (forkResult, error) {
-	m, err := benchModel(cfg, threads)
+func benchFork(bf *backendFlags, cfg nn.Config, threads, seqLen int) (forkResult, error) {
+	m, release, err := benchModel(bf, cfg, threads)
 	if err != nil {
 		return forkResult{}, err
 	}
-	defer m.Free()
+	defer release()
 	e := engine.New(m, engine.Options{BlockSize: 16, InitialBlocks: 4 * (seqLen/16 + 2)})
 	defer e.Close()
 	prompt := randPrompts(1, seqLen, cfg.VocabSize)[0]
@@ -223,7 +246,11 @@ func benchFork(cfg nn.Config, threads, seqLen int) (forkResult, error) {
 		}
 		s = e.NewStream(prompt, sample.Params{Temperature: 1}, sample.NewRNG(1, 0), 0, g)
 		start := time.Now()
-		if err := e.Feed([]*engine.Stream{s}); err != nil {
+		err := e.Feed([]*engine.Stream{s})
+		if err == nil {
+			err = m.B.Sync()
+		}
+		if err != nil {
 			return forkResult{}, err
 		}
 		best = min(best, time.Since(start))
@@ -238,7 +265,7 @@ func benchFork(cfg nn.Config, threads, seqLen int) (forkResult, error) {
 	}
 	fork := time.Since(start) / forks
 	return forkResult{
-		Suite: "decode", Name: fmt.Sprintf("fork-%d", seqLen), Threads: threads, SeqLen: seqLen,
+		Suite: "decode", Name: fmt.Sprintf("fork-%d", seqLen), Threads: threadsOf(m.B), SeqLen: seqLen,
 		PrefillMS: float64(best.Microseconds()) / 1e3, ForkUS: float64(fork.Nanoseconds()) / 1e3,
 		Ratio: fork.Seconds() / best.Seconds(), Forks: forks, Backend: m.B.Name(),
 	}, nil

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"errors"
 	"fmt"
 	"math/rand/v2"
 	"runtime"
@@ -13,11 +12,10 @@ import (
 
 	"github.com/goarpo/arpo/asm"
 	"github.com/goarpo/arpo/backend"
-	"github.com/goarpo/arpo/backend/cpu"
 )
 
 func init() {
-	register("gemm", "SGEMM throughput of the CPU backend (GFLOP/s)", runGemm)
+	register("gemm", "SGEMM throughput of a backend (GFLOP/s)", runGemm)
 }
 
 // gemmShapes are m x n x k: square sizes, then the transformer's shapes
@@ -28,6 +26,8 @@ var gemmShapes = []string{
 	"1x2048x2048",
 }
 
+// gemmResult is one line of the gemm suite. Threads is 0 and Kernel empty
+// on a device backend.
 type gemmResult struct {
 	Suite    string  `json:"suite"`
 	Name     string  `json:"name"`
@@ -40,60 +40,110 @@ type gemmResult struct {
 	MedianGF float64 `json:"median_gflops"`
 	BestMS   float64 `json:"best_ms"`
 	Reps     int     `json:"reps"`
-	Kernel   string  `json:"kernel"`
+	Kernel   string  `json:"kernel,omitempty"`
+	Backend  string  `json:"backend"`
 }
 
 func runGemm(args []string) error {
 	fs := pflag.NewFlagSet("gemm", pflag.ContinueOnError)
-	threads := fs.Int("threads", 0, "threads to run on; 0 runs 1 thread and then GOMAXPROCS threads")
+	threads := fs.Int("threads", 0, "threads to run on (cpu); 0 runs 1 thread and then GOMAXPROCS threads")
 	shapes := fs.StringSlice("shapes", gemmShapes, "MxNxK shapes to run")
 	trans := fs.String("trans", "NN", "transposes of A and B: NN, NT, TN or TT")
 	warmup := fs.Int("warmup", 3, "untimed repetitions before timing")
 	reps := fs.Int("reps", 10, "timed repetitions (at least)")
 	minTime := fs.Duration("min-time", 500*time.Millisecond, "keep repeating until this much time is timed")
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, pflag.ErrHelp) {
-			return nil // usage already printed
-		}
+	bf := addBackendFlags(fs)
+	if err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	if err := bf.validate(); err != nil {
 		return err
 	}
 	if len(*trans) != 2 || strings.Trim(*trans, "NT") != "" {
-		return fmt.Errorf("--trans %q: want NN, NT, TN or TT", *trans)
+		return badInput("--trans %q: want NN, NT, TN or TT", *trans)
+	}
+	if *threads < 0 || *warmup < 0 || *reps < 1 || *minTime < 0 {
+		return badInput("--threads %d, --warmup %d, --reps %d, --min-time %v: out of range", *threads, *warmup, *reps, *minTime)
+	}
+	dims := make([][3]int, len(*shapes))
+	for i, sh := range *shapes {
+		d, err := parseShape(sh)
+		if err != nil {
+			return err
+		}
+		dims[i] = d
 	}
 	ta, tb := (*trans)[0] == 'T', (*trans)[1] == 'T'
-	counts := []int{*threads}
-	if *threads <= 0 {
-		counts = []int{1}
+	requested := []int{*threads}
+	if *threads == 0 {
+		requested = []int{1}
 		if all := runtime.GOMAXPROCS(0); all > 1 {
-			counts = append(counts, all)
+			requested = append(requested, all)
 		}
 	}
+	counts, err := bf.threadCounts(fs, requested)
+	if err != nil {
+		return err
+	}
 	for _, t := range counts {
-		for _, sh := range *shapes {
-			var m, n, k int
-			if _, err := fmt.Sscanf(sh, "%dx%dx%d", &m, &n, &k); err != nil || m < 1 || n < 1 || k < 1 {
-				return fmt.Errorf("shape %q: want MxNxK with positive sizes", sh)
-			}
-			r := benchGemm(cpu.New(t), ta, tb, m, n, k, *warmup, *reps, *minTime)
-			r.Name, r.Trans = sh, *trans
-			if err := emit(r); err != nil {
-				return err
-			}
+		if err := gemmLines(bf, t, ta, tb, *shapes, dims, *warmup, *reps, *minTime, *trans); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// parseShape reads "MxNxK" with positive sizes.
+func parseShape(sh string) ([3]int, error) {
+	var m, n, k int
+	var rest string
+	if c, _ := fmt.Sscanf(sh, "%dx%dx%d%s", &m, &n, &k, &rest); c != 3 || m < 1 || n < 1 || k < 1 {
+		return [3]int{}, badInput("shape %q: want MxNxK with positive sizes", sh)
+	}
+	return [3]int{m, n, k}, nil
+}
+
+// gemmLines opens the backend once with threads and emits one line per
+// shape.
+func gemmLines(bf *backendFlags, threads int, ta, tb bool, names []string, dims [][3]int, warmup, reps int, minTime time.Duration, trans string) error {
+	b, closeB, err := bf.open(threads)
+	if err != nil {
+		return err
+	}
+	defer closeB()
+	for i, d := range dims {
+		r, err := benchGemm(b, ta, tb, d[0], d[1], d[2], warmup, reps, minTime)
+		if err != nil {
+			return lineError(err, "shape %s on %s", names[i], b.Name())
+		}
+		r.Name, r.Trans = names[i], trans
+		if err := emit(r); err != nil {
+			return err
 		}
 	}
 	return nil
 }
 
 // benchGemm times C = A*B (beta = 0) on random data and reports the best
-// and median repetition.
-func benchGemm(c *cpu.CPU, ta, tb bool, m, n, k, warmup, reps int, minTime time.Duration) gemmResult {
+// and median repetition. Each repetition ends with a Sync, so that a device
+// backend's queued work is inside the timing (a no-op on the CPU).
+func benchGemm(be backend.Backend, ta, tb bool, m, n, k, warmup, reps int, minTime time.Duration) (gemmResult, error) {
 	rng := rand.New(rand.NewPCG(1, 2))
+	var bufs []backend.Buffer
+	defer func() {
+		for _, buf := range bufs {
+			be.Free(buf)
+		}
+	}()
 	fill := func(n int) backend.View {
-		v := backend.Whole(c.Alloc(n))
-		x := cpu.Slice(v, n)
+		buf := be.Alloc(n)
+		bufs = append(bufs, buf)
+		x := make([]float32, n)
 		for i := range x {
 			x[i] = rng.Float32()*2 - 1
 		}
+		v := backend.Whole(buf)
+		be.Write(v, x)
 		return v
 	}
 	a, b, cv := fill(m*k), fill(k*n), fill(m*n)
@@ -104,15 +154,26 @@ func benchGemm(c *cpu.CPU, ta, tb bool, m, n, k, warmup, reps int, minTime time.
 	if tb {
 		ldb = k
 	}
-	run := func() { c.Gemm(ta, tb, m, n, k, 1, a, lda, b, ldb, 0, cv, n) }
+	run := func() error {
+		be.Gemm(ta, tb, m, n, k, 1, a, lda, b, ldb, 0, cv, n)
+		return be.Sync()
+	}
+	// The uploads are not part of the first timed repetition.
+	if err := be.Sync(); err != nil {
+		return gemmResult{}, err
+	}
 	for i := 0; i < warmup; i++ {
-		run()
+		if err := run(); err != nil {
+			return gemmResult{}, err
+		}
 	}
 	var times []time.Duration
 	var total time.Duration
 	for len(times) < reps || total < minTime {
 		t0 := time.Now()
-		run()
+		if err := run(); err != nil {
+			return gemmResult{}, err
+		}
 		d := time.Since(t0)
 		times = append(times, d)
 		total += d
@@ -120,11 +181,15 @@ func benchGemm(c *cpu.CPU, ta, tb bool, m, n, k, warmup, reps int, minTime time.
 	slices.Sort(times)
 	flop := 2 * float64(m) * float64(n) * float64(k)
 	gf := func(d time.Duration) float64 { return flop / d.Seconds() / 1e9 }
-	return gemmResult{
-		Suite: "gemm", M: m, N: n, K: k, Threads: c.Threads(),
+	r := gemmResult{
+		Suite: "gemm", M: m, N: n, K: k, Threads: threadsOf(be),
 		GFLOPS: round2(gf(times[0])), MedianGF: round2(gf(times[len(times)/2])),
-		BestMS: round2(times[0].Seconds() * 1e3), Reps: len(times), Kernel: asm.Sgemm().Name,
+		BestMS: round2(times[0].Seconds() * 1e3), Reps: len(times), Backend: be.Name(),
 	}
+	if r.Threads > 0 { // the CPU backend runs the asm package's kernel
+		r.Kernel = asm.Sgemm().Name
+	}
+	return r, nil
 }
 
 func round2(x float64) float64 { return float64(int64(x*100+0.5)) / 100 }

@@ -7,14 +7,22 @@
 // Each suite lives in its own file and registers itself in an init function;
 // `go run ./cmd/bench` lists them. It is a measuring tool, not a test: it
 // asserts nothing about speed.
+//
+// The gemm, train and decode suites run on any registered backend
+// (--backend cpu|vulkan, --device N; see backend.go). Exit status: 0 on
+// success, 2 for bad input (flags, shapes, an unknown or unavailable
+// backend), 1 when a run fails.
 package main
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"os"
 	"sort"
+
+	"github.com/spf13/pflag"
 )
 
 // suite is one subcommand.
@@ -58,13 +66,57 @@ func main() {
 		os.Exit(2)
 	}
 	if err := s.run(os.Args[2:]); err != nil {
+		if errors.Is(err, pflag.ErrHelp) {
+			return // the flag set printed its usage
+		}
 		fmt.Fprintf(os.Stderr, "bench %s: %v\n", os.Args[1], err)
-		os.Exit(1)
+		os.Exit(exitCode(err))
 	}
 }
 
-// out receives the result lines; tests redirect it.
-var out io.Writer = os.Stdout
+// badInputError marks an error caused by the command line rather than by a
+// run, so that main exits with status 2 as for a usage error.
+type badInputError struct{ err error }
+
+func (e badInputError) Error() string { return e.err.Error() }
+func (e badInputError) Unwrap() error { return e.err }
+
+// badInput formats a bad-input error.
+func badInput(format string, args ...any) error {
+	return badInputError{fmt.Errorf(format, args...)}
+}
+
+// exitCode is 2 for bad input and 1 for any other failure.
+func exitCode(err error) int {
+	if errors.As(err, new(badInputError)) {
+		return 2
+	}
+	return 1
+}
+
+// parseFlags parses a suite's arguments; a parse failure (an unknown flag,
+// a value of the wrong type, a stray argument) is bad input. --help comes
+// back as pflag.ErrHelp, which main treats as success.
+func parseFlags(fs *pflag.FlagSet, args []string) error {
+	fs.SetOutput(logOut)
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, pflag.ErrHelp) {
+			return err
+		}
+		return badInputError{err}
+	}
+	if fs.NArg() > 0 {
+		return badInput("unexpected arguments %q", fs.Args())
+	}
+	return nil
+}
+
+// out receives the result lines and logOut the notes on stderr (the device
+// a run uses); tests redirect both.
+var (
+	out    io.Writer = os.Stdout
+	logOut io.Writer = os.Stderr
+)
 
 // emit prints one result line. Suites pass a struct with json tags so the
 // field order is stable.

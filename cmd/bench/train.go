@@ -13,8 +13,6 @@ import (
 
 	"github.com/spf13/pflag"
 
-	"github.com/goarpo/arpo/backend"
-	"github.com/goarpo/arpo/backend/cpu"
 	"github.com/goarpo/arpo/nn"
 )
 
@@ -31,6 +29,8 @@ var trainConfigs = map[string]nn.Config{
 		IntermediateSize: 1024, RopeTheta: 10000, RMSNormEps: 1e-6, MaxPositionEmbeddings: 4096},
 }
 
+// trainResult is one line of the train suite; Threads is 0 on a device
+// backend.
 type trainResult struct {
 	Suite      string  `json:"suite"`
 	Config     string  `json:"config"`
@@ -54,38 +54,41 @@ type trainResult struct {
 func runTrain(args []string) error {
 	fs := pflag.NewFlagSet("train", pflag.ContinueOnError)
 	configs := fs.StringSlice("configs", []string{"a", "b"}, "model configs to run (a, b)")
-	threads := fs.IntSlice("threads", []int{1, 2}, "thread counts to run")
+	threads := fs.IntSlice("threads", []int{1, 2}, "thread counts to run (cpu)")
 	batch := fs.Int("batch", 8, "sequences per step")
 	seqLen := fs.Int("seq", 256, "tokens per sequence")
 	steps := fs.Int("steps", 3, "timed steps")
 	warmup := fs.Int("warmup", 1, "untimed steps before timing")
 	profile := fs.String("cpuprofile", "", "write a CPU profile of the whole suite to this file")
-	if err := fs.Parse(args); err != nil {
+	bf := addBackendFlags(fs)
+	if err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	if err := bf.validate(); err != nil {
 		return err
 	}
 	if *batch < 1 || *seqLen < 2 || *steps < 1 || *warmup < 0 {
-		return fmt.Errorf("--batch %d, --seq %d, --steps %d, --warmup %d: out of range", *batch, *seqLen, *steps, *warmup)
+		return badInput("--batch %d, --seq %d, --steps %d, --warmup %d: out of range", *batch, *seqLen, *steps, *warmup)
+	}
+	if err := checkConfigs(*configs); err != nil {
+		return err
+	}
+	counts, err := bf.threadCounts(fs, *threads)
+	if err != nil {
+		return err
 	}
 	if *profile != "" {
-		f, err := os.Create(*profile)
+		stop, err := startProfile(*profile)
 		if err != nil {
-			return fmt.Errorf("cpu profile: %w", err)
+			return err
 		}
-		defer f.Close()
-		if err := pprof.StartCPUProfile(f); err != nil {
-			return fmt.Errorf("cpu profile: %w", err)
-		}
-		defer pprof.StopCPUProfile()
+		defer stop()
 	}
 	for _, name := range *configs {
-		cfg, ok := trainConfigs[name]
-		if !ok {
-			return fmt.Errorf("unknown config %q (known: a, b)", name)
-		}
-		for _, th := range *threads {
-			r, err := benchTrain(cfg, th, *batch, *seqLen, *steps, *warmup)
+		for _, th := range counts {
+			r, err := benchTrain(bf, trainConfigs[name], th, *batch, *seqLen, *steps, *warmup)
 			if err != nil {
-				return fmt.Errorf("config %s, %d threads: %w", name, th, err)
+				return lineError(err, "config %s, %s", name, threadsLabel(th))
 			}
 			r.Config = name
 			if err := emit(r); err != nil {
@@ -96,9 +99,40 @@ func runTrain(args []string) error {
 	return nil
 }
 
-// benchTrain times SFT steps on random tokens (every prediction in the loss).
-func benchTrain(cfg nn.Config, threads, batch, seqLen, steps, warmup int) (trainResult, error) {
-	var b backend.Backend = cpu.New(threads)
+// checkConfigs rejects names missing from trainConfigs before anything runs.
+func checkConfigs(names []string) error {
+	for _, name := range names {
+		if _, ok := trainConfigs[name]; !ok {
+			return badInput("unknown config %q (known: a, b)", name)
+		}
+	}
+	return nil
+}
+
+// startProfile starts a CPU profile written to path; stop ends it.
+func startProfile(path string) (stop func(), err error) {
+	f, err := os.Create(path)
+	if err != nil {
+		return nil, fmt.Errorf("cpu profile: %w", err)
+	}
+	if err := pprof.StartCPUProfile(f); err != nil {
+		f.Close()
+		return nil, fmt.Errorf("cpu profile: %w", err)
+	}
+	return func() {
+		pprof.StopCPUProfile()
+		f.Close()
+	}, nil
+}
+
+// benchTrain times SFT steps on random tokens (every prediction in the
+// loss) on a freshly opened backend.
+func benchTrain(bf *backendFlags, cfg nn.Config, threads, batch, seqLen, steps, warmup int) (trainResult, error) {
+	b, closeB, err := bf.open(threads)
+	if err != nil {
+		return trainResult{}, err
+	}
+	defer closeB()
 	m, err := nn.New(cfg, b)
 	if err != nil {
 		return trainResult{}, err
@@ -118,11 +152,18 @@ func benchTrain(cfg nn.Config, threads, batch, seqLen, steps, warmup int) (train
 	for i := 0; i < batch; i++ {
 		bt.Lens = append(bt.Lens, seqLen)
 	}
+	// The initialisation is not part of the first step.
+	if err := b.Sync(); err != nil {
+		return trainResult{}, err
+	}
 	var times []float64
 	var loss float32
 	for i := 0; i < warmup+steps; i++ {
 		start := time.Now()
 		loss, _, err = nn.TrainStep(m, opt, []nn.Batch{bt})
+		if err == nil {
+			err = b.Sync() // a device may still have the optimizer update queued
+		}
 		if err != nil {
 			return trainResult{}, err
 		}
@@ -136,7 +177,7 @@ func benchTrain(cfg nn.Config, threads, batch, seqLen, steps, warmup int) (train
 	}
 	mean := sum / float64(len(times))
 	return trainResult{
-		Suite: "train", Threads: threads, Batch: batch, SeqLen: seqLen, Params: m.NumParams(),
+		Suite: "train", Threads: threadsOf(b), Batch: batch, SeqLen: seqLen, Params: m.NumParams(),
 		TokensPerS: float64(batch*seqLen) / (mean / 1e3), MSPerStep: mean, BestMS: slices.Min(times),
 		Steps: steps, Loss: loss, Backend: b.Name(), PeakRSSMiB: peakRSSMiB(),
 	}, nil
