@@ -1,0 +1,308 @@
+// Command eval evaluates a checkpoint or a Hugging Face model with the tools
+// on ToolWorld or a dataset file: pass@1 (greedy, or sampled with
+// --temperature), pass@k, accuracy per question family, average tool calls
+// and the format-error rate; it writes every graded trajectory as JSONL.
+//
+//	go run ./cmd/eval --model runs/X/checkpoints/final.safetensors
+//	go run ./cmd/eval --model runs/X --k 8 --temperature 1 --out preds.jsonl
+//	go run ./cmd/eval --model hf/Qwen2.5-0.5B --task jsonl:questions.jsonl
+//
+// For ToolWorld, a model inside a run folder is evaluated on that run's
+// world (its config.json), so the test questions are the ones it never saw.
+// It does not train; see cmd/train.
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/spf13/pflag"
+
+	"github.com/goarpo/arpo/backend"
+	_ "github.com/goarpo/arpo/backend/cpu" // the default backend
+	"github.com/goarpo/arpo/internal/runlog"
+	"github.com/goarpo/arpo/nn"
+	"github.com/goarpo/arpo/nn/engine"
+	"github.com/goarpo/arpo/nn/tokenizer"
+	"github.com/goarpo/arpo/rl"
+	"github.com/goarpo/arpo/tasks"
+	"github.com/goarpo/arpo/tasks/toolworld"
+	"github.com/goarpo/arpo/tools"
+	"github.com/goarpo/arpo/tools/python"
+	"github.com/goarpo/arpo/tools/search"
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
+	code := run(ctx, os.Args[1:], os.Stdout, os.Stderr)
+	stop()
+	os.Exit(code)
+}
+
+type usageError struct{ error }
+
+func bad(format string, args ...any) error { return usageError{fmt.Errorf(format, args...)} }
+
+type options struct {
+	model, task, backend, out, system string
+	threads, k, questions, budget     int
+	calls, topk, maxResult            int
+	temperature, topP                 float64
+	seed                              uint64
+}
+
+func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	err := evaluate(ctx, args, stdout)
+	var ue usageError
+	switch {
+	case err == nil:
+		return 0
+	case errors.Is(err, pflag.ErrHelp):
+		return 0
+	case errors.As(err, &ue):
+		fmt.Fprintln(stderr, "eval:", err)
+		return 2
+	}
+	fmt.Fprintln(stderr, "eval:", err)
+	return 1
+}
+
+func evaluate(ctx context.Context, args []string, stdout io.Writer) error {
+	var o options
+	fs := pflag.NewFlagSet("eval", pflag.ContinueOnError)
+	fs.SetOutput(stdout)
+	fs.StringVar(&o.model, "model", "", "checkpoint file, run folder or Hugging Face folder (required)")
+	fs.StringVar(&o.task, "task", "toolworld", "toolworld, hotpotqa-local, jsonl:FILE or parquet:FILE")
+	fs.StringVar(&o.backend, "backend", "cpu", "compute backend")
+	fs.StringVar(&o.out, "out", "", "write the graded trajectories here as JSONL (must not exist)")
+	fs.StringVar(&o.system, "system", "", "system prompt (default: none for models trained here)")
+	fs.IntVar(&o.threads, "threads", 0, "CPU threads (0: all)")
+	fs.IntVar(&o.k, "k", 1, "samples per question for pass@k (needs --temperature > 0)")
+	fs.IntVar(&o.questions, "questions", 200, "test questions (0: all)")
+	fs.IntVar(&o.budget, "token-budget", 384, "tokens per trajectory")
+	fs.IntVar(&o.calls, "call-limit", 6, "tool calls per trajectory")
+	fs.IntVar(&o.topk, "search-topk", 2, "passages per search")
+	fs.IntVar(&o.maxResult, "max-result", 512, "bytes of a tool result shown to the model")
+	fs.Float64Var(&o.temperature, "temperature", 0, "sampling temperature (0: greedy)")
+	fs.Float64Var(&o.topP, "top-p", 1, "top-p")
+	fs.Uint64Var(&o.seed, "seed", 1, "sampling seed")
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, pflag.ErrHelp) {
+			return err
+		}
+		return bad("%v", err)
+	}
+	switch {
+	case o.model == "":
+		return bad("--model is required")
+	case o.k < 1 || o.k > 1 && o.temperature == 0:
+		return bad("--k %d: pass@k needs k >= 1 and --temperature > 0", o.k)
+	case o.temperature < 0 || o.topP < 0 || o.topP > 1 || o.budget < 16 || o.questions < 0:
+		return bad("--temperature, --top-p, --token-budget or --questions out of range")
+	}
+	if o.out != "" {
+		if _, err := os.Stat(o.out); err == nil {
+			return bad("--out %s exists; not overwriting it", o.out)
+		}
+	}
+	b, err := backend.Open(o.backend, backend.Options{Threads: o.threads})
+	if err != nil {
+		return bad("--backend: %v", err)
+	}
+	m, tok, runDir, err := loadModel(o.model, b)
+	if err != nil {
+		return err
+	}
+	test, ts, err := loadTask(o, runDir)
+	if err != nil {
+		return err
+	}
+	reg, err := tools.NewRegistry(ts...)
+	if err != nil {
+		return err
+	}
+	exec := tools.NewExecutor(reg, tools.Config{Workers: 4, Timeout: 10 * time.Second, MaxResultLen: o.maxResult, Cache: tools.NewCache()})
+	bpe := rl.BPE{T: tok}
+	eos := []int32{int32(tok.EOS())}
+	if id, ok := tok.TokenID("<|im_end|>"); ok {
+		eos = append(eos, int32(id))
+	}
+	roller := &rl.Roller{
+		Engine: engine.New(m, engine.Options{BlockSize: 16, InitialBlocks: 256}), Tok: bpe,
+		Protocol: reg.Protocol(o.calls), Tools: exec,
+		Cfg: rl.RolloutConfig{M: 1, N: 1, TokenBudget: min(o.budget, m.Cfg.MaxPositionEmbeddings), ToolLag: 1, EOS: eos},
+	}
+	prompts := make([]rl.Prompt, len(test))
+	for i := range test {
+		sys := o.system
+		if test[i].System != "" {
+			sys = test[i].System
+		}
+		prompts[i] = rl.Prompt{Example: &test[i], Tokens: rl.RenderPrompt(bpe, sys, test[i].Question)}
+	}
+	bar := runlog.NewBar(stdout, runlog.IsTerminal(stdout), "eval", len(prompts))
+	cfg := rl.EvalConfig{K: o.k, Seed: o.seed, Batch: 50, Window: 16, Progress: func(d, _ int) { bar.Set(d, "") }}
+	cfg.Sampling.Temperature, cfg.Sampling.TopP = float32(o.temperature), float32(o.topP)
+	res, err := rl.Evaluate(ctx, roller, prompts, cfg)
+	if err != nil {
+		return err
+	}
+	bar.Done(fmt.Sprintf("%d questions, %d samples each", len(prompts), res.K))
+	fmt.Fprintf(stdout, "%-16s %5s %7s %7s %7s %7s\n", "family", "n", "pass@1", fmt.Sprintf("pass@%d", res.K), "calls", "fmt err")
+	row := func(f rl.FamilyResult) {
+		name := f.Family
+		if f.Novel {
+			name += " *"
+		}
+		fmt.Fprintf(stdout, "%-16s %5d %7.3f %7.3f %7.2f %6.1f%%\n", name, f.Questions, f.Pass1, f.PassK, f.ToolCalls, 100*f.FormatErrors)
+	}
+	for _, f := range res.Families {
+		row(f)
+	}
+	row(res.Overall)
+	if o.out != "" {
+		if err := runlog.WriteJSONL(o.out, res.Predictions); err != nil {
+			return err
+		}
+		fmt.Fprintf(stdout, "predictions: %s\n", o.out)
+	}
+	return nil
+}
+
+// loadModel loads a checkpoint (file, or a run folder's final/latest) or a
+// Hugging Face folder, and its tokenizer; runDir is the run folder, if any.
+func loadModel(path string, b backend.Backend) (*nn.Model, *tokenizer.Tokenizer, string, error) {
+	st, err := os.Stat(path)
+	if err != nil {
+		return nil, nil, "", bad("--model: %v", err)
+	}
+	var m *nn.Model
+	file := path
+	if st.IsDir() {
+		if _, err := os.Stat(filepath.Join(path, "config.json")); err == nil && !isRunDir(path) {
+			if m, err = nn.LoadHF(path, b); err != nil {
+				return nil, nil, "", bad("--model: %v", err)
+			}
+			tok, err := tokenizer.Load(filepath.Join(path, "tokenizer.json"))
+			if err != nil {
+				return nil, nil, "", bad("--model: %v", err)
+			}
+			return m, tok, "", nil
+		}
+		file = ""
+		for _, n := range []string{"final", "latest"} {
+			if p := filepath.Join(path, "checkpoints", n+".safetensors"); exists(p) {
+				file = p
+				break
+			}
+		}
+		if file == "" {
+			return nil, nil, "", bad("--model: %s is neither a Hugging Face folder nor a run folder with checkpoints", path)
+		}
+	}
+	ck, err := nn.LoadCheckpoint(file, b)
+	if err != nil {
+		return nil, nil, "", bad("--model: %v", err)
+	}
+	ck.Opt.Free()
+	for _, d := range []string{filepath.Dir(file), filepath.Dir(filepath.Dir(file))} {
+		if p := filepath.Join(d, "tokenizer.json"); exists(p) {
+			tok, err := tokenizer.Load(p)
+			if err != nil {
+				return nil, nil, "", bad("--model: %v", err)
+			}
+			run := ""
+			if isRunDir(d) {
+				run = d
+			}
+			return ck.Model, tok, run, nil
+		}
+	}
+	return nil, nil, "", bad("--model: no tokenizer.json beside %s or one folder up", file)
+}
+
+func isRunDir(d string) bool { return exists(filepath.Join(d, "state.json")) }
+
+func exists(p string) bool {
+	_, err := os.Stat(p)
+	return err == nil
+}
+
+// runConfig is the part of cmd/train's config.json that rebuilds its world.
+type runConfig struct {
+	Seed           uint64  `json:"seed"`
+	TrainEntities  int     `json:"tw-train-entities"`
+	TestEntities   int     `json:"tw-test-entities"`
+	TrainQuestions int     `json:"tw-train"`
+	TestQuestions  int     `json:"tw-test"`
+	Families       string  `json:"tw-families"`
+	Novel          string  `json:"tw-novel"`
+	NovelDemoRate  float64 `json:"tw-novel-demo-rate"`
+}
+
+// loadTask returns the test questions and the tools that answer them.
+func loadTask(o options, runDir string) ([]tasks.Example, []tools.Tool, error) {
+	py := python.New(python.Config{Timeout: 5 * time.Second})
+	var ex []tasks.Example
+	var corpus []tasks.Passage
+	var err error
+	switch t := o.task; {
+	case t == "toolworld":
+		wc := toolworld.DefaultConfig()
+		if runDir != "" {
+			var rc runConfig
+			if err := runlog.ReadJSON(filepath.Join(runDir, "config.json"), &rc); err != nil {
+				return nil, nil, bad("run config: %v", err)
+			}
+			wc.Seed, wc.TrainEntities, wc.TestEntities = rc.Seed, rc.TrainEntities, rc.TestEntities
+			wc.TrainQuestions, wc.TestQuestions, wc.NovelDemoRate = rc.TrainQuestions, rc.TestQuestions, rc.NovelDemoRate
+			if rc.Families != "" {
+				wc.Families = strings.Split(rc.Families, ",")
+			}
+			if rc.Novel != "" {
+				wc.Novel = strings.Split(rc.Novel, ",")
+			}
+		}
+		d, err := toolworld.Generate(wc)
+		if err != nil {
+			return nil, nil, bad("toolworld: %v", err)
+		}
+		ex, corpus = d.Test, d.Corpus
+	case t == "hotpotqa-local":
+		if ex, corpus, err = tasks.LoadShared(t); err != nil {
+			return nil, nil, bad("--task: %v", err)
+		}
+	default:
+		path := t
+		for _, p := range []string{"jsonl:", "parquet:"} {
+			path = strings.TrimPrefix(path, p)
+		}
+		if ex, err = tasks.Load(path, tasks.Options{}); err != nil {
+			return nil, nil, bad("--task: %v", err)
+		}
+	}
+	if o.questions > 0 && o.questions < len(ex) {
+		ex = ex[:o.questions]
+	}
+	for i, e := range ex {
+		if strings.TrimSpace(e.Answer) == "" {
+			return nil, nil, bad("--task: question %d (%q) has no answer", i, e.ID)
+		}
+	}
+	ts := []tools.Tool{py}
+	if corpus != nil {
+		docs := make([]search.Doc, len(corpus))
+		for i, p := range corpus {
+			docs[i] = search.Doc{ID: p.ID, Title: p.Title, Text: p.Text}
+		}
+		ts = append(ts, &search.Tool{Index: search.Build(docs, search.DefaultParams), TopK: o.topk})
+	}
+	return ex, ts, nil
+}

@@ -1,0 +1,72 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/goarpo/arpo/backend/cpu"
+	"github.com/goarpo/arpo/internal/runlog"
+	"github.com/goarpo/arpo/nn"
+	"github.com/goarpo/arpo/nn/tokenizer"
+	"github.com/goarpo/arpo/rl"
+)
+
+// tinyRun writes a folder with an untrained tiny checkpoint and tokenizer.
+func tinyRun(t *testing.T) string {
+	dir := t.TempDir()
+	tok, err := tokenizer.Train([]string{"What is 2 + 2? <answer> 4 </answer>"}, 300, tokenizer.DefaultSpecials)
+	require.NoError(t, err)
+	require.NoError(t, tok.Save(filepath.Join(dir, "tokenizer.json")))
+	cfg := nn.Config{ModelType: "llama", VocabSize: tok.VocabSize(), HiddenSize: 16, NumLayers: 1, NumHeads: 2, NumKVHeads: 2,
+		HeadDim: 8, IntermediateSize: 32, RopeTheta: 10000, RMSNormEps: 1e-6, MaxPositionEmbeddings: 128, HiddenAct: "silu"}
+	m, err := nn.New(cfg, cpu.New(1))
+	require.NoError(t, err)
+	m.Init(1)
+	opt, err := nn.NewAdamW(m, nn.DefaultAdamW(1e-3))
+	require.NoError(t, err)
+	require.NoError(t, os.MkdirAll(filepath.Join(dir, "checkpoints"), 0o755))
+	require.NoError(t, nn.Checkpoint{Model: m, Opt: opt}.Save(filepath.Join(dir, "checkpoints", "final.safetensors")))
+	return dir
+}
+
+func TestEvalWritesPredictions(t *testing.T) {
+	dir := tinyRun(t)
+	data := filepath.Join(dir, "q.jsonl")
+	require.NoError(t, os.WriteFile(data, []byte(`{"question":"What is 2 + 2?","answer":"4"}`+"\n"+
+		`{"question":"What is 3 + 3?","answer":"6"}`+"\n"), 0o644))
+	out := filepath.Join(dir, "preds.jsonl")
+	var stdout, stderr bytes.Buffer
+	code := run(context.Background(), []string{"--model", dir, "--task", "jsonl:" + data, "--token-budget", "48",
+		"--temperature", "1", "--k", "3", "--out", out, "--threads", "1"}, &stdout, &stderr)
+	require.Equal(t, 0, code, stderr.String())
+	preds, err := runlog.ReadJSONL[rl.Prediction](out)
+	require.NoError(t, err)
+	assert.Len(t, preds, 2*3)
+	assert.Contains(t, stdout.String(), "pass@3")
+	// An existing output is never overwritten.
+	code = run(context.Background(), []string{"--model", dir, "--task", "jsonl:" + data, "--out", out}, &stdout, &stderr)
+	assert.Equal(t, 2, code)
+}
+
+func TestEvalBadInput(t *testing.T) {
+	dir := tinyRun(t)
+	corrupt := filepath.Join(dir, "bad.safetensors")
+	require.NoError(t, os.WriteFile(corrupt, []byte("junk"), 0o644))
+	for _, args := range [][]string{
+		{}, {"--bogus"}, {"--model", filepath.Join(dir, "none")}, {"--model", corrupt},
+		{"--model", dir, "--k", "4"}, {"--model", dir, "--task", "jsonl:" + filepath.Join(dir, "none.jsonl")},
+		{"--model", dir, "--backend", "tpu"},
+	} {
+		var stdout, stderr bytes.Buffer
+		code := run(context.Background(), args, &stdout, &stderr)
+		assert.Equal(t, 2, code, "%v", args)
+		assert.True(t, strings.HasPrefix(stderr.String(), "eval:"), "%v: %s", args, stderr.String())
+	}
+}

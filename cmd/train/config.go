@@ -1,0 +1,459 @@
+package main
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+
+	"github.com/spf13/pflag"
+	"go.yaml.in/yaml/v3"
+
+	"github.com/goarpo/arpo/rl"
+)
+
+// Config is everything a run depends on. Its JSON and YAML keys are the
+// flag names, so a config file reads like the command line; the effective
+// Config is saved as config.json in the run folder.
+type Config struct {
+	Preset  string `json:"preset"`
+	Algo    string `json:"algo"`
+	Task    string `json:"task"`
+	Model   string `json:"model"`
+	Seed    uint64 `json:"seed"`
+	Threads int    `json:"threads"`
+	Backend string `json:"backend"`
+	Out     string `json:"out"`
+
+	// ToolWorld.
+	TrainEntities  int     `json:"tw-train-entities"`
+	TestEntities   int     `json:"tw-test-entities"`
+	TrainQuestions int     `json:"tw-train"`
+	TestQuestions  int     `json:"tw-test"`
+	Families       string  `json:"tw-families"`
+	Novel          string  `json:"tw-novel"`
+	NovelDemoRate  float64 `json:"tw-novel-demo-rate"`
+	SearchTopK     int     `json:"search-topk"`
+	MaxResult      int     `json:"max-result"`
+
+	// Tokenizer and model (ignored with --model).
+	Vocab   int `json:"vocab"`
+	DModel  int `json:"d-model"`
+	Layers  int `json:"layers"`
+	Heads   int `json:"heads"`
+	KVHeads int `json:"kv-heads"`
+	FFN     int `json:"ffn"`
+	Context int `json:"context"`
+
+	// SFT.
+	SFTSteps    int     `json:"sft-steps"`
+	SFTBatch    int     `json:"sft-batch"`
+	SFTLR       float64 `json:"sft-lr"`
+	SFTWarmup   int     `json:"sft-warmup"`
+	MicroTokens int     `json:"micro-tokens"`
+
+	// RL.
+	RLSteps      int     `json:"rl-steps"`
+	RLBatch      int     `json:"rl-batch"`
+	RLFamilies   string  `json:"rl-families"`
+	LR           float64 `json:"lr"`
+	M            int     `json:"m"`
+	N            int     `json:"n"`
+	Z            int     `json:"z"`
+	K            int     `json:"k"`
+	Alpha        float64 `json:"alpha"`
+	Beta         float64 `json:"beta"`
+	Tau          float64 `json:"tau"`
+	BranchRule   string  `json:"branch-rule"`
+	CallLimit    int     `json:"call-limit"`
+	TokenBudget  int     `json:"token-budget"`
+	EpsLow       float64 `json:"eps-low"`
+	EpsHigh      float64 `json:"eps-high"`
+	DualClip     float64 `json:"dual-clip"`
+	KLCoef       float64 `json:"kl-coef"`
+	EntropyCoef  float64 `json:"entropy-coef"`
+	Attribution  string  `json:"attribution"`
+	PPOEpochs    int     `json:"ppo-epochs"`
+	MiniBatches  int     `json:"mini-batches"`
+	CheckpointEv int     `json:"checkpoint-every"`
+
+	// Evaluation.
+	EvalQuestions int     `json:"eval-questions"`
+	EvalK         int     `json:"eval-k"`
+	Temperature   float64 `json:"temperature"`
+	TopP          float64 `json:"top-p"`
+	EvalEvery     int     `json:"eval-every"`
+}
+
+// presets are the named starting points; flags and files change them.
+var presets = map[string]func() Config{
+	"quick": quickPreset,
+	"smoke": smokePreset,
+	"base":  basePreset,
+	"large": largePreset,
+}
+
+// quickPreset is the default: the whole job on a 2-core CPU in under 15
+// minutes (see docs/TRAINING.md for the measurements behind it).
+func quickPreset() Config {
+	return Config{
+		Preset: "quick", Algo: "arpo", Task: "toolworld", Seed: 1, Threads: 0, Backend: "cpu",
+		TrainEntities: 10_000, TestEntities: 1_000, TrainQuestions: 20_000, TestQuestions: 500,
+		NovelDemoRate: 0.05, SearchTopK: 2, MaxResult: 512,
+		// A vocabulary of the bytes and a few dozen merges keeps made-up
+		// names in pieces the model has seen often, which it learns to copy
+		// sooner than the rare pieces of a 512- or 1024-token vocabulary
+		// (measured: docs/TRAINING.md).
+		Vocab: 320, DModel: 128, Layers: 4, Heads: 4, KVHeads: 4, FFN: 352, Context: 512,
+		SFTSteps: 1200, SFTBatch: 24, SFTLR: 2e-3, SFTWarmup: 30, MicroTokens: 4096,
+		RLSteps: 30, RLBatch: 16, RLFamilies: "", LR: 1e-4,
+		M: 8, N: 4, Z: 1, K: 8, Alpha: 0.5, Beta: 0.2, Tau: 0.5, BranchRule: "stochastic",
+		CallLimit: 6, TokenBudget: 384, EpsLow: 0.2, EpsHigh: 0.2, DualClip: 3,
+		Attribution: "soft", PPOEpochs: 1, MiniBatches: 1, CheckpointEv: 10,
+		EvalQuestions: 500, EvalK: 1, Temperature: 0, TopP: 1, EvalEvery: 0,
+	}
+}
+
+// smokePreset runs every phase on a toy scale in seconds, for CI.
+func smokePreset() Config {
+	c := quickPreset()
+	c.Preset = "smoke"
+	c.TrainEntities, c.TestEntities, c.TrainQuestions, c.TestQuestions = 200, 100, 300, 20
+	c.Vocab, c.DModel, c.Layers, c.Heads, c.KVHeads, c.FFN, c.Context = 300, 32, 1, 2, 2, 64, 320
+	c.SFTSteps, c.SFTBatch, c.SFTWarmup = 3, 8, 1
+	c.RLSteps, c.RLBatch, c.M, c.N, c.K, c.CheckpointEv = 2, 2, 4, 2, 4, 1
+	c.TokenBudget, c.CallLimit = 256, 4
+	c.EvalQuestions = 10
+	return c
+}
+
+// basePreset trains longer and RLs longer (about an hour here).
+func basePreset() Config {
+	c := quickPreset()
+	c.Preset = "base"
+	c.TestQuestions, c.EvalQuestions = 500, 500
+	c.SFTSteps, c.RLSteps, c.RLBatch, c.M, c.N = 3000, 150, 16, 16, 8
+	return c
+}
+
+// largePreset is a bigger model for a machine with time to spare.
+func largePreset() Config {
+	c := basePreset()
+	c.Preset = "large"
+	c.TestQuestions, c.EvalQuestions = 1000, 1000
+	c.DModel, c.Layers, c.Heads, c.KVHeads, c.FFN = 192, 6, 6, 6, 512
+	c.SFTSteps, c.RLSteps = 6000, 300
+	return c
+}
+
+// bindFlags registers every Config field as a flag writing into c.
+func bindFlags(fs *pflag.FlagSet, c *Config) {
+	fs.StringVar(&c.Preset, "preset", c.Preset, "starting point: quick (default, <15 min on 2 cores), smoke (<1 min), base, large")
+	fs.StringVar(&c.Algo, "algo", c.Algo, "RL algorithm: arpo, grpo, dapo or reinforce++")
+	fs.StringVar(&c.Task, "task", c.Task, "toolworld, hotpotqa-local, jsonl:FILE or parquet:FILE (FILE alone works too)")
+	fs.StringVar(&c.Model, "model", c.Model, "start from a checkpoint file or folder, or a Hugging Face folder (skips SFT)")
+	fs.Uint64Var(&c.Seed, "seed", c.Seed, "seed of everything; the same seed gives the same run")
+	fs.IntVar(&c.Threads, "threads", c.Threads, "CPU threads (0: all)")
+	fs.StringVar(&c.Backend, "backend", c.Backend, "compute backend: cpu (vulkan when built in)")
+	fs.StringVar(&c.Out, "out", c.Out, "run folder (default runs/<time>-<algo>); must be new or empty")
+
+	fs.IntVar(&c.TrainEntities, "tw-train-entities", c.TrainEntities, "ToolWorld: entities of the train world")
+	fs.IntVar(&c.TestEntities, "tw-test-entities", c.TestEntities, "ToolWorld: entities of the test world")
+	fs.IntVar(&c.TrainQuestions, "tw-train", c.TrainQuestions, "ToolWorld: train questions")
+	fs.IntVar(&c.TestQuestions, "tw-test", c.TestQuestions, "ToolWorld: test questions")
+	fs.StringVar(&c.Families, "tw-families", c.Families, "ToolWorld: comma-separated families (default all)")
+	fs.StringVar(&c.Novel, "tw-novel", c.Novel, "ToolWorld: comma-separated families without demonstrations (default the level-3 ones)")
+	fs.Float64Var(&c.NovelDemoRate, "tw-novel-demo-rate", c.NovelDemoRate, "ToolWorld: share of novel-family train questions that keep a demonstration")
+	fs.IntVar(&c.SearchTopK, "search-topk", c.SearchTopK, "passages per search")
+	fs.IntVar(&c.MaxResult, "max-result", c.MaxResult, "bytes of a tool result shown to the model")
+
+	fs.IntVar(&c.Vocab, "vocab", c.Vocab, "tokenizer vocabulary size")
+	fs.IntVar(&c.DModel, "d-model", c.DModel, "model width")
+	fs.IntVar(&c.Layers, "layers", c.Layers, "decoder layers")
+	fs.IntVar(&c.Heads, "heads", c.Heads, "attention heads")
+	fs.IntVar(&c.KVHeads, "kv-heads", c.KVHeads, "key/value heads")
+	fs.IntVar(&c.FFN, "ffn", c.FFN, "SwiGLU width")
+	fs.IntVar(&c.Context, "context", c.Context, "positions of the model")
+
+	fs.IntVar(&c.SFTSteps, "sft-steps", c.SFTSteps, "supervised steps (cold start)")
+	fs.IntVar(&c.SFTBatch, "sft-batch", c.SFTBatch, "sequences per SFT step")
+	fs.Float64Var(&c.SFTLR, "sft-lr", c.SFTLR, "SFT peak learning rate (cosine decay to 10%)")
+	fs.IntVar(&c.SFTWarmup, "sft-warmup", c.SFTWarmup, "SFT warm-up steps")
+	fs.IntVar(&c.MicroTokens, "micro-tokens", c.MicroTokens, "most tokens per forward pass (gradient accumulation)")
+
+	fs.IntVar(&c.RLSteps, "rl-steps", c.RLSteps, "RL steps")
+	fs.IntVar(&c.RLBatch, "rl-batch", c.RLBatch, "prompts per RL step")
+	fs.StringVar(&c.RLFamilies, "rl-families", c.RLFamilies, "comma-separated families RL draws prompts from (default all)")
+	fs.Float64Var(&c.LR, "lr", c.LR, "RL learning rate")
+	fs.IntVar(&c.M, "m", c.M, "trajectories per prompt")
+	fs.IntVar(&c.N, "n", c.N, "ARPO: initial trajectories per prompt (others: set to m)")
+	fs.IntVar(&c.Z, "z", c.Z, "ARPO: branches per branching point")
+	fs.IntVar(&c.K, "k", c.K, "ARPO: tokens of look-ahead entropy")
+	fs.Float64Var(&c.Alpha, "alpha", c.Alpha, "ARPO: base branch probability")
+	fs.Float64Var(&c.Beta, "beta", c.Beta, "ARPO: weight of the entropy rise")
+	fs.Float64Var(&c.Tau, "tau", c.Tau, "ARPO: threshold of the threshold rule")
+	fs.StringVar(&c.BranchRule, "branch-rule", c.BranchRule, "ARPO: stochastic or threshold")
+	fs.IntVar(&c.CallLimit, "call-limit", c.CallLimit, "tool calls per trajectory (0: no limit)")
+	fs.IntVar(&c.TokenBudget, "token-budget", c.TokenBudget, "tokens per trajectory: prompt, text and results")
+	fs.Float64Var(&c.EpsLow, "eps-low", c.EpsLow, "PPO clip below")
+	fs.Float64Var(&c.EpsHigh, "eps-high", c.EpsHigh, "PPO clip above (DAPO: 0.28)")
+	fs.Float64Var(&c.DualClip, "dual-clip", c.DualClip, "dual-clip bound for negative advantages (0: off)")
+	fs.Float64Var(&c.KLCoef, "kl-coef", c.KLCoef, "KL penalty to the SFT model (0: off)")
+	fs.Float64Var(&c.EntropyCoef, "entropy-coef", c.EntropyCoef, "entropy bonus (0: off)")
+	fs.StringVar(&c.Attribution, "attribution", c.Attribution, "ARPO advantage attribution: soft or hard")
+	fs.IntVar(&c.PPOEpochs, "ppo-epochs", c.PPOEpochs, "passes over each step's data")
+	fs.IntVar(&c.MiniBatches, "mini-batches", c.MiniBatches, "optimizer steps per pass")
+	fs.IntVar(&c.CheckpointEv, "checkpoint-every", c.CheckpointEv, "RL steps between checkpoints")
+
+	fs.IntVar(&c.EvalQuestions, "eval-questions", c.EvalQuestions, "test questions per evaluation (0: all)")
+	fs.IntVar(&c.EvalK, "eval-k", c.EvalK, "samples per question for pass@k (needs --temperature > 0)")
+	fs.Float64Var(&c.Temperature, "temperature", c.Temperature, "evaluation temperature (0: greedy)")
+	fs.Float64Var(&c.TopP, "top-p", c.TopP, "evaluation top-p")
+	fs.IntVar(&c.EvalEvery, "eval-every", c.EvalEvery, "RL steps between extra evaluations (0: before and after only)")
+}
+
+// usageError is bad input: the command prints it and exits with status 2.
+type usageError struct{ msg string }
+
+func (e usageError) Error() string { return e.msg }
+
+func badInput(format string, args ...any) error { return usageError{fmt.Sprintf(format, args...)} }
+
+// options are what the command line holds beyond Config.
+type options struct {
+	cfg     Config
+	file    string // --config
+	resume  string // --resume
+	set     map[string]bool
+	showCfg bool
+}
+
+// parseArgs builds the effective configuration: the preset (from the flags,
+// else the file, else quick), then the file, then the flags given.
+func parseArgs(args []string) (options, error) {
+	var o options
+	scratch := quickPreset()
+	fs := pflag.NewFlagSet("train", pflag.ContinueOnError)
+	fs.SetOutput(&bytes.Buffer{})
+	bindFlags(fs, &scratch)
+	fs.StringVar(&o.file, "config", "", "config file (JSON or YAML) whose keys are flag names; flags override it")
+	fs.StringVar(&o.resume, "resume", "", "continue the run in this folder from its latest checkpoint")
+	fs.BoolVar(&o.showCfg, "print-config", false, "print the effective config as JSON and exit")
+	if err := fs.Parse(args); err != nil {
+		if err == pflag.ErrHelp {
+			return o, err
+		}
+		return o, badInput("%v (see --help)", err)
+	}
+	if fs.NArg() > 0 {
+		return o, badInput("unexpected argument %q (see --help)", fs.Arg(0))
+	}
+	o.set = map[string]bool{}
+	fs.Visit(func(f *pflag.Flag) { o.set[f.Name] = true })
+
+	var file map[string]any
+	if o.file != "" {
+		var err error
+		if file, err = readConfigFile(o.file); err != nil {
+			return o, badInput("--config: %v", err)
+		}
+	}
+	preset := "quick"
+	if p, ok := file["preset"].(string); ok {
+		preset = p
+	}
+	if o.set["preset"] {
+		preset = scratch.Preset
+	}
+	mk, ok := presets[preset]
+	if !ok {
+		return o, badInput("--preset: unknown preset %q (want %s)", preset, presetNames())
+	}
+	o.cfg = mk()
+	if file != nil {
+		if err := applyMap(&o.cfg, file); err != nil {
+			return o, badInput("--config %s: %v", o.file, err)
+		}
+	}
+	final := pflag.NewFlagSet("train", pflag.ContinueOnError)
+	bindFlags(final, &o.cfg)
+	for name := range o.set {
+		if f := final.Lookup(name); f != nil {
+			if err := final.Set(name, fs.Lookup(name).Value.String()); err != nil {
+				return o, badInput("--%s: %v", name, err)
+			}
+		}
+	}
+	return o, nil
+}
+
+func presetNames() string {
+	var n []string
+	for k := range presets {
+		n = append(n, k)
+	}
+	sort.Strings(n)
+	return strings.Join(n, ", ")
+}
+
+// readConfigFile reads a JSON or YAML file of flag-name keys.
+func readConfigFile(path string) (map[string]any, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, err
+	}
+	m := map[string]any{}
+	switch strings.ToLower(filepath.Ext(path)) {
+	case ".json":
+		err = json.Unmarshal(data, &m)
+	default:
+		err = yaml.Unmarshal(data, &m)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	return m, nil
+}
+
+// applyMap sets the fields named by m's keys, refusing unknown keys, by a
+// JSON round trip that is strict about names and types.
+func applyMap(c *Config, m map[string]any) error {
+	data, err := json.Marshal(m)
+	if err != nil {
+		return err
+	}
+	dec := json.NewDecoder(bytes.NewReader(data))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(c); err != nil {
+		return err
+	}
+	return nil
+}
+
+// algoConfig turns the RL part of c into the rl package's configuration.
+func (c Config) algoConfig() (rl.AlgoConfig, error) {
+	algo, err := rl.ParseAlgo(c.Algo)
+	if err != nil {
+		return rl.AlgoConfig{}, err
+	}
+	ac := rl.DefaultAlgoConfig(algo, c.M)
+	r := &ac.Rollout
+	if algo == rl.ARPO {
+		r.N = c.N
+	}
+	r.Z, r.K, r.Alpha, r.Beta, r.Tau, r.Rule = c.Z, c.K, c.Alpha, c.Beta, c.Tau, rl.BranchRule(c.BranchRule)
+	r.TokenBudget, r.Seed = c.TokenBudget, c.Seed
+	ac.Loss.EpsLow, ac.Loss.EpsHigh, ac.Loss.DualClip = float32(c.EpsLow), float32(c.EpsHigh), float32(c.DualClip)
+	if algo == rl.DAPO && c.EpsHigh == c.EpsLow {
+		ac.Loss.EpsHigh = 0.28 // DAPO's clip-higher unless asked otherwise
+	}
+	ac.Loss.KLCoef, ac.Loss.EntropyCoef = float32(c.KLCoef), float32(c.EntropyCoef)
+	ac.HardAttribution = c.Attribution == "hard"
+	ac.PPOEpochs, ac.MiniBatches, ac.MicroTokens = c.PPOEpochs, c.MiniBatches, c.MicroTokens
+	return ac, nil
+}
+
+// validate checks every value before any long work starts.
+func (c Config) validate() error {
+	if _, err := c.algoConfig(); err != nil {
+		return badInput("--algo: %v", err)
+	}
+	if _, _, err := parseTask(c.Task); err != nil {
+		return badInput("--task: %v", err)
+	}
+	if c.Backend != "cpu" && c.Backend != "vulkan" {
+		return badInput("--backend: unknown backend %q (want cpu or vulkan)", c.Backend)
+	}
+	for _, p := range []struct {
+		name string
+		v    int
+		min  int
+	}{
+		{"threads", c.Threads, 0}, {"tw-train-entities", c.TrainEntities, 1}, {"tw-test-entities", c.TestEntities, 1},
+		{"tw-train", c.TrainQuestions, 1}, {"tw-test", c.TestQuestions, 1}, {"search-topk", c.SearchTopK, 1},
+		{"max-result", c.MaxResult, 0}, {"vocab", c.Vocab, 300}, {"d-model", c.DModel, 8}, {"layers", c.Layers, 1},
+		{"heads", c.Heads, 1}, {"kv-heads", c.KVHeads, 1}, {"ffn", c.FFN, 1}, {"context", c.Context, 16},
+		{"sft-steps", c.SFTSteps, 0}, {"sft-batch", c.SFTBatch, 1}, {"sft-warmup", c.SFTWarmup, 0},
+		{"micro-tokens", c.MicroTokens, 1}, {"rl-steps", c.RLSteps, 0}, {"rl-batch", c.RLBatch, 1},
+		{"m", c.M, 1}, {"n", c.N, 1}, {"z", c.Z, 1}, {"k", c.K, 1}, {"call-limit", c.CallLimit, 0},
+		{"token-budget", c.TokenBudget, 16}, {"ppo-epochs", c.PPOEpochs, 1}, {"mini-batches", c.MiniBatches, 1},
+		{"checkpoint-every", c.CheckpointEv, 1}, {"eval-questions", c.EvalQuestions, 0}, {"eval-k", c.EvalK, 1},
+		{"eval-every", c.EvalEvery, 0},
+	} {
+		if p.v < p.min {
+			return badInput("--%s must be >= %d, got %d", p.name, p.min, p.v)
+		}
+	}
+	for _, p := range []struct {
+		name string
+		v    float64
+	}{
+		{"tw-novel-demo-rate", c.NovelDemoRate}, {"sft-lr", c.SFTLR}, {"lr", c.LR}, {"alpha", c.Alpha},
+		{"beta", c.Beta}, {"tau", c.Tau}, {"eps-low", c.EpsLow}, {"eps-high", c.EpsHigh}, {"dual-clip", c.DualClip},
+		{"kl-coef", c.KLCoef}, {"entropy-coef", c.EntropyCoef}, {"temperature", c.Temperature}, {"top-p", c.TopP},
+	} {
+		if !(p.v >= 0) || p.v > 1e6 {
+			return badInput("--%s must be a finite number >= 0, got %v", p.name, p.v)
+		}
+	}
+	switch {
+	case c.Algo == "arpo" && c.N > c.M:
+		return badInput("--n (%d) must not exceed --m (%d): ARPO starts n trajectories and branches up to m", c.N, c.M)
+	case c.NovelDemoRate > 1:
+		return badInput("--tw-novel-demo-rate must be in [0, 1], got %v", c.NovelDemoRate)
+	case c.TopP > 1:
+		return badInput("--top-p must be in [0, 1], got %v", c.TopP)
+	case c.BranchRule != "stochastic" && c.BranchRule != "threshold":
+		return badInput("--branch-rule: want stochastic or threshold, got %q", c.BranchRule)
+	case c.Attribution != "soft" && c.Attribution != "hard":
+		return badInput("--attribution: want soft or hard, got %q", c.Attribution)
+	case c.Attribution == "hard" && c.Algo != "arpo":
+		return badInput("--attribution hard needs a rollout tree: only with --algo arpo")
+	case c.EvalK > 1 && c.Temperature == 0:
+		return badInput("--eval-k %d needs sampling: set --temperature > 0", c.EvalK)
+	case c.DModel%c.Heads != 0 || c.Heads%c.KVHeads != 0:
+		return badInput("--d-model (%d) must be a multiple of --heads (%d), and --heads of --kv-heads (%d)", c.DModel, c.Heads, c.KVHeads)
+	case c.TokenBudget > c.Context && c.Model == "":
+		return badInput("--token-budget (%d) must not exceed --context (%d)", c.TokenBudget, c.Context)
+	}
+	if c.Task != "toolworld" && c.Model == "" {
+		return badInput("--task %s has no demonstrations to cold-start from: give --model (a checkpoint or Hugging Face folder)", c.Task)
+	}
+	if c.Model != "" {
+		if _, err := os.Stat(c.Model); err != nil {
+			return badInput("--model: %v", err)
+		}
+	}
+	return nil
+}
+
+// parseTask splits --task into a kind and a file.
+func parseTask(s string) (kind, path string, err error) {
+	switch s {
+	case "toolworld", "hotpotqa-local":
+		return s, "", nil
+	}
+	for _, k := range []string{"jsonl", "parquet"} {
+		for _, sep := range []string{":", "=", " "} {
+			if p, ok := strings.CutPrefix(s, k+sep); ok {
+				path = strings.TrimSpace(p)
+			}
+		}
+		if path != "" {
+			break
+		}
+	}
+	if path == "" && (strings.HasSuffix(s, ".jsonl") || strings.HasSuffix(s, ".json") || strings.HasSuffix(s, ".parquet")) {
+		path = s
+	}
+	if path == "" {
+		return "", "", fmt.Errorf("unknown task %q (want toolworld, hotpotqa-local, jsonl:FILE or parquet:FILE)", s)
+	}
+	if _, err := os.Stat(path); err != nil {
+		return "", "", err
+	}
+	return "file", path, nil
+}

@@ -1,0 +1,199 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/goarpo/arpo/nn/tokenizer"
+	"github.com/goarpo/arpo/rl"
+	"github.com/goarpo/arpo/tasks"
+	"github.com/goarpo/arpo/tasks/toolworld"
+	"github.com/goarpo/arpo/tools"
+	"github.com/goarpo/arpo/tools/python"
+	"github.com/goarpo/arpo/tools/search"
+)
+
+// defaultSystem tells a pretrained model (--model) the turn format; models
+// trained here from scratch learn it from the demonstrations instead.
+const defaultSystem = "Answer the question. Think inside <think> </think>. To search, write <search> query </search>; " +
+	"to run Python, write <python> code </python>; each result comes back inside <result> </result>. " +
+	"Give the final answer inside <answer> </answer>."
+
+// taskData is a task ready to train on: demonstrations for SFT, prompts
+// for RL and test questions, and the tools that answer them.
+type taskData struct {
+	demos   []tasks.Example // gold trajectories checked against the real tools
+	train   []tasks.Example // RL prompts
+	test    []tasks.Example
+	system  string
+	exec    *tools.Executor
+	proto   *tools.Protocol
+	summary string
+}
+
+// loadTask builds the task of c and its tools.
+func loadTask(ctx context.Context, c Config) (*taskData, error) {
+	kind, path, err := parseTask(c.Task)
+	if err != nil {
+		return nil, badInput("--task: %v", err)
+	}
+	var corpus []tasks.Passage
+	td := &taskData{}
+	switch kind {
+	case "toolworld":
+		return loadToolWorld(ctx, c)
+	case "hotpotqa-local":
+		var ex []tasks.Example
+		if ex, corpus, err = tasks.LoadShared("hotpotqa-local"); err != nil {
+			return nil, badInput("--task hotpotqa-local: %v", err)
+		}
+		td.train, td.test = splitTest(ex, c.EvalQuestions)
+	default:
+		ex, err := tasks.Load(path, tasks.Options{})
+		if err != nil {
+			return nil, badInput("--task: %v", err)
+		}
+		td.train, td.test = splitTest(ex, c.EvalQuestions)
+	}
+	for i, e := range append(append([]tasks.Example(nil), td.train...), td.test...) {
+		if strings.TrimSpace(e.Answer) == "" {
+			return nil, badInput("--task: question %d (%q) has no answer to grade against", i, e.ID)
+		}
+	}
+	if len(td.train) == 0 && c.RLSteps > 0 {
+		return nil, badInput("--task: all %d questions went to the test split (--eval-questions); none left for RL", len(td.test))
+	}
+	var ts []tools.Tool
+	ts = append(ts, python.New(python.Config{Timeout: 5 * time.Second}))
+	if corpus != nil {
+		ts = append(ts, searchTool(corpus, c.SearchTopK))
+	}
+	td.exec, td.proto, err = executor(ts, c)
+	td.summary = fmt.Sprintf("%d RL prompts, %d test questions, %d passages (%s)", len(td.train), len(td.test), len(corpus), filepath.Base(c.Task))
+	return td, err
+}
+
+func splitTest(ex []tasks.Example, n int) (train, test []tasks.Example) {
+	if n <= 0 || n > len(ex) {
+		n = len(ex)
+	}
+	return ex[n:], ex[:n]
+}
+
+func searchTool(corpus []tasks.Passage, topk int) tools.Tool {
+	docs := make([]search.Doc, len(corpus))
+	for i, p := range corpus {
+		docs[i] = search.Doc{ID: p.ID, Title: p.Title, Text: p.Text}
+	}
+	return &search.Tool{Index: search.Build(docs, search.DefaultParams), TopK: topk}
+}
+
+func executor(ts []tools.Tool, c Config) (*tools.Executor, *tools.Protocol, error) {
+	reg, err := tools.NewRegistry(ts...)
+	if err != nil {
+		return nil, nil, err
+	}
+	ex := tools.NewExecutor(reg, tools.Config{Workers: 4, Timeout: 10 * time.Second, MaxResultLen: c.MaxResult, Cache: tools.NewCache()})
+	return ex, reg.Protocol(c.CallLimit), nil
+}
+
+// loadToolWorld generates ToolWorld, indexes its corpus and re-renders the
+// gold trajectories with the real tools, so that demonstrations show
+// exactly what a rollout will see.
+func loadToolWorld(ctx context.Context, c Config) (*taskData, error) {
+	wc := toolworld.DefaultConfig()
+	wc.Seed = c.Seed
+	wc.TrainEntities, wc.TestEntities = c.TrainEntities, c.TestEntities
+	wc.TrainQuestions, wc.TestQuestions = c.TrainQuestions, c.TestQuestions
+	wc.NovelDemoRate = c.NovelDemoRate
+	if c.Families != "" {
+		wc.Families = splitList(c.Families)
+	}
+	if c.Novel != "" {
+		wc.Novel = splitList(c.Novel)
+	}
+	d, err := toolworld.Generate(wc)
+	if err != nil {
+		return nil, badInput("toolworld: %v", err)
+	}
+	ts := []tools.Tool{searchTool(d.Corpus, c.SearchTopK), python.New(python.Config{Timeout: 5 * time.Second})}
+	exec, proto, err := executor(ts, c)
+	if err != nil {
+		return nil, err
+	}
+	st := d.FillGold(func(tool, arg string) (string, error) {
+		r := exec.Do(context.WithoutCancel(ctx), tool, arg) // fast, and needed whole
+		return tools.Truncate(strings.TrimRight(r.Output, " \t\r\n"), c.MaxResult), r.Err
+	})
+	exec.ResetStats()
+	td := &taskData{demos: d.Demos(), test: d.Test, exec: exec, proto: proto}
+	rlFams := map[string]bool{}
+	for _, f := range splitList(c.RLFamilies) {
+		rlFams[f] = true
+	}
+	for _, e := range d.Train {
+		if len(rlFams) == 0 || rlFams[e.Family] {
+			td.train = append(td.train, e)
+		}
+	}
+	if len(td.train) == 0 && c.RLSteps > 0 {
+		return nil, badInput("--rl-families %q: no train question of those families", c.RLFamilies)
+	}
+	if c.EvalQuestions > 0 && c.EvalQuestions < len(td.test) {
+		td.test = td.test[:c.EvalQuestions]
+	}
+	td.summary = fmt.Sprintf("%d train questions (%d demonstrations, %d dropped: the real search missed), %d RL prompts, %d test questions, %d passages",
+		len(d.Train), len(td.demos), st.Misses, len(td.train), len(td.test), len(d.Corpus))
+	return td, nil
+}
+
+func splitList(s string) []string {
+	var out []string
+	for _, f := range strings.Split(s, ",") {
+		if f = strings.TrimSpace(f); f != "" {
+			out = append(out, f)
+		}
+	}
+	return out
+}
+
+// trainTokenizer learns a BPE vocabulary from the demonstrations and the
+// questions: the text the model reads and writes.
+func trainTokenizer(td *taskData, vocab int) (*tokenizer.Tokenizer, error) {
+	var texts []string
+	for _, e := range td.demos {
+		texts = append(texts, e.Question, e.Gold)
+	}
+	for _, e := range td.train {
+		texts = append(texts, e.Question)
+	}
+	return tokenizer.Train(texts, vocab, tokenizer.DefaultSpecials)
+}
+
+// eosIDs are the tokens that end a trajectory besides "</answer>".
+func eosIDs(t *tokenizer.Tokenizer) []int32 {
+	var ids []int32
+	if t.EOS() >= 0 {
+		ids = append(ids, int32(t.EOS()))
+	}
+	if id, ok := t.TokenID("<|im_end|>"); ok {
+		ids = append(ids, int32(id))
+	}
+	return ids
+}
+
+// prompts renders examples as rollout prompts.
+func prompts(tok rl.Tokenizer, system string, ex []tasks.Example) []rl.Prompt {
+	out := make([]rl.Prompt, len(ex))
+	for i := range ex {
+		sys := system
+		if ex[i].System != "" {
+			sys = ex[i].System
+		}
+		out[i] = rl.Prompt{Example: &ex[i], Tokens: rl.RenderPrompt(tok, sys, ex[i].Question)}
+	}
+	return out
+}

@@ -1,0 +1,530 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"math/rand/v2"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/goarpo/arpo/backend"
+	"github.com/goarpo/arpo/internal/runlog"
+	"github.com/goarpo/arpo/nn"
+	"github.com/goarpo/arpo/nn/engine"
+	"github.com/goarpo/arpo/nn/tokenizer"
+	"github.com/goarpo/arpo/rl"
+)
+
+// errInterrupted ends a run stopped by Ctrl-C after its checkpoint is saved.
+var errInterrupted = errors.New("interrupted")
+
+// state is where a run stands; with the latest checkpoint it is what
+// --resume needs.
+type state struct {
+	Phase   string `json:"phase"` // "sft", "rl" or "done"
+	SFTStep int    `json:"sft_step"`
+	RLStep  int    `json:"rl_step"`
+}
+
+// job is one run in progress.
+type job struct {
+	c      Config
+	dir    string
+	out    io.Writer
+	tty    bool
+	st     state
+	td     *taskData
+	tok    *tokenizer.Tokenizer
+	b      backend.Backend
+	model  *nn.Model
+	opt    *nn.AdamW
+	roller *rl.Roller
+	test   []rl.Prompt
+	start  time.Time
+}
+
+// resumable lists the flags that may change when a run is resumed: they
+// change how long or how fast it runs, not what it computes.
+var resumable = map[string]bool{"rl-steps": true, "threads": true, "checkpoint-every": true, "eval-every": true}
+
+func execute(ctx context.Context, o options, stdout io.Writer) error {
+	j := &job{out: stdout, tty: runlog.IsTerminal(stdout), start: time.Now()}
+	if o.resume != "" {
+		if err := j.openResume(o); err != nil {
+			return err
+		}
+	} else {
+		j.c = o.cfg
+		if err := j.c.validate(); err != nil {
+			return err
+		}
+		if o.showCfg {
+			return printConfig(stdout, j.c)
+		}
+		j.dir = j.c.Out
+		if j.dir == "" {
+			j.dir = filepath.Join("runs", time.Now().Format("20060102-150405")+"-"+j.c.Algo)
+		}
+		if err := runlog.CheckNew(j.dir); err != nil {
+			return badInput("--out: %v", err)
+		}
+		j.c.Out = j.dir
+		j.st = state{Phase: "sft"}
+	}
+	if err := j.setup(ctx); err != nil {
+		return err
+	}
+	if j.st.Phase == "sft" {
+		if err := j.sft(ctx); err != nil {
+			return err
+		}
+	}
+	before, err := j.evaluation(ctx, "sft", 0)
+	if err != nil {
+		return err
+	}
+	if j.st.Phase == "rl" {
+		if err := j.rlPhase(ctx); err != nil {
+			return err
+		}
+	}
+	// Tagged by step, so that a run extended with --resume --rl-steps
+	// evaluates its new final model instead of reading the old result.
+	after, err := j.evaluation(ctx, rlTag(j.st.RLStep), j.st.RLStep)
+	if err != nil {
+		return err
+	}
+	if err := j.saveAs("final"); err != nil {
+		return err
+	}
+	return j.finish(before, after)
+}
+
+// rlTag names the evaluation after RL step `step`.
+func rlTag(step int) string { return fmt.Sprintf("rl-step%04d", step) }
+
+func printConfig(w io.Writer, c Config) error {
+	return runlog.WriteJSONTo(w, c)
+}
+
+// openResume reads a run folder's config and state; flags other than the
+// resumable ones must not change the run.
+func (j *job) openResume(o options) error {
+	j.dir = o.resume
+	var c Config
+	if err := runlog.ReadJSON(filepath.Join(j.dir, "config.json"), &c); err != nil {
+		return badInput("--resume: %v", err)
+	}
+	if err := runlog.ReadJSON(filepath.Join(j.dir, "state.json"), &j.st); err != nil {
+		return badInput("--resume: %v", err)
+	}
+	for name := range o.set {
+		if name == "resume" {
+			continue
+		}
+		if !resumable[name] {
+			return badInput("--resume: --%s cannot change in a resumed run (only --rl-steps, --threads, --checkpoint-every, --eval-every)", name)
+		}
+	}
+	c.RLSteps, c.Threads, c.CheckpointEv, c.EvalEvery = pick(o, "rl-steps", o.cfg.RLSteps, c.RLSteps),
+		pick(o, "threads", o.cfg.Threads, c.Threads), pick(o, "checkpoint-every", o.cfg.CheckpointEv, c.CheckpointEv),
+		pick(o, "eval-every", o.cfg.EvalEvery, c.EvalEvery)
+	if err := c.validate(); err != nil {
+		return err
+	}
+	if !fileExists(j.ckpt("latest")) {
+		return badInput("--resume: %s has no checkpoints/latest.safetensors", j.dir)
+	}
+	if j.st.Phase == "done" && c.RLSteps > j.st.RLStep {
+		j.st.Phase = "rl" // more RL steps asked for: carry on
+	}
+	j.c = c
+	return nil
+}
+
+func pick(o options, name string, flag, saved int) int {
+	if o.set[name] {
+		return flag
+	}
+	return saved
+}
+
+func (j *job) ckpt(name string) string {
+	return filepath.Join(j.dir, "checkpoints", name+".safetensors")
+}
+
+func (j *job) printf(format string, args ...any) { fmt.Fprintf(j.out, format, args...) }
+
+// setup builds the task, the tokenizer, the model and the roller.
+func (j *job) setup(ctx context.Context) error {
+	var err error
+	if j.b, err = openBackend(j.c); err != nil {
+		return err
+	}
+	t0 := time.Now()
+	if j.td, err = loadTask(ctx, j.c); err != nil {
+		return err
+	}
+	j.printf("%-10s %s (%s)\n", "task", j.td.summary, time.Since(t0).Round(100*time.Millisecond))
+	resuming := fileExists(filepath.Join(j.dir, "state.json"))
+	switch {
+	case resuming:
+		if j.tok, err = tokenizer.Load(filepath.Join(j.dir, "tokenizer.json")); err != nil {
+			return badInput("--resume: %v", err)
+		}
+		ck, err := nn.LoadCheckpoint(j.ckpt("latest"), j.b)
+		if err != nil {
+			return badInput("--resume: %v", err)
+		}
+		j.model, j.opt = ck.Model, ck.Opt
+		j.printf("%-10s %s at %s step %d\n", "resume", j.dir, j.st.Phase, max(j.st.SFTStep, j.st.RLStep))
+	case j.c.Model != "":
+		if j.model, j.tok, err = loadPretrained(j.c.Model, j.b); err != nil {
+			return err
+		}
+		j.st.Phase = "rl"
+	default:
+		t0 := time.Now()
+		if j.tok, err = trainTokenizer(j.td, j.c.Vocab); err != nil {
+			return err
+		}
+		if j.model, err = newModel(j.c, j.tok.VocabSize(), j.b); err != nil {
+			return err
+		}
+		j.printf("%-10s %d tokens; model %.2fM parameters (%s)\n", "tokenizer", j.tok.VocabSize(),
+			float64(j.model.NumParams())/1e6, time.Since(t0).Round(100*time.Millisecond))
+	}
+	if j.td.demos == nil && j.c.Model == "" && !resuming {
+		return badInput("--task %s has no demonstrations: give --model", j.c.Task)
+	}
+	// A pretrained model is told the turn format in a system prompt; a model
+	// trained here (or a checkpoint of one) learnt it from demonstrations.
+	j.td.system = ""
+	if j.c.Model != "" && isHF(j.c.Model) {
+		j.td.system = defaultSystem
+	}
+	if !resuming {
+		// Everything is checked: only now is the run folder made.
+		if err := runlog.Create(j.dir); err != nil {
+			return badInput("--out: %v", err)
+		}
+		if err := os.MkdirAll(filepath.Join(j.dir, "checkpoints"), 0o755); err != nil {
+			return err
+		}
+		if err := os.MkdirAll(filepath.Join(j.dir, "samples"), 0o755); err != nil {
+			return err
+		}
+		if err := runlog.WriteJSON(filepath.Join(j.dir, "config.json"), j.c); err != nil {
+			return err
+		}
+		if err := j.tok.Save(filepath.Join(j.dir, "tokenizer.json")); err != nil {
+			return err
+		}
+	}
+	bpe := rl.BPE{T: j.tok}
+	ac, _ := j.c.algoConfig()
+	ac.Rollout.EOS = eosIDs(j.tok)
+	if ac.Rollout.TokenBudget > j.model.Cfg.MaxPositionEmbeddings {
+		ac.Rollout.TokenBudget = j.model.Cfg.MaxPositionEmbeddings
+	}
+	j.roller = &rl.Roller{
+		Engine: engine.New(j.model, engine.Options{BlockSize: 16, InitialBlocks: 256}),
+		Tok:    bpe, Protocol: j.td.proto, Tools: j.td.exec, Cfg: ac.Rollout,
+	}
+	j.test = prompts(bpe, j.td.system, j.td.test)
+	return nil
+}
+
+// save writes the latest checkpoint, then the state that refers to it.
+func (j *job) save() error {
+	if err := (nn.Checkpoint{Model: j.model, Opt: j.opt}).Save(j.ckpt("latest")); err != nil {
+		return err
+	}
+	return runlog.WriteJSON(filepath.Join(j.dir, "state.json"), j.st)
+}
+
+// saveAs writes a named checkpoint (weights and optimizer), e.g. "sft".
+func (j *job) saveAs(name string) error {
+	return nn.Checkpoint{Model: j.model, Opt: j.opt}.Save(j.ckpt(name))
+}
+
+func (j *job) interrupted() error {
+	if err := j.save(); err != nil {
+		return fmt.Errorf("interrupted, and saving the checkpoint failed: %w", err)
+	}
+	return fmt.Errorf("%w at %s step %d: checkpoint saved; continue with --resume %s", errInterrupted,
+		j.st.Phase, max(j.st.SFTStep, j.st.RLStep), j.dir)
+}
+
+// sft is the cold start: supervised steps on the demonstrations.
+func (j *job) sft(ctx context.Context) error {
+	c := j.c
+	if j.opt == nil {
+		cfg := nn.DefaultAdamW(c.SFTLR)
+		cfg.Beta2, cfg.WeightDecay = 0.95, 0.1
+		cfg.Schedule = nn.Schedule{Decay: "cosine", Warmup: c.SFTWarmup, Total: c.SFTSteps, MinRatio: 0.1}
+		var err error
+		if j.opt, err = nn.NewAdamW(j.model, cfg); err != nil {
+			return err
+		}
+	}
+	bpe := rl.BPE{T: j.tok}
+	var data []rl.SFTExample
+	skipped := 0
+	for _, e := range j.td.demos {
+		ex := rl.NewSFTExample(bpe, rl.RenderPrompt(bpe, j.td.system, e.Question), e.Gold)
+		if len(ex.Tokens) > j.model.Cfg.MaxPositionEmbeddings || len(ex.Tokens) > c.TokenBudget {
+			skipped++
+			continue
+		}
+		data = append(data, ex)
+	}
+	if len(data) == 0 {
+		return badInput("sft: no demonstration fits in --token-budget %d", c.TokenBudget)
+	}
+	s, err := rl.NewSFT(j.model, j.opt, data, rl.SFTConfig{BatchSeqs: c.SFTBatch, MicroTokens: c.MicroTokens, Seed: c.Seed})
+	if err != nil {
+		return err
+	}
+	log, err := runlog.OpenJSONL(filepath.Join(j.dir, "sft.jsonl"))
+	if err != nil {
+		return err
+	}
+	defer log.Close()
+	bar := runlog.NewBar(j.out, j.tty, "sft", c.SFTSteps)
+	var ema float64
+	tokens, t0 := 0, time.Now()
+	every := max(1, c.SFTSteps/10)
+	for j.opt.Step < c.SFTSteps {
+		if ctx.Err() != nil {
+			bar.Clear()
+			j.st.SFTStep = j.opt.Step
+			return j.interrupted()
+		}
+		loss, info, n, err := s.Step()
+		if err != nil {
+			return fmt.Errorf("sft step %d: %w", j.opt.Step, err)
+		}
+		tokens += n
+		if ema == 0 {
+			ema = float64(loss)
+		}
+		ema = 0.95*ema + 0.05*float64(loss)
+		tps := float64(tokens) / time.Since(t0).Seconds()
+		if err := log.Add(map[string]any{"step": j.opt.Step, "loss": loss, "lr": info.LR, "grad_norm": info.GradNorm,
+			"tokens": n, "tokens_per_s": tps}); err != nil {
+			return err
+		}
+		bar.Set(j.opt.Step, fmt.Sprintf("loss %.3f  %.0f tok/s", ema, tps))
+		if j.opt.Step%every == 0 && j.tty {
+			bar.Clear()
+			j.printf("sft step %4d  loss %.3f  lr %.2g  %.0f tok/s\n", j.opt.Step, ema, info.LR, tps)
+		}
+	}
+	bar.Done(fmt.Sprintf("%d steps on %d demonstrations (%d too long), loss %.3f, %.0f tokens/s", c.SFTSteps, len(data), skipped, ema,
+		float64(tokens)/max(time.Since(t0).Seconds(), 1e-9)))
+	if err := j.saveAs("sft"); err != nil {
+		return err
+	}
+	j.st = state{Phase: "rl", SFTStep: c.SFTSteps}
+	return j.startRL()
+}
+
+// startRL replaces the SFT optimizer with the RL one and checkpoints.
+func (j *job) startRL() error {
+	cfg := nn.DefaultAdamW(j.c.LR)
+	cfg.Beta2, cfg.WeightDecay = 0.95, 0
+	if j.opt != nil {
+		j.opt.Free()
+	}
+	var err error
+	if j.opt, err = nn.NewAdamW(j.model, cfg); err != nil {
+		return err
+	}
+	return j.save()
+}
+
+// metricsLine is one line of metrics.jsonl: the trainer's numbers and the
+// tool executor's counters for the step.
+type metricsLine struct {
+	rl.StepMetrics
+	ToolFailures int64              `json:"tool_failures"`
+	ToolTimeouts int64              `json:"tool_timeouts"`
+	ToolCacheHit int64              `json:"tool_cache_hits"`
+	ToolLatency  map[string]float64 `json:"tool_latency_ms"` // mean per executed call, by tool
+	Invalid      map[string]int64   `json:"invalid_by_problem"`
+	Elapsed      float64            `json:"elapsed_s"`
+}
+
+// rlPhase runs RL steps until --rl-steps, checkpointing on the way.
+func (j *job) rlPhase(ctx context.Context) error {
+	c := j.c
+	if j.opt == nil { // --model: no SFT came first
+		if err := j.startRL(); err != nil {
+			return err
+		}
+	}
+	ac, _ := c.algoConfig()
+	ac.Rollout = j.roller.Cfg
+	tr := &rl.Trainer{Model: j.model, Opt: j.opt, Roller: j.roller, Cfg: ac}
+	if ac.Loss.KLCoef > 0 {
+		ref, err := j.reference()
+		if err != nil {
+			return err
+		}
+		defer ref.Free()
+		tr.Ref = ref
+	}
+	pool := prompts(rl.BPE{T: j.tok}, j.td.system, j.td.train)
+	draw := func(step, round, n int) []rl.Prompt {
+		// A step's prompts depend only on (seed, step): resumed runs see
+		// the same ones.
+		rng := rand.New(rand.NewPCG(c.Seed, uint64(step)<<8|uint64(round)))
+		out := make([]rl.Prompt, n)
+		for i := range out {
+			out[i] = pool[rng.IntN(len(pool))]
+		}
+		return out
+	}
+	log, err := runlog.OpenJSONL(filepath.Join(j.dir, "metrics.jsonl"))
+	if err != nil {
+		return err
+	}
+	defer log.Close()
+	bar := runlog.NewBar(j.out, j.tty, c.Algo, c.RLSteps)
+	bar.Set(j.st.RLStep, "")
+	var first, last rl.StepMetrics
+	for step := j.st.RLStep + 1; step <= c.RLSteps; step++ {
+		j.td.exec.ResetStats()
+		round := 0
+		refill := func(n int) []rl.Prompt { round++; return draw(step, round, n) }
+		met, _, err := tr.Step(ctx, step, draw(step, 0, c.RLBatch), refill)
+		if ctx.Err() != nil {
+			bar.Clear()
+			return j.interrupted()
+		}
+		if err != nil {
+			return fmt.Errorf("rl step %d: %w", step, err)
+		}
+		line := metricsLine{StepMetrics: met, ToolLatency: map[string]float64{}, Invalid: map[string]int64{},
+			Elapsed: time.Since(j.start).Seconds()}
+		st := j.td.exec.Stats()
+		tot := st.Total()
+		line.ToolFailures, line.ToolTimeouts, line.ToolCacheHit = tot.Failures, tot.Timeouts, tot.CacheHits
+		for name, ts := range st.Tools {
+			if ts.Executed > 0 {
+				line.ToolLatency[name] = float64(ts.Time.Microseconds()) / 1e3 / float64(ts.Executed)
+			}
+		}
+		for p, n := range st.Invalid {
+			line.Invalid[string(p)] = n
+		}
+		if err := log.Add(line); err != nil {
+			return err
+		}
+		if first.Step == 0 {
+			first = met
+		}
+		last = met
+		j.st.RLStep = step
+		status := fmt.Sprintf("reward %.2f acc %.2f calls %d/%d", met.RewardMean, met.Accuracy, met.ToolCalls, met.ToolCallsFlat)
+		bar.Set(step, status)
+		if j.tty {
+			bar.Clear()
+			j.printf("%s step %3d  %s  branches %d  kl %.3f  %.1fs\n", c.Algo, step, status, met.Branches, met.ApproxKL,
+				met.TimeRollout+met.TimeUpdate)
+		}
+		if step%c.CheckpointEv == 0 || step == c.RLSteps {
+			if err := j.save(); err != nil {
+				return err
+			}
+		}
+		if c.EvalEvery > 0 && step%c.EvalEvery == 0 && step < c.RLSteps {
+			bar.Clear()
+			if _, err := j.evaluation(ctx, rlTag(step), step); err != nil {
+				return err
+			}
+		}
+	}
+	bar.Done(fmt.Sprintf("%d steps; train reward %.2f -> %.2f, accuracy %.2f -> %.2f", c.RLSteps,
+		first.RewardMean, last.RewardMean, first.Accuracy, last.Accuracy))
+	j.st.Phase = "done"
+	return j.save()
+}
+
+// reference loads the frozen policy of the KL term: the SFT model, or the
+// --model the run started from.
+func (j *job) reference() (*nn.Model, error) {
+	if j.c.Model != "" {
+		m, _, err := loadPretrained(j.c.Model, j.b)
+		return m, err
+	}
+	ck, err := nn.LoadCheckpoint(j.ckpt("sft"), j.b)
+	if err != nil {
+		return nil, err
+	}
+	ck.Opt.Free()
+	return ck.Model, nil
+}
+
+// evalRecord is one line of evals.jsonl.
+type evalRecord struct {
+	Tag      string            `json:"tag"`
+	Step     int               `json:"step"`
+	Overall  rl.FamilyResult   `json:"overall"`
+	Families []rl.FamilyResult `json:"families"`
+	Entropy  rl.EntropyProfile `json:"entropy"`
+	Seconds  float64           `json:"seconds"`
+}
+
+// evaluation evaluates the model on the test questions, or reads the
+// result back when a resumed run already has it.
+func (j *job) evaluation(ctx context.Context, tag string, step int) (evalRecord, error) {
+	path := filepath.Join(j.dir, "samples", "eval-"+tag+".json")
+	var rec evalRecord
+	if err := runlog.ReadJSON(path, &rec); err == nil {
+		return rec, nil
+	}
+	bar := runlog.NewBar(j.out, j.tty, "eval "+tag, len(j.test))
+	t0 := time.Now()
+	res, err := rl.Evaluate(ctx, j.roller, j.test, j.evalConfig(func(done, total int) { bar.Set(done, "") }))
+	if ctx.Err() != nil {
+		bar.Clear()
+		return rec, j.interrupted()
+	}
+	if err != nil {
+		return rec, err
+	}
+	rec = evalRecord{Tag: tag, Step: step, Overall: res.Overall, Families: res.Families, Entropy: res.Entropy,
+		Seconds: time.Since(t0).Seconds()}
+	if err := runlog.WriteJSONL(filepath.Join(j.dir, "samples", "eval-"+tag+".jsonl"), res.Predictions); err != nil {
+		return rec, err
+	}
+	if err := runlog.WriteJSON(path, rec); err != nil {
+		return rec, err
+	}
+	log, err := runlog.OpenJSONL(filepath.Join(j.dir, "evals.jsonl"))
+	if err != nil {
+		return rec, err
+	}
+	defer log.Close()
+	if err := log.Add(rec); err != nil {
+		return rec, err
+	}
+	o := res.Overall
+	passK := ""
+	if res.K > 1 {
+		passK = fmt.Sprintf("  pass@%d %.3f", res.K, o.PassK)
+	}
+	bar.Done(fmt.Sprintf("pass@1 %.3f%s  tool calls %.2f  format errors %.1f%%", o.Pass1, passK, o.ToolCalls, 100*o.FormatErrors))
+	return rec, nil
+}
+
+func (j *job) evalConfig(progress func(int, int)) rl.EvalConfig {
+	cfg := rl.EvalConfig{K: j.c.EvalK, Seed: j.c.Seed, Batch: 50, Window: 16, Progress: progress}
+	cfg.Sampling.Temperature, cfg.Sampling.TopP = float32(j.c.Temperature), float32(j.c.TopP)
+	return cfg
+}
