@@ -26,7 +26,8 @@ import (
 	"github.com/spf13/pflag"
 
 	"github.com/goarpo/arpo/backend"
-	_ "github.com/goarpo/arpo/backend/cpu" // the default backend
+	_ "github.com/goarpo/arpo/backend/cpu"    // the default backend
+	_ "github.com/goarpo/arpo/backend/vulkan" // --backend vulkan, in a build with -tags vulkan
 	"github.com/goarpo/arpo/internal/runlog"
 	"github.com/goarpo/arpo/nn"
 	"github.com/goarpo/arpo/nn/engine"
@@ -53,6 +54,7 @@ func bad(format string, args ...any) error { return usageError{fmt.Errorf(format
 type options struct {
 	model, task, backend, out, system string
 	threads, k, questions, budget     int
+	device                            int
 	calls, topk, maxResult            int
 	temperature, topP                 float64
 	seed                              uint64
@@ -80,7 +82,8 @@ func evaluate(ctx context.Context, args []string, stdout io.Writer) error {
 	fs.SetOutput(stdout)
 	fs.StringVar(&o.model, "model", "", "checkpoint file, run folder or Hugging Face folder (required)")
 	fs.StringVar(&o.task, "task", "toolworld", "toolworld, hotpotqa-local, jsonl:FILE or parquet:FILE")
-	fs.StringVar(&o.backend, "backend", "cpu", "compute backend")
+	fs.StringVar(&o.backend, "backend", "cpu", "compute backend: cpu, or vulkan (in a build with -tags vulkan)")
+	fs.IntVar(&o.device, "device", 0, "GPU index for --backend vulkan")
 	fs.StringVar(&o.out, "out", "", "write the graded trajectories here as JSONL (must not exist)")
 	fs.StringVar(&o.system, "system", "", "system prompt (default: none for models trained here)")
 	fs.IntVar(&o.threads, "threads", 0, "CPU threads (0: all)")
@@ -112,7 +115,7 @@ func evaluate(ctx context.Context, args []string, stdout io.Writer) error {
 			return bad("--out %s exists; not overwriting it", o.out)
 		}
 	}
-	b, err := backend.Open(o.backend, backend.Options{Threads: o.threads})
+	b, err := backend.Open(o.backend, backend.Options{Threads: o.threads, Device: o.device})
 	if err != nil {
 		return bad("--backend: %v", err)
 	}

@@ -26,6 +26,7 @@ type Config struct {
 	Seed    uint64 `json:"seed"`
 	Threads int    `json:"threads"`
 	Backend string `json:"backend"`
+	Device  int    `json:"device"`
 	Out     string `json:"out"`
 
 	// ToolWorld.
@@ -157,7 +158,8 @@ func bindFlags(fs *pflag.FlagSet, c *Config) {
 	fs.StringVar(&c.Model, "model", c.Model, "start from a checkpoint file or folder, or a Hugging Face folder (skips SFT)")
 	fs.Uint64Var(&c.Seed, "seed", c.Seed, "seed of everything; the same seed gives the same run")
 	fs.IntVar(&c.Threads, "threads", c.Threads, "CPU threads (0: all)")
-	fs.StringVar(&c.Backend, "backend", c.Backend, "compute backend: cpu (vulkan when built in)")
+	fs.StringVar(&c.Backend, "backend", c.Backend, "compute backend: cpu, or vulkan (in a build with -tags vulkan)")
+	fs.IntVar(&c.Device, "device", c.Device, "GPU index for --backend vulkan")
 	fs.StringVar(&c.Out, "out", c.Out, "run folder (default runs/<time>-<algo>); must be new or empty")
 
 	fs.IntVar(&c.TrainEntities, "tw-train-entities", c.TrainEntities, "ToolWorld: entities of the train world")
@@ -363,6 +365,9 @@ func (c Config) validate() error {
 	}
 	if _, _, err := parseTask(c.Task); err != nil {
 		return badInput("--task: %v", err)
+	}
+	if c.Device < 0 {
+		return badInput("--device must be >= 0, got %d", c.Device)
 	}
 	if c.Backend != "cpu" && c.Backend != "vulkan" {
 		return badInput("--backend: unknown backend %q (want cpu or vulkan)", c.Backend)

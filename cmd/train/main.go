@@ -31,7 +31,8 @@ import (
 
 	"github.com/spf13/pflag"
 
-	_ "github.com/goarpo/arpo/backend/cpu" // the default backend
+	_ "github.com/goarpo/arpo/backend/cpu"    // the default backend
+	_ "github.com/goarpo/arpo/backend/vulkan" // --backend vulkan, in a build with -tags vulkan
 )
 
 func main() {

@@ -10,11 +10,15 @@ import (
 	"github.com/goarpo/arpo/nn/tokenizer"
 )
 
-// openBackend opens --backend with --threads.
+// openBackend opens --backend with --threads (CPU) or --device (GPU); a GPU
+// run says which device it got, with its limits.
 func openBackend(c Config) (backend.Backend, error) {
-	b, err := backend.Open(c.Backend, backend.Options{Threads: c.Threads})
+	b, err := backend.Open(c.Backend, backend.Options{Threads: c.Threads, Device: c.Device})
 	if err != nil {
 		return nil, badInput("--backend: %v", err)
+	}
+	if c.Backend != "cpu" {
+		fmt.Fprintf(os.Stderr, "backend: %s\n", b.Name())
 	}
 	return b, nil
 }
