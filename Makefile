@@ -48,7 +48,7 @@ vulkan:
 		if command -v glslc >/dev/null; then \
 			$(GO) generate ./backend/vulkan && git diff --exit-code -- backend/vulkan/shaders; \
 		else echo "skipping SPIR-V check: glslc is not installed"; fi; \
-		VK_INSTANCE_LAYERS=VK_LAYER_KHRONOS_validation $(GO) test -count=1 -tags vulkan ./backend/...; \
+		VK_INSTANCE_LAYERS=VK_LAYER_KHRONOS_validation $(GO) test -count=1 -tags vulkan ./backend/... ./cmd/train; \
 	fi
 
 # bench: the Go benchmarks; `go run ./cmd/bench` prints JSON lines instead.
