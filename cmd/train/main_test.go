@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"os"
 	"path/filepath"
 	"testing"
@@ -149,4 +150,37 @@ func TestConfigFileAndFlagOverride(t *testing.T) {
 	o, err = parseArgs(nil)
 	require.NoError(t, err)
 	assert.Equal(t, quickPreset(), o.cfg, "no arguments: the quick preset")
+}
+
+// TestShortSFTWritesWellFormedToolCalls is the end-to-end check of the RL
+// core: a tiny model after a short SFT on ToolWorld writes well-formed
+// trajectories that call the tools, and RL then runs a few steps on them.
+func TestShortSFTWritesWellFormedToolCalls(t *testing.T) {
+	if testing.Short() {
+		t.Skip("trains for a few seconds")
+	}
+	dir := filepath.Join(t.TempDir(), "run")
+	code, out, stderr := runCmd(t, "--preset", "smoke", "--out", dir, "--threads", "2",
+		"--sft-steps", "400", "--d-model", "64", "--layers", "2", "--ffn", "128",
+		"--tw-test", "40", "--tw-families", "arith,lookup")
+	require.Equal(t, 0, code, "stderr: %s\nstdout: %s", stderr, out)
+	raw, err := os.ReadFile(filepath.Join(dir, "summary.json"))
+	require.NoError(t, err)
+	var sum struct {
+		Before, After struct {
+			Overall struct {
+				Questions    int     `json:"questions"`
+				ToolCalls    float64 `json:"tool_calls"`
+				FormatErrors float64 `json:"format_errors"`
+			} `json:"overall"`
+		}
+	}
+	require.NoError(t, json.Unmarshal(raw, &sum))
+	b := sum.Before.Overall
+	require.Positive(t, b.Questions)
+	assert.LessOrEqual(t, b.FormatErrors, 0.1, "well-formed trajectories after SFT")
+	assert.GreaterOrEqual(t, b.ToolCalls, 0.9, "the SFT model calls its tools")
+	metrics, err := os.ReadFile(filepath.Join(dir, "metrics.jsonl"))
+	require.NoError(t, err)
+	assert.Equal(t, 2, bytes.Count(metrics, []byte("\n")), "two RL steps ran")
 }
