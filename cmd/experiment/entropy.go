@@ -1,0 +1,235 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/spf13/pflag"
+
+	"github.com/goarpo/arpo/backend"
+	"github.com/goarpo/arpo/internal/analysis"
+	"github.com/goarpo/arpo/internal/runlog"
+	"github.com/goarpo/arpo/nn"
+	"github.com/goarpo/arpo/nn/engine"
+	"github.com/goarpo/arpo/nn/sample"
+	"github.com/goarpo/arpo/nn/tokenizer"
+	"github.com/goarpo/arpo/rl"
+	"github.com/goarpo/arpo/tasks/toolworld"
+	"github.com/goarpo/arpo/tools"
+	"github.com/goarpo/arpo/tools/python"
+	"github.com/goarpo/arpo/tools/search"
+)
+
+// entropyOpts are the entropy analysis's inputs.
+type entropyOpts struct {
+	Model     string // a cmd/train checkpoint
+	Tokenizer string // default: tokenizer.json beside the checkpoint or in its run folder
+	RunConfig string // cmd/train's config.json: the world and tools; default the run folder's
+	Out       string // folder for entropy.json, entropy.md, entropy.png
+	Threads   int
+	Seed      uint64
+	EntropySpec
+}
+
+// trainConfig is the part of cmd/train's config.json that rebuilds the
+// task and tools a checkpoint was trained with.
+type trainConfig struct {
+	Task           string  `json:"task"`
+	Seed           uint64  `json:"seed"`
+	TrainEntities  int     `json:"tw-train-entities"`
+	TestEntities   int     `json:"tw-test-entities"`
+	TrainQuestions int     `json:"tw-train"`
+	TestQuestions  int     `json:"tw-test"`
+	Families       string  `json:"tw-families"`
+	Novel          string  `json:"tw-novel"`
+	NovelDemoRate  float64 `json:"tw-novel-demo-rate"`
+	SearchTopK     int     `json:"search-topk"`
+	MaxResult      int     `json:"max-result"`
+	CallLimit      int     `json:"call-limit"`
+	TokenBudget    int     `json:"token-budget"`
+}
+
+func parseEntropyArgs(args []string) (entropyOpts, error) {
+	o := entropyOpts{EntropySpec: EntropySpec{}}
+	fs := pflag.NewFlagSet("entropy", pflag.ContinueOnError)
+	fs.SetOutput(&bytes.Buffer{})
+	fs.StringVar(&o.Model, "model", "", "cmd/train checkpoint (.safetensors) to analyse")
+	fs.StringVar(&o.Tokenizer, "tokenizer", "", "tokenizer.json (default: beside the checkpoint or in its run folder)")
+	fs.StringVar(&o.RunConfig, "run-config", "", "cmd/train config.json giving the world and tools (default: the checkpoint's run folder)")
+	fs.StringVar(&o.Out, "out", "", "folder for entropy.json, entropy.md and entropy.png (default: <run folder>/entropy-<checkpoint>)")
+	fs.IntVar(&o.Threads, "threads", 0, "CPU threads (0: all)")
+	fs.Uint64Var(&o.Seed, "seed", 1, "seed of the sampled rollouts and of the bootstrap")
+	fs.IntVar(&o.Questions, "questions", 50, "test questions")
+	fs.IntVar(&o.M, "m", 4, "sampled trajectories per question")
+	fs.IntVar(&o.K, "k", 20, "tokens before and after a tool result in the window buckets")
+	fs.IntVar(&o.Boot, "boot", 1000, "bootstrap resamples")
+	fs.Float64Var(&o.Temperature, "temperature", 1, "sampling temperature of the rollouts")
+	if err := fs.Parse(args); err != nil {
+		if err == pflag.ErrHelp {
+			return o, err
+		}
+		return o, badSpec("entropy: %v (see entropy --help)", err)
+	}
+	if fs.NArg() > 0 {
+		return o, badSpec("entropy: unexpected argument %q", fs.Arg(0))
+	}
+	if o.Model == "" {
+		return o, badSpec("entropy: --model CHECKPOINT is required")
+	}
+	if o.Questions < 1 || o.M < 1 || o.K < 1 || o.Boot < 1 || !(o.Temperature > 0) || o.Threads < 0 {
+		return o, badSpec("entropy: --questions, --m, --k, --boot and --temperature must be positive")
+	}
+	return o, nil
+}
+
+// runDirOf is the run folder of a checkpoint: the folder above checkpoints/.
+func runDirOf(ckpt string) string {
+	d := filepath.Dir(ckpt)
+	if filepath.Base(d) == "checkpoints" {
+		return filepath.Dir(d)
+	}
+	return d
+}
+
+// entropy runs the analysis and writes its files; it returns the report.
+func entropy(ctx context.Context, o entropyOpts) (analysis.Report, error) {
+	var rep analysis.Report
+	if _, err := os.Stat(o.Model); err != nil {
+		return rep, badSpec("entropy: --model: %v", err)
+	}
+	run := runDirOf(o.Model)
+	if o.Tokenizer == "" {
+		o.Tokenizer = filepath.Join(run, "tokenizer.json")
+		if p := filepath.Join(filepath.Dir(o.Model), "tokenizer.json"); fileExists(p) {
+			o.Tokenizer = p
+		}
+	}
+	if o.RunConfig == "" {
+		o.RunConfig = filepath.Join(run, "config.json")
+	}
+	if o.Out == "" {
+		o.Out = filepath.Join(run, "entropy-"+strings.TrimSuffix(filepath.Base(o.Model), ".safetensors"))
+	}
+	var tc trainConfig
+	if err := runlog.ReadJSON(o.RunConfig, &tc); err != nil {
+		return rep, badSpec("entropy: --run-config: %v", err)
+	}
+	if tc.Task != "toolworld" {
+		return rep, badSpec("entropy: the run's task is %q; only toolworld runs can be rebuilt here", tc.Task)
+	}
+	tok, err := tokenizer.Load(o.Tokenizer)
+	if err != nil {
+		return rep, badSpec("entropy: --tokenizer: %v", err)
+	}
+	b, err := backend.Open("cpu", backend.Options{Threads: o.Threads})
+	if err != nil {
+		return rep, err
+	}
+	ck, err := nn.LoadCheckpoint(o.Model, b)
+	if err != nil {
+		return rep, badSpec("entropy: --model: %v", err)
+	}
+	defer ck.Model.Free()
+	if ck.Opt != nil {
+		ck.Opt.Free()
+	}
+	if tok.VocabSize() > ck.Model.Cfg.VocabSize {
+		return rep, badSpec("entropy: the tokenizer has %d tokens, the model only %d", tok.VocabSize(), ck.Model.Cfg.VocabSize)
+	}
+	t0 := time.Now()
+	roller, prompts, names, err := toolWorldRoller(ctx, tc, tok, ck.Model, o)
+	if err != nil {
+		return rep, err
+	}
+	trajs, err := analysis.Collect(ctx, roller, prompts, 16, names)
+	if err != nil {
+		return rep, err
+	}
+	rep = analysis.Analyze(trajs, analysis.Config{K: o.K, Boot: o.Boot, Seed: o.Seed})
+	if err := os.MkdirAll(o.Out, 0o755); err != nil {
+		return rep, err
+	}
+	if err := runlog.WriteJSON(filepath.Join(o.Out, "entropy.json"), rep); err != nil {
+		return rep, err
+	}
+	var md bytes.Buffer
+	fmt.Fprintf(&md, "Checkpoint %s: %d test questions x %d trajectories at temperature %g (%.1fs).\n\n",
+		o.Model, len(prompts), o.M, o.Temperature, time.Since(t0).Seconds())
+	if err := rep.WriteMarkdown(&md); err != nil {
+		return rep, err
+	}
+	if err := os.WriteFile(filepath.Join(o.Out, "entropy.md"), md.Bytes(), 0o644); err != nil {
+		return rep, err
+	}
+	return rep, rep.SavePlot(filepath.Join(o.Out, "entropy.png"), "Entropy around tool results: "+filepath.Base(run))
+}
+
+// toolWorldRoller rebuilds the run's ToolWorld test questions and tools
+// (as cmd/train does) and a roller that samples M plain trajectories per
+// question from model.
+func toolWorldRoller(ctx context.Context, tc trainConfig, tok *tokenizer.Tokenizer, model *nn.Model, o entropyOpts) (*rl.Roller, [][]int32, []string, error) {
+	wc := toolworld.DefaultConfig()
+	wc.Seed = tc.Seed
+	wc.TrainEntities, wc.TestEntities = tc.TrainEntities, tc.TestEntities
+	wc.TrainQuestions, wc.TestQuestions = tc.TrainQuestions, tc.TestQuestions
+	wc.NovelDemoRate = tc.NovelDemoRate
+	if tc.Families != "" {
+		wc.Families = splitList(tc.Families)
+	}
+	if tc.Novel != "" {
+		wc.Novel = splitList(tc.Novel)
+	}
+	d, err := toolworld.Generate(wc)
+	if err != nil {
+		return nil, nil, nil, badSpec("entropy: toolworld: %v", err)
+	}
+	docs := make([]search.Doc, len(d.Corpus))
+	for i, p := range d.Corpus {
+		docs[i] = search.Doc{ID: p.ID, Title: p.Title, Text: p.Text}
+	}
+	reg, err := tools.NewRegistry(&search.Tool{Index: search.Build(docs, search.DefaultParams), TopK: tc.SearchTopK},
+		python.New(python.Config{Timeout: 5 * time.Second}))
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	exec := tools.NewExecutor(reg, tools.Config{Workers: 4, Timeout: 10 * time.Second, MaxResultLen: tc.MaxResult, Cache: tools.NewCache()})
+	bpe := rl.BPE{T: tok}
+	rc := rl.DefaultAlgoConfig(rl.GRPO, o.M).Rollout
+	rc.Sampling = sample.Params{Temperature: float32(o.Temperature)}
+	rc.TokenBudget = min(tc.TokenBudget, model.Cfg.MaxPositionEmbeddings)
+	rc.Seed = o.Seed
+	if tok.EOS() >= 0 {
+		rc.EOS = append(rc.EOS, int32(tok.EOS()))
+	}
+	if id, ok := tok.TokenID("<|im_end|>"); ok {
+		rc.EOS = append(rc.EOS, int32(id))
+	}
+	roller := &rl.Roller{Engine: engine.New(model, engine.Options{BlockSize: 16, InitialBlocks: 256}),
+		Tok: bpe, Protocol: reg.Protocol(tc.CallLimit), Tools: exec, Cfg: rc}
+	var prompts [][]int32
+	for _, e := range d.Test[:min(o.Questions, len(d.Test))] {
+		p := rl.RenderPrompt(bpe, "", e.Question)
+		if len(p) < rc.TokenBudget {
+			prompts = append(prompts, p)
+		}
+	}
+	if len(prompts) == 0 {
+		return nil, nil, nil, badSpec("entropy: no test question fits the token budget %d", rc.TokenBudget)
+	}
+	return roller, prompts, reg.Names(), ctx.Err()
+}
+
+func splitList(s string) []string {
+	var out []string
+	for _, f := range strings.Split(s, ",") {
+		if f = strings.TrimSpace(f); f != "" {
+			out = append(out, f)
+		}
+	}
+	return out
+}
