@@ -241,6 +241,7 @@ func exists(p string) bool {
 // runConfig is the part of cmd/train's config.json that rebuilds its world.
 type runConfig struct {
 	Seed           uint64  `json:"seed"`
+	DataSeed       uint64  `json:"data-seed"` // 0: Seed
 	TrainEntities  int     `json:"tw-train-entities"`
 	TestEntities   int     `json:"tw-test-entities"`
 	TrainQuestions int     `json:"tw-train"`
@@ -265,6 +266,9 @@ func loadTask(o options, runDir string) ([]tasks.Example, []tools.Tool, error) {
 				return nil, nil, bad("run config: %v", err)
 			}
 			wc.Seed, wc.TrainEntities, wc.TestEntities = rc.Seed, rc.TrainEntities, rc.TestEntities
+			if rc.DataSeed != 0 {
+				wc.Seed = rc.DataSeed
+			}
 			wc.TrainQuestions, wc.TestQuestions, wc.NovelDemoRate = rc.TrainQuestions, rc.TestQuestions, rc.NovelDemoRate
 			if rc.Families != "" {
 				wc.Families = strings.Split(rc.Families, ",")

@@ -41,6 +41,7 @@ type entropyOpts struct {
 type trainConfig struct {
 	Task           string  `json:"task"`
 	Seed           uint64  `json:"seed"`
+	DataSeed       uint64  `json:"data-seed"` // 0: Seed
 	TrainEntities  int     `json:"tw-train-entities"`
 	TestEntities   int     `json:"tw-test-entities"`
 	TrainQuestions int     `json:"tw-train"`
@@ -175,6 +176,9 @@ func entropy(ctx context.Context, o entropyOpts) (analysis.Report, error) {
 func toolWorldRoller(ctx context.Context, tc trainConfig, tok *tokenizer.Tokenizer, model *nn.Model, o entropyOpts) (*rl.Roller, [][]int32, []string, error) {
 	wc := toolworld.DefaultConfig()
 	wc.Seed = tc.Seed
+	if tc.DataSeed != 0 {
+		wc.Seed = tc.DataSeed
+	}
 	wc.TrainEntities, wc.TestEntities = tc.TrainEntities, tc.TestEntities
 	wc.TrainQuestions, wc.TestQuestions = tc.TrainQuestions, tc.TestQuestions
 	wc.NovelDemoRate = tc.NovelDemoRate

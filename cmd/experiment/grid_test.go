@@ -134,7 +134,7 @@ func TestBadFlagValueIsCaughtBeforeRunning(t *testing.T) {
 		"--out", out, "--train-bin", bin, "--dry-run")
 	require.Equal(t, 0, code, stderr)
 	assert.Contains(t, stdout, "dapo-s4: ")
-	assert.Contains(t, stdout, "--algo dapo --seed 4 --model SFT")
+	assert.Contains(t, stdout, "--algo dapo --seed 4 --data-seed 4 --model SFT", "every cell sees the data of one seed")
 	assert.NoDirExists(t, filepath.Join(out, "cells"), "a dry run runs nothing")
 }
 

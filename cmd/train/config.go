@@ -19,15 +19,19 @@ import (
 // flag names, so a config file reads like the command line; the effective
 // Config is saved as config.json in the run folder.
 type Config struct {
-	Preset  string `json:"preset"`
-	Algo    string `json:"algo"`
-	Task    string `json:"task"`
-	Model   string `json:"model"`
-	Seed    uint64 `json:"seed"`
-	Threads int    `json:"threads"`
-	Backend string `json:"backend"`
-	Device  int    `json:"device"`
-	Out     string `json:"out"`
+	Preset string `json:"preset"`
+	Algo   string `json:"algo"`
+	Task   string `json:"task"`
+	Model  string `json:"model"`
+	Seed   uint64 `json:"seed"`
+	// DataSeed picks the ToolWorld data and the RL prompts of each step; 0
+	// means Seed. A grid of runs that differ only in Seed keeps it fixed so
+	// that every run sees the same questions in the same order. e.g. 1
+	DataSeed uint64 `json:"data-seed"`
+	Threads  int    `json:"threads"`
+	Backend  string `json:"backend"`
+	Device   int    `json:"device"`
+	Out      string `json:"out"`
 
 	// ToolWorld.
 	TrainEntities  int     `json:"tw-train-entities"`
@@ -157,6 +161,7 @@ func bindFlags(fs *pflag.FlagSet, c *Config) {
 	fs.StringVar(&c.Task, "task", c.Task, "toolworld, hotpotqa-local, jsonl:FILE or parquet:FILE (FILE alone works too)")
 	fs.StringVar(&c.Model, "model", c.Model, "start from a checkpoint file or folder, or a Hugging Face folder (skips SFT)")
 	fs.Uint64Var(&c.Seed, "seed", c.Seed, "seed of everything; the same seed gives the same run")
+	fs.Uint64Var(&c.DataSeed, "data-seed", c.DataSeed, "seed of the ToolWorld data and the RL prompt order; 0 uses --seed")
 	fs.IntVar(&c.Threads, "threads", c.Threads, "CPU threads (0: all)")
 	fs.StringVar(&c.Backend, "backend", c.Backend, "compute backend: cpu, or vulkan (in a build with -tags vulkan)")
 	fs.IntVar(&c.Device, "device", c.Device, "GPU index for --backend vulkan")
@@ -461,4 +466,12 @@ func parseTask(s string) (kind, path string, err error) {
 		return "", "", err
 	}
 	return "file", path, nil
+}
+
+// dataSeed is the seed of the data and of the RL prompt order.
+func (c Config) dataSeed() uint64 {
+	if c.DataSeed != 0 {
+		return c.DataSeed
+	}
+	return c.Seed
 }

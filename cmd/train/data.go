@@ -105,7 +105,7 @@ func executor(ts []tools.Tool, c Config) (*tools.Executor, *tools.Protocol, erro
 // exactly what a rollout will see.
 func loadToolWorld(ctx context.Context, c Config) (*taskData, error) {
 	wc := toolworld.DefaultConfig()
-	wc.Seed = c.Seed
+	wc.Seed = c.dataSeed()
 	wc.TrainEntities, wc.TestEntities = c.TrainEntities, c.TestEntities
 	wc.TrainQuestions, wc.TestQuestions = c.TrainQuestions, c.TestQuestions
 	wc.NovelDemoRate = c.NovelDemoRate

@@ -380,9 +380,9 @@ func (j *job) rlPhase(ctx context.Context) error {
 	}
 	pool := prompts(rl.BPE{T: j.tok}, j.td.system, j.td.train)
 	draw := func(step, round, n int) []rl.Prompt {
-		// A step's prompts depend only on (seed, step): resumed runs see
-		// the same ones.
-		rng := rand.New(rand.NewPCG(c.Seed, uint64(step)<<8|uint64(round)))
+		// A step's prompts depend only on (data seed, step): resumed runs
+		// see the same ones, and so do runs that differ only in --seed.
+		rng := rand.New(rand.NewPCG(c.dataSeed(), uint64(step)<<8|uint64(round)))
 		out := make([]rl.Prompt, n)
 		for i := range out {
 			out[i] = pool[rng.IntN(len(pool))]
