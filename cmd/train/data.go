@@ -186,14 +186,24 @@ func eosIDs(t *tokenizer.Tokenizer) []int32 {
 }
 
 // prompts renders examples as rollout prompts.
-func prompts(tok rl.Tokenizer, system string, ex []tasks.Example) []rl.Prompt {
-	out := make([]rl.Prompt, len(ex))
+func prompts(tok rl.Tokenizer, system string, ex []tasks.Example, budget int) ([]rl.Prompt, error) {
+	out := make([]rl.Prompt, 0, len(ex))
 	for i := range ex {
 		sys := system
 		if ex[i].System != "" {
 			sys = ex[i].System
 		}
-		out[i] = rl.Prompt{Example: &ex[i], Tokens: rl.RenderPrompt(tok, sys, ex[i].Question)}
+		p := rl.Prompt{Example: &ex[i], Tokens: rl.RenderPrompt(tok, sys, ex[i].Question)}
+		// A prompt must leave room for a response within the token budget.
+		if len(p.Tokens)+minResponseTokens <= budget {
+			out = append(out, p)
+		}
 	}
-	return out
+	if len(out) == 0 && len(ex) > 0 {
+		return nil, badInput("no question fits the token budget of %d with room for a response (--token-budget)", budget)
+	}
+	return out, nil
 }
+
+// minResponseTokens is the room a prompt must leave in the token budget.
+const minResponseTokens = 32

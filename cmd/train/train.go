@@ -234,7 +234,14 @@ func (j *job) setup(ctx context.Context) error {
 		Engine: engine.New(j.model, engine.Options{BlockSize: 16, InitialBlocks: 256}),
 		Tok:    bpe, Protocol: j.td.proto, Tools: j.td.exec, Cfg: ac.Rollout,
 	}
-	j.test = prompts(bpe, j.td.system, j.td.test)
+	test, err := prompts(bpe, j.td.system, j.td.test, ac.Rollout.TokenBudget)
+	if err != nil {
+		return err
+	}
+	j.test = test
+	if n := len(j.td.test) - len(j.test); n > 0 {
+		j.printf("skipping %d of %d test questions: their prompts leave no room in the token budget of %d\n", n, len(j.td.test), ac.Rollout.TokenBudget)
+	}
 	return nil
 }
 
@@ -378,7 +385,13 @@ func (j *job) rlPhase(ctx context.Context) error {
 		defer ref.Free()
 		tr.Ref = ref
 	}
-	pool := prompts(rl.BPE{T: j.tok}, j.td.system, j.td.train)
+	pool, err := prompts(rl.BPE{T: j.tok}, j.td.system, j.td.train, tr.Cfg.Rollout.TokenBudget)
+	if err != nil {
+		return err
+	}
+	if n := len(j.td.train) - len(pool); n > 0 {
+		j.printf("skipping %d of %d training questions: their prompts leave no room in the token budget of %d\n", n, len(j.td.train), tr.Cfg.Rollout.TokenBudget)
+	}
 	draw := func(step, round, n int) []rl.Prompt {
 		// A step's prompts depend only on (data seed, step): resumed runs
 		// see the same ones, and so do runs that differ only in --seed.
