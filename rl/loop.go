@@ -57,8 +57,15 @@ func (u *run) afterToken(ctx context.Context, t *traj) {
 	nd.LossMask = append(nd.LossMask, 1)
 	nd.LogProbs = append(nd.LogProbs, lp)
 	nd.Entropies = append(nd.Entropies, ent)
-	t.text.WriteString(u.r.Tok.TokenText(tok))
+	piece := u.r.Tok.TokenText(tok)
+	t.text.WriteString(piece)
 	u.stats.TokensGenerated++
+	ev := t.proto.Feed(piece)
+	if ev.Kind != tools.None && s.Stopped == engine.NotStopped {
+		// A turn boundary the stop strings do not cover (an unknown tool's
+		// closing tag): the protocol ends the turn all the same.
+		s.Stopped = engine.StopString
+	}
 
 	h := float64(ent) * u.norm
 	k := u.r.Cfg.K
@@ -90,7 +97,6 @@ func (u *run) afterToken(ctx context.Context, t *traj) {
 		u.finish(t)
 		return
 	}
-	ev := u.r.Protocol.Parse(t.text.String())
 	switch ev.Kind {
 	case tools.Answer:
 		u.finish(t)
@@ -144,6 +150,7 @@ func (u *run) applyResults(ctx context.Context) error {
 		nd.LogProbs = append(nd.LogProbs, make([]float32, len(toks))...)
 		nd.Entropies = append(nd.Entropies, make([]float32, len(toks))...)
 		t.text.WriteString(res)
+		t.proto.AppendResult(res)
 		t.s.Append(toks)
 		u.stats.TokensPrefilled += len(t.s.Pending())
 		fed = append(fed, t)
@@ -165,6 +172,7 @@ func (u *run) applyResults(ctx context.Context) error {
 			t.look = &lookahead{
 				snap:       u.r.Engine.ForkStream(t.s, nil),
 				snapText:   t.text.String(),
+				snapProto:  t.proto.Clone(),
 				snapCalls:  maps.Clone(t.calls),
 				resultNode: resultNode,
 			}
@@ -200,7 +208,7 @@ func (u *run) decide(t *traj) {
 		p.nextID++
 		b := &traj{
 			p: p, s: u.r.Engine.ForkStream(lk.snap, rng), calls: maps.Clone(lk.snapCalls),
-			branch: true, hInit: t.hInit,
+			branch: true, hInit: t.hInit, proto: lk.snapProto.Clone(),
 		}
 		b.text.WriteString(lk.snapText)
 		b.node = p.tree.AddNode(Node{Parent: lk.resultNode})

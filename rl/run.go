@@ -8,6 +8,7 @@ import (
 
 	"github.com/goarpo/arpo/nn/engine"
 	"github.com/goarpo/arpo/nn/sample"
+	"github.com/goarpo/arpo/tools"
 )
 
 // run is the state of one Rollout call.
@@ -36,10 +37,13 @@ type promptState struct {
 
 // traj is one trajectory being generated.
 type traj struct {
-	p      *promptState
-	s      *engine.Stream
-	node   int // the tree node its tokens go to
-	text   strings.Builder
+	p    *promptState
+	s    *engine.Stream
+	node int // the tree node its tokens go to
+	text strings.Builder
+	// proto parses the policy's text as it streams in; it knows where
+	// results were inserted, so a result's content is never read as a call.
+	proto  *tools.Stream
 	calls  map[string]int
 	branch bool
 
@@ -57,6 +61,7 @@ type traj struct {
 type lookahead struct {
 	snap       *engine.Stream
 	snapText   string
+	snapProto  *tools.Stream
 	snapCalls  map[string]int
 	resultNode int
 	n          int
@@ -130,7 +135,7 @@ func (u *run) addRoots(p *promptState, n int) {
 	for i := 0; i < n; i++ {
 		rng := sample.NewRNG(u.r.Cfg.Seed, u.streamSeed(p.idx, "traj", p.nextID))
 		p.nextID++
-		t := &traj{p: p, s: u.r.Engine.ForkStream(p.root, rng), calls: map[string]int{}, hInit: -1}
+		t := &traj{p: p, s: u.r.Engine.ForkStream(p.root, rng), calls: map[string]int{}, hInit: -1, proto: u.r.Protocol.NewStream()}
 		t.node = p.tree.AddNode(Node{Parent: 0})
 		p.committed++
 		u.live = append(u.live, t)

@@ -90,6 +90,14 @@ func (s *Stream) Finish() Event {
 	return Event{Kind: None}
 }
 
+// Clone returns an independent copy of the stream in its current state, for
+// a rollout branch that continues from here.
+func (s *Stream) Clone() *Stream {
+	c := *s
+	c.buf = append([]byte(nil), s.buf...)
+	return &c
+}
+
 // Text is everything so far: generated text and inserted results.
 func (s *Stream) Text() string { return string(s.buf) }
 
