@@ -16,6 +16,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/goarpo/arpo/internal/runconfig"
 	"io"
 	"os"
 	"os/signal"
@@ -238,19 +239,6 @@ func exists(p string) bool {
 	return err == nil
 }
 
-// runConfig is the part of cmd/train's config.json that rebuilds its world.
-type runConfig struct {
-	Seed           uint64  `json:"seed"`
-	DataSeed       uint64  `json:"data-seed"` // 0: Seed
-	TrainEntities  int     `json:"tw-train-entities"`
-	TestEntities   int     `json:"tw-test-entities"`
-	TrainQuestions int     `json:"tw-train"`
-	TestQuestions  int     `json:"tw-test"`
-	Families       string  `json:"tw-families"`
-	Novel          string  `json:"tw-novel"`
-	NovelDemoRate  float64 `json:"tw-novel-demo-rate"`
-}
-
 // loadTask returns the test questions and the tools that answer them.
 func loadTask(o options, runDir string) ([]tasks.Example, []tools.Tool, error) {
 	py := python.New(python.Config{Timeout: 5 * time.Second})
@@ -261,21 +249,11 @@ func loadTask(o options, runDir string) ([]tasks.Example, []tools.Tool, error) {
 	case t == "toolworld":
 		wc := toolworld.DefaultConfig()
 		if runDir != "" {
-			var rc runConfig
-			if err := runlog.ReadJSON(filepath.Join(runDir, "config.json"), &rc); err != nil {
+			var rw runconfig.World
+			if err := runlog.ReadJSON(filepath.Join(runDir, "config.json"), &rw); err != nil {
 				return nil, nil, bad("run config: %v", err)
 			}
-			wc.Seed, wc.TrainEntities, wc.TestEntities = rc.Seed, rc.TrainEntities, rc.TestEntities
-			if rc.DataSeed != 0 {
-				wc.Seed = rc.DataSeed
-			}
-			wc.TrainQuestions, wc.TestQuestions, wc.NovelDemoRate = rc.TrainQuestions, rc.TestQuestions, rc.NovelDemoRate
-			if rc.Families != "" {
-				wc.Families = strings.Split(rc.Families, ",")
-			}
-			if rc.Novel != "" {
-				wc.Novel = strings.Split(rc.Novel, ",")
-			}
+			wc = rw.Config()
 		}
 		d, err := toolworld.Generate(wc)
 		if err != nil {

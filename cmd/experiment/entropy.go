@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"github.com/goarpo/arpo/internal/runconfig"
 	"os"
 	"path/filepath"
 	"strings"
@@ -39,20 +40,12 @@ type entropyOpts struct {
 // trainConfig is the part of cmd/train's config.json that rebuilds the
 // task and tools a checkpoint was trained with.
 type trainConfig struct {
-	Task           string  `json:"task"`
-	Seed           uint64  `json:"seed"`
-	DataSeed       uint64  `json:"data-seed"` // 0: Seed
-	TrainEntities  int     `json:"tw-train-entities"`
-	TestEntities   int     `json:"tw-test-entities"`
-	TrainQuestions int     `json:"tw-train"`
-	TestQuestions  int     `json:"tw-test"`
-	Families       string  `json:"tw-families"`
-	Novel          string  `json:"tw-novel"`
-	NovelDemoRate  float64 `json:"tw-novel-demo-rate"`
-	SearchTopK     int     `json:"search-topk"`
-	MaxResult      int     `json:"max-result"`
-	CallLimit      int     `json:"call-limit"`
-	TokenBudget    int     `json:"token-budget"`
+	Task string `json:"task"`
+	runconfig.World
+	SearchTopK  int `json:"search-topk"`
+	MaxResult   int `json:"max-result"`
+	CallLimit   int `json:"call-limit"`
+	TokenBudget int `json:"token-budget"`
 }
 
 func parseEntropyArgs(args []string) (entropyOpts, error) {
@@ -174,21 +167,7 @@ func entropy(ctx context.Context, o entropyOpts) (analysis.Report, error) {
 // (as cmd/train does) and a roller that samples M plain trajectories per
 // question from model.
 func toolWorldRoller(ctx context.Context, tc trainConfig, tok *tokenizer.Tokenizer, model *nn.Model, o entropyOpts) (*rl.Roller, [][]int32, []string, error) {
-	wc := toolworld.DefaultConfig()
-	wc.Seed = tc.Seed
-	if tc.DataSeed != 0 {
-		wc.Seed = tc.DataSeed
-	}
-	wc.TrainEntities, wc.TestEntities = tc.TrainEntities, tc.TestEntities
-	wc.TrainQuestions, wc.TestQuestions = tc.TrainQuestions, tc.TestQuestions
-	wc.NovelDemoRate = tc.NovelDemoRate
-	if tc.Families != "" {
-		wc.Families = splitList(tc.Families)
-	}
-	if tc.Novel != "" {
-		wc.Novel = splitList(tc.Novel)
-	}
-	d, err := toolworld.Generate(wc)
+	d, err := toolworld.Generate(tc.World.Config())
 	if err != nil {
 		return nil, nil, nil, badSpec("entropy: toolworld: %v", err)
 	}
@@ -226,14 +205,4 @@ func toolWorldRoller(ctx context.Context, tc trainConfig, tok *tokenizer.Tokeniz
 		return nil, nil, nil, badSpec("entropy: no test question fits the token budget %d", rc.TokenBudget)
 	}
 	return roller, prompts, reg.Names(), ctx.Err()
-}
-
-func splitList(s string) []string {
-	var out []string
-	for _, f := range strings.Split(s, ",") {
-		if f = strings.TrimSpace(f); f != "" {
-			out = append(out, f)
-		}
-	}
-	return out
 }

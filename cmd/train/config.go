@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"github.com/goarpo/arpo/internal/runconfig"
 	"os"
 	"path/filepath"
 	"sort"
@@ -468,10 +469,16 @@ func parseTask(s string) (kind, path string, err error) {
 	return "file", path, nil
 }
 
-// dataSeed is the seed of the data and of the RL prompt order.
-func (c Config) dataSeed() uint64 {
-	if c.DataSeed != 0 {
-		return c.DataSeed
+// world is the ToolWorld part of the configuration, as cmd/eval and
+// cmd/experiment read it back from config.json.
+func (c Config) world() runconfig.World {
+	return runconfig.World{
+		Seed: c.Seed, DataSeed: c.DataSeed,
+		TrainEntities: c.TrainEntities, TestEntities: c.TestEntities,
+		TrainQuestions: c.TrainQuestions, TestQuestions: c.TestQuestions,
+		Families: c.Families, Novel: c.Novel, NovelDemoRate: c.NovelDemoRate,
 	}
-	return c.Seed
 }
+
+// dataSeed is the seed of the data and of the RL prompt order.
+func (c Config) dataSeed() uint64 { return c.world().WorldSeed() }

@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"fmt"
+	"github.com/goarpo/arpo/internal/runconfig"
 	"path/filepath"
 	"strings"
 	"time"
@@ -104,18 +105,7 @@ func executor(ts []tools.Tool, c Config) (*tools.Executor, *tools.Protocol, erro
 // gold trajectories with the real tools, so that demonstrations show
 // exactly what a rollout will see.
 func loadToolWorld(ctx context.Context, c Config) (*taskData, error) {
-	wc := toolworld.DefaultConfig()
-	wc.Seed = c.dataSeed()
-	wc.TrainEntities, wc.TestEntities = c.TrainEntities, c.TestEntities
-	wc.TrainQuestions, wc.TestQuestions = c.TrainQuestions, c.TestQuestions
-	wc.NovelDemoRate = c.NovelDemoRate
-	if c.Families != "" {
-		wc.Families = splitList(c.Families)
-	}
-	if c.Novel != "" {
-		wc.Novel = splitList(c.Novel)
-	}
-	d, err := toolworld.Generate(wc)
+	d, err := toolworld.Generate(c.world().Config())
 	if err != nil {
 		return nil, badInput("toolworld: %v", err)
 	}
@@ -131,7 +121,7 @@ func loadToolWorld(ctx context.Context, c Config) (*taskData, error) {
 	exec.ResetStats()
 	td := &taskData{demos: d.Demos(), test: d.Test, exec: exec, proto: proto}
 	rlFams := map[string]bool{}
-	for _, f := range splitList(c.RLFamilies) {
+	for _, f := range runconfig.SplitList(c.RLFamilies) {
 		rlFams[f] = true
 	}
 	for _, e := range d.Train {
@@ -148,16 +138,6 @@ func loadToolWorld(ctx context.Context, c Config) (*taskData, error) {
 	td.summary = fmt.Sprintf("%d train questions (%d demonstrations, %d dropped: the real search missed), %d RL prompts, %d test questions, %d passages",
 		len(d.Train), len(td.demos), st.Misses, len(td.train), len(td.test), len(d.Corpus))
 	return td, nil
-}
-
-func splitList(s string) []string {
-	var out []string
-	for _, f := range strings.Split(s, ",") {
-		if f = strings.TrimSpace(f); f != "" {
-			out = append(out, f)
-		}
-	}
-	return out
 }
 
 // trainTokenizer learns a BPE vocabulary from the demonstrations and the

@@ -96,7 +96,7 @@ func (e *Engine) ForkStream(s *Stream, rng *sample.RNG) *Stream {
 	}
 }
 
-// Release frees the stream's cache blocks.
+// ReleaseStream frees the stream's cache blocks.
 func (e *Engine) ReleaseStream(s *Stream) { e.Release(s.Seq) }
 
 // Feed feeds the queued tokens of the given streams (a prompt or a tool

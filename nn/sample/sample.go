@@ -123,11 +123,7 @@ func (s *Sampler) Sample(logits []float32, p Params, rng *RNG) Result {
 	} else {
 		tok = s.draw(probs, p, rng)
 	}
-	// log p(tok) = x_tok - logsumexp(x); the softmax's largest value is
-	// exp(m - lse), so lse = m - log(max p). This stays exact for tokens
-	// whose probability underflows float32.
-	lse := m - float32(math.Log(float64(asm.Max(probs))))
-	lp := logits[tok]/t - lse
+	lp := tokenLogProb(logits[tok]/t, m, probs)
 	return Result{Token: tok, LogProb: lp, Entropy: ent}
 }
 
@@ -214,4 +210,12 @@ func (h *candHeap) Pop() any {
 	c := old[len(old)-1]
 	*h = old[:len(old)-1]
 	return c
+}
+
+// tokenLogProb returns log p of a token whose scaled logit is x, given the
+// row's largest scaled logit m and its softmax probs. log p = x - lse, and
+// the softmax's largest value is exp(m - lse), so lse = m - log(max p): exact
+// even for tokens whose probability underflows float32.
+func tokenLogProb(x, m float32, probs []float32) float32 {
+	return x - (m - float32(math.Log(float64(asm.Max(probs)))))
 }
