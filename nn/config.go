@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"math"
 	"os"
 )
 
@@ -41,6 +42,10 @@ type Config struct {
 	// MaxPositionEmbeddings is the longest sequence the model was trained
 	// for, e.g. 32768; Forward refuses longer sequences.
 	MaxPositionEmbeddings int `json:"max_position_embeddings"`
+	// InitializerRange is the standard deviation of the normal
+	// initialisation of embedding and linear weights (Init), e.g. 0.02;
+	// 0 means SmallInitStd(HiddenSize). Loaded weights ignore it.
+	InitializerRange float64 `json:"initializer_range,omitempty"`
 
 	// Fields read only to refuse what this package does not implement.
 	HiddenAct        string          `json:"hidden_act,omitempty"`
@@ -114,6 +119,9 @@ func (c Config) Validate() error {
 	}
 	if !(c.RMSNormEps > 0) {
 		bad("rms_norm_eps must be positive, got %g", c.RMSNormEps)
+	}
+	if !(c.InitializerRange >= 0) || math.IsInf(c.InitializerRange, 0) {
+		bad("initializer_range must be finite and >= 0, got %g", c.InitializerRange)
 	}
 	if c.HiddenAct != "" && c.HiddenAct != "silu" {
 		bad("hidden_act %q is not supported (only silu)", c.HiddenAct)

@@ -33,7 +33,7 @@ func TestInitIsSeededAndHasDocumentedStats(t *testing.T) {
 	}
 	n := float64(len(emb))
 	assert.InDelta(t, 0, s/n, 0.002)
-	assert.InDelta(t, InitStd, math.Sqrt(ss/n-(s/n)*(s/n)), 0.002, "std")
+	assert.InDelta(t, a.InitStd(), math.Sqrt(ss/n-(s/n)*(s/n)), 0.002, "std")
 	for _, v := range readAll(t, a.Layers[0].AttnNorm) {
 		assert.Equal(t, float32(1), v)
 	}

@@ -53,6 +53,10 @@ type Config struct {
 	KVHeads int `json:"kv-heads"`
 	FFN     int `json:"ffn"`
 	Context int `json:"context"`
+	// InitStd is the weights' initial standard deviation; 0: nn.SmallInitStd.
+	InitStd float64 `json:"init-std"`
+	// TieEmbeddings makes the LM head reuse the embedding matrix.
+	TieEmbeddings bool `json:"tie-embeddings"`
 
 	// SFT.
 	SFTSteps    int     `json:"sft-steps"`
@@ -185,6 +189,8 @@ func bindFlags(fs *pflag.FlagSet, c *Config) {
 	fs.IntVar(&c.KVHeads, "kv-heads", c.KVHeads, "key/value heads")
 	fs.IntVar(&c.FFN, "ffn", c.FFN, "SwiGLU width")
 	fs.IntVar(&c.Context, "context", c.Context, "positions of the model")
+	fs.BoolVar(&c.TieEmbeddings, "tie-embeddings", c.TieEmbeddings, "the LM head reuses the token embeddings")
+	fs.Float64Var(&c.InitStd, "init-std", c.InitStd, "standard deviation of the initial weights (0: sqrt(2/(5 d-model)))")
 
 	fs.IntVar(&c.SFTSteps, "sft-steps", c.SFTSteps, "supervised steps (cold start)")
 	fs.IntVar(&c.SFTBatch, "sft-batch", c.SFTBatch, "sequences per SFT step")
@@ -404,7 +410,7 @@ func (c Config) validate() error {
 	}{
 		{"tw-novel-demo-rate", c.NovelDemoRate}, {"sft-lr", c.SFTLR}, {"lr", c.LR}, {"alpha", c.Alpha},
 		{"beta", c.Beta}, {"tau", c.Tau}, {"eps-low", c.EpsLow}, {"eps-high", c.EpsHigh}, {"dual-clip", c.DualClip},
-		{"kl-coef", c.KLCoef}, {"entropy-coef", c.EntropyCoef}, {"temperature", c.Temperature}, {"top-p", c.TopP},
+		{"kl-coef", c.KLCoef}, {"entropy-coef", c.EntropyCoef}, {"init-std", c.InitStd}, {"temperature", c.Temperature}, {"top-p", c.TopP},
 	} {
 		if !(p.v >= 0) || p.v > 1e6 {
 			return badInput("--%s must be a finite number >= 0, got %v", p.name, p.v)

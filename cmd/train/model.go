@@ -29,6 +29,7 @@ func newModel(c Config, vocab int, b backend.Backend) (*nn.Model, error) {
 		ModelType: "llama", VocabSize: vocab, HiddenSize: c.DModel, NumLayers: c.Layers, NumHeads: c.Heads,
 		NumKVHeads: c.KVHeads, HeadDim: c.DModel / c.Heads, IntermediateSize: c.FFN, RopeTheta: 10000,
 		RMSNormEps: 1e-6, MaxPositionEmbeddings: c.Context, HiddenAct: "silu", // as a checkpoint reads back
+		InitializerRange: c.InitStd, TieWordEmbeddings: c.TieEmbeddings,
 	}
 	m, err := nn.New(cfg, b)
 	if err != nil {
