@@ -180,7 +180,11 @@ func (j *job) setup(ctx context.Context) error {
 			return badInput("--resume: %v", err)
 		}
 		j.model, j.opt = ck.Model, ck.Opt
-		j.printf("%-10s %s at %s step %d\n", "resume", j.dir, j.st.Phase, max(j.st.SFTStep, j.st.RLStep))
+		at := j.st.SFTStep
+		if j.st.Phase != "sft" {
+			at = j.st.RLStep // SFTStep stays at the last SFT step
+		}
+		j.printf("%-10s %s at %s step %d\n", "resume", j.dir, j.st.Phase, at)
 	case j.c.Model != "":
 		if j.model, j.tok, err = loadPretrained(j.c.Model, j.b); err != nil {
 			return err
