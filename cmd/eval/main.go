@@ -22,7 +22,6 @@ import (
 	"os/signal"
 	"path/filepath"
 	"strings"
-	"time"
 
 	"github.com/spf13/pflag"
 
@@ -37,8 +36,6 @@ import (
 	"github.com/goarpo/arpo/tasks"
 	"github.com/goarpo/arpo/tasks/toolworld"
 	"github.com/goarpo/arpo/tools"
-	"github.com/goarpo/arpo/tools/python"
-	"github.com/goarpo/arpo/tools/search"
 )
 
 func main() {
@@ -132,7 +129,7 @@ func evaluate(ctx context.Context, args []string, stdout io.Writer) error {
 	if err != nil {
 		return err
 	}
-	exec := tools.NewExecutor(reg, tools.Config{Workers: 4, Timeout: 10 * time.Second, MaxResultLen: o.maxResult, Cache: tools.NewCache()})
+	exec := runconfig.Executor(reg, o.maxResult)
 	bpe := rl.BPE{T: tok}
 	eos := []int32{int32(tok.EOS())}
 	if id, ok := tok.TokenID("<|im_end|>"); ok {
@@ -243,7 +240,6 @@ func exists(p string) bool {
 
 // loadTask returns the test questions and the tools that answer them.
 func loadTask(o options, runDir string) ([]tasks.Example, []tools.Tool, error) {
-	py := python.New(python.Config{Timeout: 5 * time.Second})
 	var ex []tasks.Example
 	var corpus []tasks.Passage
 	var err error
@@ -283,13 +279,9 @@ func loadTask(o options, runDir string) ([]tasks.Example, []tools.Tool, error) {
 			return nil, nil, bad("--task: question %d (%q) has no answer", i, e.ID)
 		}
 	}
-	ts := []tools.Tool{py}
+	ts := []tools.Tool{runconfig.Python()}
 	if corpus != nil {
-		docs := make([]search.Doc, len(corpus))
-		for i, p := range corpus {
-			docs[i] = search.Doc{ID: p.ID, Title: p.Title, Text: p.Text}
-		}
-		ts = append(ts, &search.Tool{Index: search.Build(docs, search.DefaultParams), TopK: o.topk})
+		ts = append(ts, runconfig.Search(corpus, o.topk))
 	}
 	return ex, ts, nil
 }

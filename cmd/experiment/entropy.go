@@ -22,8 +22,6 @@ import (
 	"github.com/goarpo/arpo/rl"
 	"github.com/goarpo/arpo/tasks/toolworld"
 	"github.com/goarpo/arpo/tools"
-	"github.com/goarpo/arpo/tools/python"
-	"github.com/goarpo/arpo/tools/search"
 )
 
 // entropyOpts are the entropy analysis's inputs.
@@ -171,16 +169,11 @@ func toolWorldRoller(ctx context.Context, tc trainConfig, tok *tokenizer.Tokeniz
 	if err != nil {
 		return nil, nil, nil, badSpec("entropy: toolworld: %v", err)
 	}
-	docs := make([]search.Doc, len(d.Corpus))
-	for i, p := range d.Corpus {
-		docs[i] = search.Doc{ID: p.ID, Title: p.Title, Text: p.Text}
-	}
-	reg, err := tools.NewRegistry(&search.Tool{Index: search.Build(docs, search.DefaultParams), TopK: tc.SearchTopK},
-		python.New(python.Config{Timeout: 5 * time.Second}))
+	reg, err := tools.NewRegistry(runconfig.Search(d.Corpus, tc.SearchTopK), runconfig.Python())
 	if err != nil {
 		return nil, nil, nil, err
 	}
-	exec := tools.NewExecutor(reg, tools.Config{Workers: 4, Timeout: 10 * time.Second, MaxResultLen: tc.MaxResult, Cache: tools.NewCache()})
+	exec := runconfig.Executor(reg, tc.MaxResult)
 	bpe := rl.BPE{T: tok}
 	rc := rl.DefaultAlgoConfig(rl.GRPO, o.M).Rollout
 	rc.Sampling = sample.Params{Temperature: float32(o.Temperature)}

@@ -6,15 +6,12 @@ import (
 	"github.com/goarpo/arpo/internal/runconfig"
 	"path/filepath"
 	"strings"
-	"time"
 
 	"github.com/goarpo/arpo/nn/tokenizer"
 	"github.com/goarpo/arpo/rl"
 	"github.com/goarpo/arpo/tasks"
 	"github.com/goarpo/arpo/tasks/toolworld"
 	"github.com/goarpo/arpo/tools"
-	"github.com/goarpo/arpo/tools/python"
-	"github.com/goarpo/arpo/tools/search"
 )
 
 // defaultSystem tells a pretrained model (--model) the turn format; models
@@ -68,9 +65,9 @@ func loadTask(ctx context.Context, c Config) (*taskData, error) {
 		return nil, badInput("--task: all %d questions went to the test split (--eval-questions); none left for RL", len(td.test))
 	}
 	var ts []tools.Tool
-	ts = append(ts, python.New(python.Config{Timeout: 5 * time.Second}))
+	ts = append(ts, runconfig.Python())
 	if corpus != nil {
-		ts = append(ts, searchTool(corpus, c.SearchTopK))
+		ts = append(ts, runconfig.Search(corpus, c.SearchTopK))
 	}
 	td.exec, td.proto, err = executor(ts, c)
 	td.summary = fmt.Sprintf("%d RL prompts, %d test questions, %d passages (%s)", len(td.train), len(td.test), len(corpus), filepath.Base(c.Task))
@@ -84,20 +81,12 @@ func splitTest(ex []tasks.Example, n int) (train, test []tasks.Example) {
 	return ex[n:], ex[:n]
 }
 
-func searchTool(corpus []tasks.Passage, topk int) tools.Tool {
-	docs := make([]search.Doc, len(corpus))
-	for i, p := range corpus {
-		docs[i] = search.Doc{ID: p.ID, Title: p.Title, Text: p.Text}
-	}
-	return &search.Tool{Index: search.Build(docs, search.DefaultParams), TopK: topk}
-}
-
 func executor(ts []tools.Tool, c Config) (*tools.Executor, *tools.Protocol, error) {
 	reg, err := tools.NewRegistry(ts...)
 	if err != nil {
 		return nil, nil, err
 	}
-	ex := tools.NewExecutor(reg, tools.Config{Workers: 4, Timeout: 10 * time.Second, MaxResultLen: c.MaxResult, Cache: tools.NewCache()})
+	ex := runconfig.Executor(reg, c.MaxResult)
 	return ex, reg.Protocol(c.CallLimit), nil
 }
 
@@ -109,7 +98,7 @@ func loadToolWorld(ctx context.Context, c Config) (*taskData, error) {
 	if err != nil {
 		return nil, badInput("toolworld: %v", err)
 	}
-	ts := []tools.Tool{searchTool(d.Corpus, c.SearchTopK), python.New(python.Config{Timeout: 5 * time.Second})}
+	ts := []tools.Tool{runconfig.Search(d.Corpus, c.SearchTopK), runconfig.Python()}
 	exec, proto, err := executor(ts, c)
 	if err != nil {
 		return nil, err

@@ -1,6 +1,7 @@
 // Package runconfig holds the part of a cmd/train run's config.json that
 // other commands (cmd/eval, cmd/experiment) read back to rebuild the run's
-// ToolWorld, so that the mapping from flags to a world lives in one place.
+// ToolWorld, and the tools its rollouts call, so that the mapping from flags
+// to a world and its tools lives in one place.
 package runconfig
 
 import (
