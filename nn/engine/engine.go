@@ -18,7 +18,23 @@ type Options struct {
 	// InitialBlocks is the cache size to start with, e.g. 256; it grows by
 	// doubling when full.
 	InitialBlocks int
+	// BatchInvariant makes every sequence's logits independent of the other
+	// sequences in a Forward call, so that a prompt rolled out alone (on a
+	// rollout worker) gives the bits it gets in a batch with others. The
+	// CPU backend picks its GEMM kernel by the row count (a plain loop for
+	// tiny products, dot products up to 64 rows, the blocked kernel beyond),
+	// and the kernels round differently; the blocked kernel's sums do not
+	// depend on the row count or the threads. So every matrix product runs
+	// on at least invariantRows rows, padding small batches with scratch
+	// rows whose results are ignored. It costs a decode step of a few
+	// sequences the arithmetic of 65 rows.
+	BatchInvariant bool
 }
+
+// invariantRows is the smallest row count that takes the CPU backend's
+// blocked GEMM kernel (above its 64-row dot-product path); see
+// Options.BatchInvariant.
+const invariantRows = 65
 
 // Engine runs a model's forward pass over a paged KV cache. It uses the
 // model's weights in place, so a training step on the model is seen by the
@@ -28,6 +44,9 @@ type Engine struct {
 	b     backend.Backend
 	cache *cache
 	s     scratch
+	// minRows is the least row count of a matrix product: 1, or
+	// invariantRows with Options.BatchInvariant.
+	minRows int
 }
 
 // Seq is one sequence in the engine: the tokens fed so far and the cache
@@ -53,11 +72,16 @@ func New(m *nn.Model, o Options) *Engine {
 		o.InitialBlocks = 64
 	}
 	c := m.Cfg
-	return &Engine{
-		m:     m,
-		b:     m.B,
-		cache: newCache(m.B, c.NumLayers, c.NumKVHeads*c.HeadDim, o.BlockSize, o.InitialBlocks),
+	e := &Engine{
+		m:       m,
+		b:       m.B,
+		cache:   newCache(m.B, c.NumLayers, c.NumKVHeads*c.HeadDim, o.BlockSize, o.InitialBlocks),
+		minRows: 1,
 	}
+	if o.BatchInvariant {
+		e.minRows = invariantRows
+	}
+	return e
 }
 
 // Close frees the cache and scratch buffers; the engine must not be used after.
@@ -137,7 +161,7 @@ func (e *Engine) Forward(feeds []Feed) ([]float32, error) {
 	if T == 0 {
 		return nil, nil
 	}
-	e.s.ensure(e.b, cfg, T, R)
+	e.s.ensure(e.b, cfg, max(T, e.minRows), max(R, e.minRows))
 	ids := make([]int32, 0, T)
 	pos := make([]int32, 0, T)
 	slots := make([]int32, 0, T)
@@ -180,6 +204,7 @@ func (e *Engine) Forward(feeds []Feed) ([]float32, error) {
 func (e *Engine) layers(ids, pos, slots []int32, seqs []backend.PagedSeq) {
 	m, b, s, cfg := e.m, e.b, &e.s, e.m.Cfg
 	T := len(ids)
+	P := max(T, e.minRows) // rows of the matrix products (see Options.BatchInvariant)
 	C, H, KV, D, F := cfg.HiddenSize, cfg.NumHeads, cfg.NumKVHeads, cfg.HeadDim, cfg.IntermediateSize
 	eps, theta := float32(cfg.RMSNormEps), float32(cfg.RopeTheta)
 	scale := float32(1 / math.Sqrt(float64(D)))
@@ -188,22 +213,22 @@ func (e *Engine) layers(ids, pos, slots []int32, seqs []backend.PagedSeq) {
 	for li := range m.Layers {
 		l := &m.Layers[li]
 		b.RMSNorm(h, s.rstd.View(), x, l.AttnNorm.View(), T, C, eps)
-		linear(b, s.q, s.h, l.Q, l.QB, T)
-		linear(b, s.k, s.h, l.K, l.KB, T)
-		linear(b, s.v, s.h, l.V, l.VB, T)
+		linear(b, s.q, s.h, l.Q, l.QB, P)
+		linear(b, s.k, s.h, l.K, l.KB, P)
+		linear(b, s.v, s.h, l.V, l.VB, P)
 		b.RoPE(s.q.View(), pos, H, D, theta)
 		b.RoPE(s.k.View(), pos, KV, D, theta)
 		b.ScatterRows(backend.Whole(e.cache.ks[li]), s.k.View(), slots, KV*D)
 		b.ScatterRows(backend.Whole(e.cache.vs[li]), s.v.View(), slots, KV*D)
 		b.PagedAttention(s.att.View(), s.q.View(), backend.Whole(e.cache.ks[li]), backend.Whole(e.cache.vs[li]), seqs, e.cache.blockSize, H, KV, D, scale)
-		linear(b, s.o, s.att, l.O, l.OB, T)
+		linear(b, s.o, s.att, l.O, l.OB, P)
 		b.Add(x, x, s.o.View(), T*C)
 
 		b.RMSNorm(h, s.rstd.View(), x, l.MLPNorm.View(), T, C, eps)
-		linear(b, s.g, s.h, l.Gate, nil, T)
-		linear(b, s.u, s.h, l.Up, nil, T)
+		linear(b, s.g, s.h, l.Gate, nil, P)
+		linear(b, s.u, s.h, l.Up, nil, P)
 		b.SwiGLU(s.g.View(), s.g.View(), s.u.View(), T*F)
-		linear(b, s.o, s.g, l.Down, nil, T)
+		linear(b, s.o, s.g, l.Down, nil, P)
 		b.Add(x, x, s.o.View(), T*C)
 	}
 }
@@ -219,7 +244,7 @@ func (e *Engine) head(want []int) ([]float32, error) {
 		}
 	}
 	b.RMSNorm(s.h.View(), s.rstd.View(), s.x.View(), m.Norm.View(), R, C, float32(cfg.RMSNormEps))
-	b.Gemm(false, true, R, V, C, 1, s.h.View(), C, m.LMHead.View(), C, 0, s.logits.View(), V)
+	b.Gemm(false, true, max(R, e.minRows), V, C, 1, s.h.View(), C, m.LMHead.View(), C, 0, s.logits.View(), V)
 	out := make([]float32, R*V)
 	if err := b.Read(out, s.logits.View()); err != nil {
 		return nil, fmt.Errorf("engine: reading logits: %w", err)

@@ -205,3 +205,31 @@ func TestGenerateStopsAndReproduces(t *testing.T) {
 	// sampling being far from ties; the seeded draws themselves are per stream.
 	assert.Equal(t, a, b)
 }
+
+// TestBatchInvariant: with Options.BatchInvariant a stream's log-probs are
+// bitwise the same decoded alone, beside short streams (dot-product and
+// tiny-product paths) or beside long prompts (the blocked kernel), and
+// whatever the thread count.
+func TestBatchInvariant(t *testing.T) {
+	text := func(id int32) string { return string(rune('a' + id%26)) }
+	g := GenConfig{TokenText: text}
+	p := sample.Params{Temperature: 1}
+	r := rand.New(rand.NewPCG(7, 7))
+	long := randTokens(r, 90, 67)
+	run := func(threads, others, otherLen int) []float32 {
+		m := testModel(t, "llama", threads)
+		e := New(m, Options{BlockSize: 8, BatchInvariant: true})
+		defer e.Close()
+		streams := []*Stream{e.NewStream([]int32{1, 2, 3}, p, sample.NewRNG(9, 0), 40, g)}
+		for i := 0; i < others; i++ {
+			streams = append(streams, e.NewStream(long[:otherLen], p, sample.NewRNG(10, uint64(i)), otherLen+40, g))
+		}
+		require.NoError(t, e.Generate(streams, g))
+		return streams[0].LogProbs
+	}
+	alone := run(1, 0, 0)
+	require.Len(t, alone, 37)
+	for _, c := range []struct{ threads, others, otherLen int }{{2, 0, 0}, {1, 1, 4}, {2, 3, 5}, {3, 2, 90}, {1, 70, 2}} {
+		assert.Equal(t, alone, run(c.threads, c.others, c.otherLen), "threads %d, %d others of %d tokens", c.threads, c.others, c.otherLen)
+	}
+}
