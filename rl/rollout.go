@@ -128,9 +128,23 @@ type Roller struct {
 // in finishing order. step identifies the training step so that every step
 // draws fresh randomness from the same seed.
 func (r *Roller) Rollout(ctx context.Context, prompts [][]int32, step int) ([]*Tree, []Trajectory, RolloutStats, error) {
+	return r.RolloutAt(ctx, prompts, nil, step)
+}
+
+// RolloutAt is Rollout of some of a step's prompts: prompts[i] is prompt
+// number indices[i] of the step, which seeds its trajectories' generators,
+// so that rolling out a step's prompts in parts (on several rollout
+// workers) gives each prompt the trajectories it gets in one Rollout call,
+// bit for bit when the engine is batch-invariant. indices must be distinct;
+// nil means 0, 1, 2, ... Trajectory.Prompt is still the position in prompts.
+func (r *Roller) RolloutAt(ctx context.Context, prompts [][]int32, indices []int, step int) ([]*Tree, []Trajectory, RolloutStats, error) {
 	if err := r.Cfg.Validate(); err != nil {
 		return nil, nil, RolloutStats{}, err
 	}
+	if indices != nil && len(indices) != len(prompts) {
+		return nil, nil, RolloutStats{}, fmt.Errorf("rollout: %d prompts but %d indices", len(prompts), len(indices))
+	}
+	pos := map[int]int{} // prompt identity -> position in prompts
 	run := newRun(r, step)
 	defer run.release()
 	for i, p := range prompts {
@@ -140,7 +154,15 @@ func (r *Roller) Rollout(ctx context.Context, prompts [][]int32, step int) ([]*T
 		if len(p) >= r.Cfg.TokenBudget {
 			return nil, nil, RolloutStats{}, fmt.Errorf("rollout: prompt %d has %d tokens, at or over the token budget %d", i, len(p), r.Cfg.TokenBudget)
 		}
-		run.addPrompt(p)
+		idx := i
+		if indices != nil {
+			idx = indices[i]
+		}
+		if _, dup := pos[idx]; dup || idx < 0 {
+			return nil, nil, RolloutStats{}, fmt.Errorf("rollout: prompt index %d is negative or repeated", idx)
+		}
+		pos[idx] = i
+		run.addPrompt(p, idx)
 	}
 	if err := run.start(); err != nil {
 		return nil, nil, RolloutStats{}, err
@@ -153,6 +175,9 @@ func (r *Roller) Rollout(ctx context.Context, prompts [][]int32, step int) ([]*T
 		trees[i] = p.tree
 		run.stats.ToolCalls += p.tree.ToolCallsExecuted()
 		run.stats.ToolCallsFlat += p.tree.ToolCallsFlat()
+	}
+	for i := range run.done {
+		run.done[i].Prompt = pos[run.done[i].Prompt]
 	}
 	run.stats.Trajectories = len(run.done)
 	return trees, run.done, run.stats, nil

@@ -33,6 +33,15 @@ type Trainer struct {
 	// Cfg.Loss.KLCoef > 0.
 	Ref *nn.Model
 	Cfg AlgoConfig
+	// Source rolls the prompts out instead of Roller (e.g. on rollout
+	// workers: package dist); nil means Roller.Rollout.
+	Source RolloutSource
+}
+
+// RolloutSource rolls out prompts as Roller.Rollout does: one tree per
+// prompt and the trajectories, Trajectory.Prompt indexing prompts.
+type RolloutSource interface {
+	Rollout(ctx context.Context, prompts [][]int32, step int) ([]*Tree, []Trajectory, RolloutStats, error)
 }
 
 // StepMetrics are the per-step numbers of the spec, written as one JSON line.
@@ -118,7 +127,11 @@ func (tr *Trainer) collect(ctx context.Context, step int, prompts []Prompt, refi
 			toks[i] = p.Tokens
 		}
 		// The round goes into the seed so refills draw fresh randomness.
-		trees, trajs, st, err := tr.Roller.Rollout(ctx, toks, step<<4|min(round, 15))
+		var src RolloutSource = tr.Roller
+		if tr.Source != nil {
+			src = tr.Source
+		}
+		trees, trajs, st, err := src.Rollout(ctx, toks, step<<4|min(round, 15))
 		if err != nil {
 			return nil, nil, err
 		}
