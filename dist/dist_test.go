@@ -150,7 +150,7 @@ func attach(t *testing.T, srv *Embedded, f fixture, ackWait time.Duration, run s
 	tj, err := f.tok.MarshalHF()
 	require.NoError(t, err)
 	require.NoError(t, src.PublishSpec(ctx, RunSpec{Tokenizer: tj}))
-	src.Cfg, src.Vocab = f.ac.Rollout, f.tok.VocabSize()
+	src.Vocab = f.tok.VocabSize()
 	return src
 }
 
@@ -270,8 +270,9 @@ func TestRestartedTrainerReattaches(t *testing.T) {
 	require.NoError(t, c.src.SetPolicy(c.ctx, 0, tr.Model))
 	ws := goWorkers(t, c.srv.URL(), 1)
 	// The first trainer publishes the step and dies before it reads a result.
+	cfg := stepConfig(tr)
 	for i, p := range f.prompts {
-		require.NoError(t, c.src.publish(c.ctx, c.src.newItem(1<<4, i, p.Tokens)))
+		require.NoError(t, c.src.publish(c.ctx, c.src.newItem(cfg, 1<<4, i, p.Tokens)))
 	}
 	deadline := time.Now().Add(2 * time.Minute)
 	for ws[0].Groups < len(f.prompts) && time.Now().Before(deadline) {
@@ -325,8 +326,10 @@ func TestHostileMessages(t *testing.T) {
 		_, err := js.Publish(c.ctx, workSubject("hostile"), b)
 		require.NoError(t, err)
 	}
+	item := c.src.newItem(stepConfig(tr), 1<<4, 1, f.prompts[1].Tokens)
+	id := item.ID
 	tree := func(fn func(r *Result)) []byte {
-		r := Result{Version: 1, Run: "hostile", Step: 1 << 4, Index: 1, Worker: "evil",
+		r := Result{Version: 1, Run: "hostile", Step: 1 << 4, Index: 1, Item: id, Worker: "evil", Texts: [][]byte{nil},
 			Tree:         &rl.Tree{Nodes: []rl.Node{{Parent: -1, Tokens: f.prompts[1].Tokens, LossMask: make([]float32, len(f.prompts[1].Tokens)), LogProbs: make([]float32, len(f.prompts[1].Tokens)), Entropies: make([]float32, len(f.prompts[1].Tokens))}, {Parent: 0, Tokens: []int32{5}, LossMask: []float32{1}, LogProbs: []float32{-1}, Entropies: []float32{1}}}, Leaves: []int{1}},
 			Trajectories: []rl.Trajectory{{Leaf: 1}}}
 		fn(&r)
@@ -343,7 +346,13 @@ func TestHostileMessages(t *testing.T) {
 		tree(func(r *Result) { r.Trajectories[0].Leaf = -3 }),
 		tree(func(r *Result) { r.Tree = nil }),
 		tree(func(r *Result) { r.Step = 12345 }),
+		tree(func(r *Result) { r.Texts = nil }),
+		tree(func(r *Result) { r.Tree.Nodes[1].LogProbs[0] = 3 }),
+		tree(func(r *Result) { r.Tree.Nodes[0].Tokens = []int32{1} }),
+		tree(func(r *Result) { r.Item = "other" }),
 	}
+	require.NoError(t, checkGroup(mustDecode(t, tree(func(*Result) {})), item, f.tok.VocabSize()),
+		"the template of the bad results is itself valid")
 	for _, b := range badResults {
 		_, err := js.Publish(c.ctx, resultSubject("hostile"), b)
 		require.NoError(t, err)
@@ -355,6 +364,19 @@ func TestHostileMessages(t *testing.T) {
 	require.NoError(t, err)
 	require.Equal(t, want, got)
 	assert.Positive(t, ws[0].Groups)
+}
+
+// stepConfig is the rollout configuration tr.Step gives its first step.
+func stepConfig(tr *rl.Trainer) rl.RolloutConfig {
+	cfg := tr.Cfg.Rollout
+	cfg.DeltaHMean, cfg.DeltaHStd = tr.DeltaH.Mean, tr.DeltaH.Std()
+	return cfg
+}
+
+func mustDecode(t *testing.T, data []byte) Result {
+	r, err := DecodeResult(data)
+	require.NoError(t, err)
+	return r
 }
 
 // TestAsynchronousStaleness: with max staleness 1 the next step's groups
@@ -375,7 +397,7 @@ func TestAsynchronousStaleness(t *testing.T) {
 	tj, err := f.tok.MarshalHF()
 	require.NoError(t, err)
 	require.NoError(t, src.PublishSpec(ctx, RunSpec{Tokenizer: tj}))
-	src.Cfg, src.Vocab = f.ac.Rollout, f.tok.VocabSize()
+	src.Vocab = f.tok.VocabSize()
 	goWorkers(t, srv.URL(), 2)
 	tr := f.trainer(t)
 	tr.Source = src

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"hash/fnv"
 	"math"
 	"regexp"
 
@@ -35,6 +36,11 @@ const (
 type WorkItem struct {
 	Version int    `json:"v"`
 	Run     string `json:"run"`
+	// ID is a digest of everything else (itemID): a result answers the
+	// item it names, so one made for an earlier version of the item (other
+	// policy, other configuration) is never taken for it, while a trainer
+	// restarted from the same state recognises its results.
+	ID string `json:"id"`
 	// Step is the rollout step as rl.Trainer numbers it (RL step << 4 |
 	// refill round): it seeds the generators.
 	Step   int `json:"step"`
@@ -54,6 +60,7 @@ type Result struct {
 	Run     string `json:"run"`
 	Step    int    `json:"step"`
 	Index   int    `json:"index"`
+	Item    string `json:"item"`   // the WorkItem's ID
 	Policy  int    `json:"policy"` // the version the group was generated with
 	Worker  string `json:"worker"`
 	// Error is set when the worker could not roll the item out (e.g. its
@@ -141,6 +148,18 @@ func (w WorkItem) check() error {
 		return err
 	}
 	return c.Validate()
+}
+
+// itemID is the digest of an item without its ID.
+func itemID(w WorkItem) string {
+	w.ID = ""
+	data, err := json.Marshal(w)
+	if err != nil {
+		return ""
+	}
+	h := fnv.New64a()
+	h.Write(data)
+	return fmt.Sprintf("%016x", h.Sum64())
 }
 
 // checkTokens reports a token outside [0, vocab).

@@ -42,9 +42,7 @@ type Source struct {
 	results jetstream.Consumer
 	obs     jetstream.ObjectStore
 	o       SourceOptions
-	// Cfg is the rollout configuration of the work items; Vocab the model's
-	// vocabulary, which results are checked against.
-	Cfg   rl.RolloutConfig
+	// Vocab is the model's vocabulary, which results are checked against.
 	Vocab int
 
 	policy    int // the current version
@@ -177,14 +175,16 @@ func (s *Source) publish(ctx context.Context, item WorkItem) error {
 	return nil
 }
 
-func (s *Source) newItem(step, index int, prompt []int32) WorkItem {
-	return WorkItem{Version: FormatVersion, Run: s.o.Run, Step: step, Index: index, Policy: s.policy,
-		Stale: s.o.MaxStaleness > 0, Prompt: prompt, Rollout: s.Cfg}
+func (s *Source) newItem(cfg rl.RolloutConfig, step, index int, prompt []int32) WorkItem {
+	w := WorkItem{Version: FormatVersion, Run: s.o.Run, Step: step, Index: index, Policy: s.policy,
+		Stale: s.o.MaxStaleness > 0, Prompt: prompt, Rollout: cfg}
+	w.ID = itemID(w)
+	return w
 }
 
-// Rollout implements rl.RolloutSource: it publishes the prompts that are not
-// out yet and waits for every one's group.
-func (s *Source) Rollout(ctx context.Context, prompts [][]int32, step int) ([]*rl.Tree, []rl.Trajectory, rl.RolloutStats, error) {
+// RolloutWith implements rl.RolloutSource: it publishes the prompts that are
+// not out yet and waits for every one's group.
+func (s *Source) RolloutWith(ctx context.Context, cfg rl.RolloutConfig, prompts [][]int32, step int) ([]*rl.Tree, []rl.Trajectory, rl.RolloutStats, error) {
 	t0 := time.Now()
 	s.last = StepInfo{Workers: map[string]int{}}
 	fail := func(err error) ([]*rl.Tree, []rl.Trajectory, rl.RolloutStats, error) {
@@ -192,15 +192,15 @@ func (s *Source) Rollout(ctx context.Context, prompts [][]int32, step int) ([]*r
 	}
 	for i, p := range prompts {
 		k := key{step, i}
-		if pd, ok := s.items[k]; ok && equalTokens(pd.item.Prompt, p) {
+		if pd, ok := s.items[k]; ok && equalTokens(pd.item.Prompt, p) && sameConfig(pd.item.Rollout, cfg) {
 			continue // published ahead
 		}
-		s.items[k] = &pending{item: s.newItem(step, i, p)}
+		s.items[k] = &pending{item: s.newItem(cfg, step, i, p)}
 		if err := s.publish(ctx, s.items[k].item); err != nil {
 			return fail(err)
 		}
 	}
-	if err := s.publishAhead(ctx, step); err != nil {
+	if err := s.publishAhead(ctx, cfg, step); err != nil {
 		return fail(err)
 	}
 	for {
@@ -229,7 +229,7 @@ func (s *Source) Rollout(ctx context.Context, prompts [][]int32, step int) ([]*r
 		delete(s.items, k)
 		trees = append(trees, r.Tree)
 		for j, t := range r.Trajectories {
-			t.Prompt, t.Text = i, string(r.Texts[j])
+			t.Prompt, t.Text, t.Tree = i, string(r.Texts[j]), r.Tree
 			trajs = append(trajs, t)
 		}
 		addStats(&st, r.Stats)
@@ -245,7 +245,7 @@ func (s *Source) Rollout(ctx context.Context, prompts [][]int32, step int) ([]*r
 
 // publishAhead sends out, in asynchronous mode, the first round of the next
 // MaxStaleness RL steps.
-func (s *Source) publishAhead(ctx context.Context, step int) error {
+func (s *Source) publishAhead(ctx context.Context, cfg rl.RolloutConfig, step int) error {
 	if s.o.MaxStaleness == 0 || s.o.Ahead == nil {
 		return nil
 	}
@@ -257,7 +257,7 @@ func (s *Source) publishAhead(ctx context.Context, step int) error {
 		s.published[a] = true
 		for i, p := range s.o.Ahead(a) {
 			k := key{a << 4, i}
-			s.items[k] = &pending{item: s.newItem(a<<4, i, p)}
+			s.items[k] = &pending{item: s.newItem(cfg, a<<4, i, p)}
 			if err := s.publish(ctx, s.items[k].item); err != nil {
 				return err
 			}
@@ -302,20 +302,20 @@ func (s *Source) file(ctx context.Context, data []byte) error {
 		return nil
 	}
 	pd, ok := s.items[key{r.Step, r.Index}]
-	if !ok || pd.res != nil || r.Run != s.o.Run {
+	if !ok || pd.res != nil || r.Run != s.o.Run || r.Item != pd.item.ID {
 		s.last.Rejected++
-		fmt.Fprintf(s.o.Log, "dist: dropped a result for step %d prompt %d from %s: no open item (a duplicate or an earlier trainer's)\n", r.Step, r.Index, r.Worker)
+		fmt.Fprintf(s.o.Log, "dist: dropped a result for step %d prompt %d from %s: no open item %s (a duplicate, or an earlier version of the item)\n",
+			r.Step, r.Index, r.Worker, r.Item)
 		return nil
 	}
-	if r.Error == "" && (r.Policy > s.policy || s.policy-r.Policy > s.o.MaxStaleness || r.Policy < pd.item.Policy) {
-		// Too old for this step (or not the version asked for): generate
-		// it again with the current policy; not the worker's fault.
+	if r.Error == "" && (r.Policy < pd.item.Policy || r.Policy > s.policy || s.policy-r.Policy > s.o.MaxStaleness) {
+		// The version the worker had is too old for this step (or not the
+		// one asked for): generate it again with the current policy.
 		s.last.Rejected++
 		s.last.Republished++
 		fmt.Fprintf(s.o.Log, "dist: result for step %d prompt %d has policy %d; the current one is %d (max staleness %d): published again\n",
 			r.Step, r.Index, r.Policy, s.policy, s.o.MaxStaleness)
-		pd.item.Policy = s.policy
-		return s.publish(ctx, pd.item)
+		return s.republish(ctx, pd)
 	}
 	if r.Error == "" {
 		if err := checkGroup(r, pd.item, s.Vocab); err != nil {
@@ -338,7 +338,13 @@ func (s *Source) file(ctx context.Context, data []byte) error {
 		return fmt.Errorf("dist: step %d prompt %d failed on %d workers, last: %s", r.Step, r.Index, pd.failures, reason)
 	}
 	s.last.Republished++
+	return s.republish(ctx, pd)
+}
+
+// republish sends an item out again with the current policy.
+func (s *Source) republish(ctx context.Context, pd *pending) error {
 	pd.item.Policy = s.policy
+	pd.item.ID = itemID(pd.item)
 	return s.publish(ctx, pd.item)
 }
 
@@ -356,9 +362,19 @@ func addStats(st *rl.RolloutStats, g rl.RolloutStats) {
 	}
 	st.InvalidCalls += g.InvalidCalls
 	st.Branches += g.Branches
-	st.DeltaH = append(st.DeltaH, g.DeltaH...)
+	st.Points = append(st.Points, g.Points...)
+	st.LookaheadsSkipped += g.LookaheadsSkipped
 	st.TokensGenerated += g.TokensGenerated
 	st.TokensPrefilled += g.TokensPrefilled
 	st.GenTime += g.GenTime
 	st.ToolWait += g.ToolWait
+}
+
+// sameConfig reports whether an item published ahead was made with the
+// configuration of its step (asynchronous mode); one that was not (the
+// calibrated entropy scale moved) is published again.
+func sameConfig(a, b rl.RolloutConfig) bool {
+	x, err1 := Encode(a)
+	y, err2 := Encode(b)
+	return err1 == nil && err2 == nil && string(x) == string(y)
 }

@@ -131,7 +131,7 @@ func (w *Worker) handle(ctx context.Context, js jetstream.JetStream, msg jetstre
 	}
 	data, err := Encode(res)
 	if err != nil {
-		res = Result{Version: FormatVersion, Run: item.Run, Step: item.Step, Index: item.Index, Policy: res.Policy,
+		res = Result{Version: FormatVersion, Run: item.Run, Step: item.Step, Index: item.Index, Item: item.ID, Policy: res.Policy,
 			Worker: w.Name, Error: fmt.Sprintf("encoding the result: %v", err)}
 		data, _ = Encode(res)
 	}
@@ -150,7 +150,7 @@ func (w *Worker) handle(ctx context.Context, js jetstream.JetStream, msg jetstre
 // tokens outside the vocabulary) comes back in the result; retry says the
 // item could not be served for a passing reason.
 func (w *Worker) rollout(ctx context.Context, js jetstream.JetStream, item WorkItem) (res Result, retry bool) {
-	res = Result{Version: FormatVersion, Run: item.Run, Step: item.Step, Index: item.Index, Worker: w.Name}
+	res = Result{Version: FormatVersion, Run: item.Run, Step: item.Step, Index: item.Index, Item: item.ID, Worker: w.Name}
 	if err := w.load(ctx, js, item); err != nil {
 		w.logf("step %d prompt %d: %v", item.Step, item.Index, err)
 		var perm permanent
@@ -172,7 +172,7 @@ func (w *Worker) rollout(ctx context.Context, js jetstream.JetStream, item WorkI
 	w.logf("step %d prompt %d: rolling out with policy %d", item.Step, item.Index, w.policy)
 	t0 := time.Now()
 	r := &rl.Roller{Engine: w.eng, Tok: w.tok, Protocol: w.proto, Tools: w.runner, Cfg: item.Rollout}
-	trees, trajs, st, err := r.RolloutAt(ctx, [][]int32{item.Prompt}, []int{item.Index}, item.Step)
+	trees, trajs, st, err := r.RolloutAt(ctx, item.Rollout, [][]int32{item.Prompt}, []int{item.Index}, item.Step)
 	if err != nil {
 		if ctx.Err() != nil {
 			return res, true

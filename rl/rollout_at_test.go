@@ -35,7 +35,7 @@ func TestRolloutAtMatchesOneCall(t *testing.T) {
 	for i := range prompts {
 		// Alone, and beside another prompt, in another order.
 		j := (i + 2) % len(prompts)
-		got, gotTrajs, _, err := roller().RolloutAt(context.Background(), [][]int32{prompts[j], prompts[i]}, []int{j, i}, 5)
+		got, gotTrajs, _, err := roller().RolloutAt(context.Background(), arpoConfig(), [][]int32{prompts[j], prompts[i]}, []int{j, i}, 5)
 		require.NoError(t, err)
 		assert.Equal(t, trees[i], got[1], "prompt %d", i)
 		var want []Trajectory
@@ -53,8 +53,8 @@ func TestRolloutAtMatchesOneCall(t *testing.T) {
 		}
 		assert.Equal(t, want, have, "prompt %d", i)
 	}
-	_, _, _, err = roller().RolloutAt(context.Background(), prompts[:2], []int{3, 3}, 5)
+	_, _, _, err = roller().RolloutAt(context.Background(), arpoConfig(), prompts[:2], []int{3, 3}, 5)
 	assert.ErrorContains(t, err, "repeated")
-	_, _, _, err = roller().RolloutAt(context.Background(), prompts[:2], []int{3}, 5)
+	_, _, _, err = roller().RolloutAt(context.Background(), arpoConfig(), prompts[:2], []int{3}, 5)
 	assert.ErrorContains(t, err, "indices")
 }

@@ -89,7 +89,7 @@ func (j *job) startRollouts(ctx context.Context, tr *rl.Trainer, ahead func(step
 		r.stop()
 		return nil, err
 	}
-	src.Cfg, src.Vocab = tr.Cfg.Rollout, j.model.Cfg.VocabSize
+	src.Vocab = j.model.Cfg.VocabSize
 	r.src, tr.Source = src, src
 	if c.Workers > 0 {
 		if err := r.spawn(j, url, c.Workers); err != nil {
