@@ -191,7 +191,11 @@ func (f fixture) distributed(t *testing.T, c *cluster, n int) ([]float32, [][]st
 // the weights of the single-process run, bit for bit.
 func TestSynchronousMatchesSingleProcess(t *testing.T) {
 	f := newFixture(t)
+	m, _ := f.model(t)
+	initial, err := m.W.Data()
+	require.NoError(t, err)
 	want, wantTexts := f.steps(t, f.trainer(t), 2, nil)
+	require.NotEqual(t, initial, want, "the steps must learn something for the comparison to mean anything")
 	c := newCluster(t, f, 0, "sync")
 	ws := goWorkers(t, c.srv.URL(), 2)
 	got, gotTexts := f.distributed(t, c, 2)
