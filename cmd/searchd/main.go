@@ -6,7 +6,8 @@
 //	curl -s 127.0.0.1:8000/retrieve -d '{"queries": ["capital of France"], "topk": 3, "return_scores": true}'
 //
 // It builds the index from --corpus (and saves it with --save DIR), or loads
-// one saved before with --index DIR. SIGINT or SIGTERM stops it gracefully:
+// one saved before with --index DIR. --delay adds a fixed latency to every
+// request (for scaling measurements). SIGINT or SIGTERM stops it gracefully:
 // requests in flight finish first.
 package main
 
@@ -42,7 +43,11 @@ func run() error {
 	topk := flag.Int("topk", 3, "passages per query when a request has no topk")
 	maxBody := flag.Int64("max-body", 1<<20, "largest request body in bytes")
 	maxQueries := flag.Int("max-queries", 256, "most queries in one request")
+	delay := flag.Duration("delay", 0, "answer each request this much later, e.g. 200ms: a retriever of fixed latency, for measuring how rollouts scale (docs/SCALE.md)")
 	flag.Parse()
+	if *delay < 0 {
+		return errors.New("--delay must be >= 0")
+	}
 
 	ix, err := loadIndex(*corpus, *indexDir, *save)
 	if err != nil {
@@ -56,7 +61,7 @@ func run() error {
 		return err
 	}
 	srv := &http.Server{
-		Handler:           search.Handler(ix, lim),
+		Handler:           delayed(search.Handler(ix, lim), *delay),
 		ReadHeaderTimeout: 10 * time.Second,
 		ReadTimeout:       60 * time.Second,
 		WriteTimeout:      60 * time.Second,
@@ -82,6 +87,21 @@ func run() error {
 		return err
 	}
 	return nil
+}
+
+// delayed answers each request d later (or not at all if the client gives
+// up first).
+func delayed(h http.Handler, d time.Duration) http.Handler {
+	if d <= 0 {
+		return h
+	}
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		select {
+		case <-time.After(d):
+			h.ServeHTTP(w, r)
+		case <-r.Context().Done():
+		}
+	})
 }
 
 func loadIndex(corpus, dir, save string) (*search.Index, error) {
