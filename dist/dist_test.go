@@ -43,7 +43,7 @@ func workerProcess(url string) int {
 		return 1
 	}
 	defer nc.Close()
-	w := &Worker{Name: os.Getenv("DIST_TEST_NAME"), Backend: cpu.New(1), Tools: fakeToolsFactory,
+	w := &Worker{Name: os.Getenv("DIST_TEST_NAME"), Backend: cpu.New(1), Tools: fakeToolsFactory, Batch: 2,
 		Log: log.New(os.Stderr, "", 0)}
 	if os.Getenv("DIST_TEST_STALL") != "" {
 		w.stall = func() { fmt.Fprintln(os.Stderr, "stalling mid-group"); select {} }
@@ -169,7 +169,7 @@ func goWorkers(t *testing.T, url string, n int) []*Worker {
 	for i := range n {
 		nc, js, err := Connect(url, "worker")
 		require.NoError(t, err)
-		w := &Worker{Name: fmt.Sprintf("w%d", i), Backend: cpu.New(1), Tools: fakeToolsFactory, Log: log.New(io.Discard, "", 0)}
+		w := &Worker{Name: fmt.Sprintf("w%d", i), Backend: cpu.New(1), Tools: fakeToolsFactory, Batch: 2, Log: log.New(io.Discard, "", 0)}
 		ws = append(ws, w)
 		wg.Add(1)
 		go func() { defer wg.Done(); defer nc.Close(); w.Run(ctx, js) }()

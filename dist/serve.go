@@ -17,7 +17,12 @@ type ServeOptions struct {
 	SearchURL string // remote retriever instead of a local index
 	Backend   string // e.g. cpu
 	Threads   int    // 0: all
+	Batch     int    // work items rolled out together; 0: DefaultBatch
 }
+
+// DefaultBatch is how many work items a worker pulls and rolls out together:
+// enough that tool waits overlap and decode batches are not tiny.
+const DefaultBatch = 8
 
 // Serve runs one worker until ctx ends. Errors are about its options or the
 // first connection; later NATS trouble is logged and retried.
@@ -36,7 +41,10 @@ func Serve(ctx context.Context, o ServeOptions, lg *log.Logger) error {
 	}
 	defer nc.Close()
 	lg.Printf("%s: serving rollouts from %s", o.Name, o.URL)
-	w := &Worker{Name: o.Name, Backend: b, SearchURL: o.SearchURL, Log: lg}
+	if o.Batch <= 0 {
+		o.Batch = DefaultBatch
+	}
+	w := &Worker{Name: o.Name, Backend: b, SearchURL: o.SearchURL, Log: lg, Batch: o.Batch}
 	err = w.Run(ctx, js)
 	lg.Printf("%s: stopped after %d groups", o.Name, w.Groups)
 	return err

@@ -232,6 +232,10 @@ func (s *Source) RolloutWith(ctx context.Context, cfg rl.RolloutConfig, prompts 
 			t.Prompt, t.Text, t.Tree = i, string(r.Texts[j]), r.Tree
 			trajs = append(trajs, t)
 		}
+		// What the tree holds is taken from the tree, not from the
+		// worker's counts: the look-ahead windows feed the entropy scale.
+		own := groupStats(r.Tree)
+		r.Stats.Points, r.Stats.ToolCalls, r.Stats.ToolCallsFlat = own.Points, own.ToolCalls, own.ToolCallsFlat
 		addStats(&st, r.Stats)
 		s.last.Workers[r.Worker]++
 		s.last.Staleness = append(s.last.Staleness, s.policy-r.Policy)

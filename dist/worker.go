@@ -32,6 +32,8 @@ type Worker struct {
 	// Tools builds a run's tools from its spec; nil: spec.Tools.Build.
 	Tools func(spec RunSpec) (rl.ToolRunner, *tools.Protocol, error)
 	Log   *log.Logger // nil: the standard logger
+	// Batch is the most work items pulled and rolled out together, e.g. 8.
+	Batch int
 
 	run    string
 	tok    rl.Tokenizer
@@ -68,7 +70,7 @@ func (w *Worker) Run(ctx context.Context, js jetstream.JetStream) error {
 				continue
 			}
 		}
-		batch, err := cons.Fetch(1, jetstream.FetchMaxWait(2*time.Second))
+		batch, err := cons.Fetch(max(w.Batch, 1), jetstream.FetchMaxWait(2*time.Second))
 		if err != nil {
 			if ctx.Err() == nil {
 				w.logf("nats: fetch work: %v; retrying", err)
@@ -77,9 +79,11 @@ func (w *Worker) Run(ctx context.Context, js jetstream.JetStream) error {
 			}
 			continue
 		}
+		var msgs []jetstream.Msg
 		for msg := range batch.Messages() {
-			w.handle(ctx, js, msg)
+			msgs = append(msgs, msg)
 		}
+		w.handle(ctx, js, msgs)
 	}
 	return nil
 }
@@ -91,23 +95,39 @@ func sleep(ctx context.Context, d time.Duration) {
 	}
 }
 
-// handle rolls out one item. A malformed item is logged and terminated (it
-// would be malformed on every worker); an item this worker cannot serve
-// right now (NATS trouble) goes back to the queue.
-func (w *Worker) handle(ctx context.Context, js jetstream.JetStream, msg jetstream.Msg) {
-	item, err := DecodeWorkItem(msg.Data())
-	if err != nil {
-		w.logf("rejected a work item: %v", err)
-		msg.TermWithReason("malformed")
-		return
-	}
-	// Beat while the group runs so that the item stays ours; a worker that
-	// dies stops beating and the item goes to another after the ack wait.
+// job is one work item a worker holds, with its message.
+type job struct {
+	msg  jetstream.Msg
+	item WorkItem
+	res  Result
+}
+
+// handle rolls out a batch of messages. A malformed item is logged and
+// terminated (it would be malformed on every worker); an item this worker
+// cannot serve right now (NATS trouble) goes back to the queue. Items of the
+// same run, step, policy and configuration are rolled out together in one
+// RolloutAt call: the engine is batch-invariant, so each group gets the bits
+// it would get alone, and the tool waits of one group overlap the decoding
+// of the others.
+func (w *Worker) handle(ctx context.Context, js jetstream.JetStream, msgs []jetstream.Msg) {
 	beat := DefaultAckWait
-	if info, err := js.Consumer(ctx, workStream, workConsumer); err == nil {
-		beat = info.CachedInfo().Config.AckWait
+	if c, err := js.Consumer(ctx, workStream, workConsumer); err == nil {
+		beat = c.CachedInfo().Config.AckWait
 	}
+	var jobs []*job
+	for _, msg := range msgs {
+		item, err := DecodeWorkItem(msg.Data())
+		if err != nil {
+			w.logf("rejected a work item: %v", err)
+			msg.TermWithReason("malformed")
+			continue
+		}
+		jobs = append(jobs, &job{msg: msg, item: item})
+	}
+	// Beat while the groups run so that the items stay ours; a worker that
+	// dies stops beating and its items go to others after the ack wait.
 	stop := make(chan struct{})
+	defer close(stop)
 	go func() {
 		t := time.NewTicker(max(beat/3, 50*time.Millisecond))
 		defer t.Stop()
@@ -116,77 +136,159 @@ func (w *Worker) handle(ctx context.Context, js jetstream.JetStream, msg jetstre
 			case <-stop:
 				return
 			case <-t.C:
-				msg.InProgress()
+				for _, j := range jobs {
+					j.msg.InProgress()
+				}
 			}
 		}
 	}()
-	res, retry := w.rollout(ctx, js, item)
-	close(stop)
-	if retry {
-		msg.NakWithDelay(time.Second)
-		return
+	for len(jobs) > 0 {
+		// The first job and every later one that can share its call.
+		var batch, rest []*job
+		for _, j := range jobs {
+			if len(batch) == 0 || sameCall(batch[0].item, j.item) {
+				batch = append(batch, j)
+			} else {
+				rest = append(rest, j)
+			}
+		}
+		jobs = rest
+		if w.rollout(ctx, js, batch) {
+			for _, j := range batch {
+				j.msg.NakWithDelay(time.Second)
+			}
+			continue
+		}
+		if w.stall != nil {
+			w.stall()
+		}
+		for _, j := range batch {
+			w.publish(ctx, js, j)
+		}
 	}
-	if w.stall != nil {
-		w.stall()
-	}
-	data, err := Encode(res)
+}
+
+// sameCall says whether two items can be rolled out in one call.
+func sameCall(a, b WorkItem) bool {
+	return a.Run == b.Run && a.Step == b.Step && a.Policy == b.Policy && a.Stale == b.Stale &&
+		a.Index != b.Index && sameConfig(a.Rollout, b.Rollout)
+}
+
+// publish sends a job's result and acknowledges its item.
+func (w *Worker) publish(ctx context.Context, js jetstream.JetStream, j *job) {
+	data, err := Encode(j.res)
 	if err != nil {
-		res = Result{Version: FormatVersion, Run: item.Run, Step: item.Step, Index: item.Index, Item: item.ID, Policy: res.Policy,
+		r := j.res
+		j.res = Result{Version: FormatVersion, Run: r.Run, Step: r.Step, Index: r.Index, Item: r.Item, Policy: r.Policy,
 			Worker: w.Name, Error: fmt.Sprintf("encoding the result: %v", err)}
-		data, _ = Encode(res)
+		data, _ = Encode(j.res)
 	}
-	if _, err := js.Publish(ctx, resultSubject(item.Run), data); err != nil {
-		w.logf("nats: publish the result of step %d prompt %d: %v; the item goes back", item.Step, item.Index, err)
-		msg.NakWithDelay(time.Second)
+	if _, err := js.Publish(ctx, resultSubject(j.item.Run), data); err != nil {
+		w.logf("nats: publish the result of step %d prompt %d: %v; the item goes back", j.item.Step, j.item.Index, err)
+		j.msg.NakWithDelay(time.Second)
 		return
 	}
-	if err := msg.DoubleAck(ctx); err != nil {
-		w.logf("nats: ack step %d prompt %d: %v", item.Step, item.Index, err)
+	if err := j.msg.DoubleAck(ctx); err != nil {
+		w.logf("nats: ack step %d prompt %d: %v", j.item.Step, j.item.Index, err)
 	}
 	w.Groups++
 }
 
-// rollout runs the item. An error the item causes (bad configuration,
-// tokens outside the vocabulary) comes back in the result; retry says the
-// item could not be served for a passing reason.
-func (w *Worker) rollout(ctx context.Context, js jetstream.JetStream, item WorkItem) (res Result, retry bool) {
-	res = Result{Version: FormatVersion, Run: item.Run, Step: item.Step, Index: item.Index, Item: item.ID, Worker: w.Name}
-	if err := w.load(ctx, js, item); err != nil {
-		w.logf("step %d prompt %d: %v", item.Step, item.Index, err)
+// rollout runs a batch of items that share a call and fills in their
+// results. An error an item causes (bad configuration, tokens outside the
+// vocabulary) comes back in its result; retry says the batch could not be
+// served for a passing reason.
+func (w *Worker) rollout(ctx context.Context, js jetstream.JetStream, batch []*job) (retry bool) {
+	first := batch[0].item
+	for _, j := range batch {
+		j.res = Result{Version: FormatVersion, Run: j.item.Run, Step: j.item.Step, Index: j.item.Index, Item: j.item.ID, Worker: w.Name}
+	}
+	fail := func(msg string) bool {
+		for _, j := range batch {
+			j.res.Error = msg
+		}
+		return false
+	}
+	if err := w.load(ctx, js, first); err != nil {
+		w.logf("step %d: %v", first.Step, err)
 		var perm permanent
 		if errors.As(err, &perm) {
-			res.Error = err.Error()
-			return res, false
+			return fail(err.Error())
 		}
-		return res, true
+		return true
 	}
-	res.Policy = w.policy
-	if err := checkTokens(item.Prompt, w.model.Cfg.VocabSize); err != nil {
-		res.Error = "prompt: " + err.Error()
-		return res, false
+	var live []*job
+	var prompts [][]int32
+	var indices []int
+	for _, j := range batch {
+		j.res.Policy = w.policy
+		if err := checkTokens(j.item.Prompt, w.model.Cfg.VocabSize); err != nil {
+			j.res.Error = "prompt: " + err.Error()
+			continue
+		}
+		live = append(live, j)
+		prompts = append(prompts, j.item.Prompt)
+		indices = append(indices, j.item.Index)
 	}
-	if max := w.model.Cfg.MaxPositionEmbeddings; max > 0 && item.Rollout.TokenBudget > max {
-		res.Error = fmt.Sprintf("token budget %d exceeds the model's %d positions", item.Rollout.TokenBudget, max)
-		return res, false
+	if max := w.model.Cfg.MaxPositionEmbeddings; max > 0 && first.Rollout.TokenBudget > max {
+		return fail(fmt.Sprintf("token budget %d exceeds the model's %d positions", first.Rollout.TokenBudget, max))
 	}
-	w.logf("step %d prompt %d: rolling out with policy %d", item.Step, item.Index, w.policy)
+	if len(live) == 0 {
+		return false
+	}
+	w.logf("step %d: rolling out %d prompts (first %d) with policy %d", first.Step, len(live), indices[0], w.policy)
 	t0 := time.Now()
-	r := &rl.Roller{Engine: w.eng, Tok: w.tok, Protocol: w.proto, Tools: w.runner, Cfg: item.Rollout}
-	trees, trajs, st, err := r.RolloutAt(ctx, item.Rollout, [][]int32{item.Prompt}, []int{item.Index}, item.Step)
+	r := &rl.Roller{Engine: w.eng, Tok: w.tok, Protocol: w.proto, Tools: w.runner}
+	trees, trajs, st, err := r.RolloutAt(ctx, first.Rollout, prompts, indices, first.Step)
 	if err != nil {
 		if ctx.Err() != nil {
-			return res, true
+			return true
 		}
-		res.Error = err.Error()
-		return res, false
+		return fail(err.Error())
 	}
-	res.Tree, res.Trajectories, res.Stats = trees[0], trajs, st
-	for i := range res.Trajectories {
-		res.Texts = append(res.Texts, []byte(res.Trajectories[i].Text))
-		res.Trajectories[i].Text = ""
+	sec := time.Since(t0).Seconds()
+	for i, j := range live {
+		j.res.Tree, j.res.Stats = trees[i], groupStats(trees[i])
+		j.res.Seconds = sec / float64(len(live))
+		for _, t := range trajs {
+			if t.Prompt == i {
+				t.Prompt, t.Tree = 0, nil
+				j.res.Texts = append(j.res.Texts, []byte(t.Text))
+				t.Text = ""
+				j.res.Trajectories = append(j.res.Trajectories, t)
+			}
+		}
+		j.res.Stats.Trajectories = len(j.res.Trajectories)
+		for _, t := range j.res.Trajectories {
+			if t.Branched {
+				j.res.Stats.Branches++
+			}
+		}
 	}
-	res.Seconds = time.Since(t0).Seconds()
-	return res, false
+	// The call's other counters are not kept per prompt: they go with the
+	// first group of the call.
+	f := &live[0].res.Stats
+	f.ToolCallsByTool, f.InvalidCalls, f.LookaheadsSkipped = st.ToolCallsByTool, st.InvalidCalls, st.LookaheadsSkipped
+	f.TokensPrefilled, f.GenTime, f.ToolWait = st.TokensPrefilled, st.GenTime, st.ToolWait
+	return false
+}
+
+// groupStats are the counts of one prompt's rollout that its tree holds:
+// tool calls, generated tokens and the closed look-ahead windows (in node
+// order; the trainer sorts what it sums).
+func groupStats(t *rl.Tree) rl.RolloutStats {
+	st := rl.RolloutStats{ToolCalls: t.ToolCallsExecuted(), ToolCallsFlat: t.ToolCallsFlat()}
+	for _, n := range t.Nodes {
+		if n.Branch != nil {
+			st.Points = append(st.Points, *n.Branch)
+		}
+		for _, m := range n.LossMask {
+			if m > 0 {
+				st.TokensGenerated++
+			}
+		}
+	}
+	return st
 }
 
 // permanent marks a load error that retrying cannot fix.

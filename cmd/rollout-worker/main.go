@@ -42,18 +42,19 @@ func run(ctx context.Context, args []string, stderr io.Writer) int {
 	name := fs.String("name", "", "name in the trainer's metrics (default host-pid)")
 	searchURL := fs.String("search-url", "", "send search calls to this retriever (cmd/searchd) instead of indexing the corpus here")
 	be := fs.String("backend", "cpu", "compute backend")
+	batch := fs.Int("batch", dist.DefaultBatch, "work items pulled and rolled out together")
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, pflag.ErrHelp) {
 			return 0
 		}
 		return 2
 	}
-	if *url == "" || fs.NArg() > 0 || *threads < 0 {
-		fmt.Fprintln(stderr, "rollout-worker: give --nats URL and no arguments; --threads >= 0 (see --help)")
+	if *url == "" || fs.NArg() > 0 || *threads < 0 || *batch < 1 {
+		fmt.Fprintln(stderr, "rollout-worker: give --nats URL and no arguments; --threads >= 0, --batch >= 1 (see --help)")
 		return 2
 	}
 	lg := log.New(stderr, "rollout-worker ", log.LstdFlags)
-	o := dist.ServeOptions{URL: *url, Name: *name, SearchURL: *searchURL, Backend: *be, Threads: *threads}
+	o := dist.ServeOptions{URL: *url, Name: *name, SearchURL: *searchURL, Backend: *be, Threads: *threads, Batch: *batch}
 	if err := dist.Serve(ctx, o, lg); err != nil {
 		fmt.Fprintln(stderr, "rollout-worker:", err)
 		return 1
