@@ -43,6 +43,10 @@ type rolloutsResult struct {
 	Seconds      float64 `json:"seconds"`
 	TrajPerS     float64 `json:"trajectories_per_s"`
 	SearchURL    string  `json:"search_url"`
+	// PolicyUploadS is the time to store the weights in the object store,
+	// which a training step pays once (not part of Seconds).
+	PolicyUploadS float64 `json:"policy_upload_s,omitempty"`
+	PolicyBytes   int     `json:"policy_bytes,omitempty"`
 }
 
 func runRolloutWorker(args []string) error {
@@ -116,9 +120,10 @@ func runRollouts(args []string) error {
 	}
 	spec := runconfig.ToolSpec{Task: "toolworld", World: world, SearchTopK: 2, MaxResult: 512, CallLimit: 4}
 	ctx := context.Background()
-	report := func(w int, trajs []rl.Trajectory, st rl.RolloutStats, sec float64) error {
+	report := func(w int, trajs []rl.Trajectory, st rl.RolloutStats, sec float64, up upload) error {
 		return emit(rolloutsResult{Suite: "rollouts", Workers: w, Threads: *threads, Batch: *batch, Prompts: len(toks),
-			Trajectories: len(trajs), ToolCalls: st.ToolCalls, Seconds: sec, TrajPerS: float64(len(trajs)) / sec, SearchURL: *searchURL})
+			Trajectories: len(trajs), ToolCalls: st.ToolCalls, Seconds: sec, TrajPerS: float64(len(trajs)) / sec, SearchURL: *searchURL,
+			PolicyUploadS: up.seconds, PolicyBytes: up.bytes})
 	}
 	var srv *dist.Embedded
 	defer func() {
@@ -139,7 +144,7 @@ func runRollouts(args []string) error {
 			if err != nil {
 				return err
 			}
-			if err := report(0, trajs, st, time.Since(t0).Seconds()); err != nil {
+			if err := report(0, trajs, st, time.Since(t0).Seconds(), upload{}); err != nil {
 				return err
 			}
 			continue
@@ -159,7 +164,7 @@ func runRollouts(args []string) error {
 // distributedRollout starts w worker processes of this binary, warms them
 // up (policy and tools loaded) and times one rollout of toks on them.
 func distributedRollout(ctx context.Context, url string, w, threads int, searchURL string, batch int, model *nn.Model, tok *tokenizer.Tokenizer,
-	spec runconfig.ToolSpec, cfg rl.RolloutConfig, toks [][]int32, report func(int, []rl.Trajectory, rl.RolloutStats, float64) error) error {
+	spec runconfig.ToolSpec, cfg rl.RolloutConfig, toks [][]int32, report func(int, []rl.Trajectory, rl.RolloutStats, float64, upload) error) error {
 	nc, js, err := dist.Connect(url, "bench")
 	if err != nil {
 		return err
@@ -176,9 +181,11 @@ func distributedRollout(ctx context.Context, url string, w, threads int, searchU
 	if err := src.PublishSpec(ctx, dist.RunSpec{Tokenizer: tj, Tools: spec}); err != nil {
 		return err
 	}
+	t0 := time.Now()
 	if err := src.SetPolicy(ctx, 0, model); err != nil {
 		return err
 	}
+	up := upload{seconds: time.Since(t0).Seconds(), bytes: 4 * model.NumParams()}
 	src.Vocab = model.Cfg.VocabSize
 	exe, err := os.Executable()
 	if err != nil {
@@ -211,12 +218,18 @@ func distributedRollout(ctx context.Context, url string, w, threads int, searchU
 	if _, _, _, err := src.RolloutWith(ctx, wcfg, warm, 0); err != nil {
 		return err
 	}
-	t0 := time.Now()
+	t0 = time.Now()
 	_, trajs, st, err := src.RolloutWith(ctx, cfg, toks, 1)
 	if err != nil {
 		return err
 	}
-	return report(w, trajs, st, time.Since(t0).Seconds())
+	return report(w, trajs, st, time.Since(t0).Seconds(), up)
+}
+
+// upload is the cost of publishing a policy version.
+type upload struct {
+	seconds float64
+	bytes   int
 }
 
 func signalCtx() (context.Context, context.CancelFunc) {

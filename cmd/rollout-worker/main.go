@@ -8,10 +8,12 @@
 //	go run ./cmd/rollout-worker --nats nats://host:4222 --threads 8 --search-url http://host:8000/retrieve
 //
 // It serves whichever run publishes work and stops on SIGINT or SIGTERM
-// (an unfinished group is redelivered to another worker). See docs/SCALE.md.
+// (an unfinished group is redelivered to another worker). Bad flags exit
+// with status 2. See docs/SCALE.md and deploy/.
 package main
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -29,32 +31,50 @@ import (
 
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	code := run(ctx, os.Args[1:], os.Stderr)
+	code := run(ctx, os.Args[1:], os.Stdout, os.Stderr)
 	stop()
 	os.Exit(code)
 }
 
-func run(ctx context.Context, args []string, stderr io.Writer) int {
+// parseArgs reads the flags into the worker's options.
+func parseArgs(args []string) (dist.ServeOptions, error) {
+	o := dist.ServeOptions{}
 	fs := pflag.NewFlagSet("rollout-worker", pflag.ContinueOnError)
-	fs.SetOutput(stderr)
-	url := fs.String("nats", "", "NATS server URL, e.g. nats://10.0.0.1:4222 (required)")
-	threads := fs.Int("threads", 0, "CPU threads for the policy (0: all)")
-	name := fs.String("name", "", "name in the trainer's metrics (default host-pid)")
-	searchURL := fs.String("search-url", "", "send search calls to this retriever (cmd/searchd) instead of indexing the corpus here")
-	be := fs.String("backend", "cpu", "compute backend")
-	batch := fs.Int("batch", dist.DefaultBatch, "work items pulled and rolled out together")
+	fs.SetOutput(&bytes.Buffer{})
+	fs.StringVar(&o.URL, "nats", "", "NATS server URL, e.g. nats://10.0.0.1:4222 (required)")
+	fs.IntVar(&o.Threads, "threads", 0, "CPU threads for the policy (0: all)")
+	fs.IntVar(&o.Batch, "batch", dist.DefaultBatch, "work items pulled and rolled out together")
+	fs.StringVar(&o.Name, "name", "", "name in the trainer's metrics (default host-pid)")
+	fs.StringVar(&o.SearchURL, "search-url", "", "send search calls to this retriever (cmd/searchd) instead of indexing the corpus here")
+	fs.StringVar(&o.Backend, "backend", "cpu", "compute backend")
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, pflag.ErrHelp) {
-			return 0
+			return o, fmt.Errorf("%w\n\nusage: rollout-worker --nats URL [flags]\n\n%s", err, fs.FlagUsages())
 		}
-		return 2
+		return o, err
 	}
-	if *url == "" || fs.NArg() > 0 || *threads < 0 || *batch < 1 {
-		fmt.Fprintln(stderr, "rollout-worker: give --nats URL and no arguments; --threads >= 0, --batch >= 1 (see --help)")
+	switch {
+	case fs.NArg() > 0:
+		return o, fmt.Errorf("unexpected argument %q", fs.Arg(0))
+	case o.URL == "":
+		return o, errors.New("--nats URL is required")
+	case o.Threads < 0 || o.Batch < 1:
+		return o, fmt.Errorf("--threads must be >= 0 and --batch >= 1, got %d and %d", o.Threads, o.Batch)
+	}
+	return o, nil
+}
+
+func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	o, err := parseArgs(args)
+	if errors.Is(err, pflag.ErrHelp) {
+		fmt.Fprintln(stdout, err)
+		return 0
+	}
+	if err != nil {
+		fmt.Fprintf(stderr, "rollout-worker: %v (see --help)\n", err)
 		return 2
 	}
 	lg := log.New(stderr, "rollout-worker ", log.LstdFlags)
-	o := dist.ServeOptions{URL: *url, Name: *name, SearchURL: *searchURL, Backend: *be, Threads: *threads, Batch: *batch}
 	if err := dist.Serve(ctx, o, lg); err != nil {
 		fmt.Fprintln(stderr, "rollout-worker:", err)
 		return 1
