@@ -75,6 +75,10 @@ type StepInfo struct {
 	Seconds     float64 `json:"seconds"`
 	// WorkerSeconds sums the workers' wall time over the step's groups.
 	WorkerSeconds float64 `json:"worker_seconds"`
+	// MessagingSeconds is the trainer's own time on messages: encoding and
+	// publishing work items, decoding and checking results.
+	MessagingSeconds float64 `json:"messaging_seconds"`
+	ResultBytes      int     `json:"result_bytes"`
 }
 
 // maxFailures is how many bad results one item may get before the step fails.
@@ -160,11 +164,15 @@ func (s *Source) SetPolicy(ctx context.Context, v int, m *nn.Model) error {
 	return nil
 }
 
+// clock adds the time since t0 to the step's messaging time.
+func (s *Source) clock(t0 time.Time) { s.last.MessagingSeconds += time.Since(t0).Seconds() }
+
 // Last describes the last Rollout call.
 func (s *Source) Last() StepInfo { return s.last }
 
 // publish sends one work item out.
 func (s *Source) publish(ctx context.Context, item WorkItem) error {
+	defer s.clock(time.Now())
 	data, err := Encode(item)
 	if err != nil {
 		return err
@@ -299,6 +307,8 @@ func (s *Source) receive(ctx context.Context) error {
 // file checks one result message and keeps it if it answers an open item.
 // Only a group that fails on maxFailures workers is an error.
 func (s *Source) file(ctx context.Context, data []byte) error {
+	defer s.clock(time.Now())
+	s.last.ResultBytes += len(data)
 	r, err := DecodeResult(data)
 	if err != nil {
 		s.last.Rejected++

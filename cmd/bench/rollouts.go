@@ -47,6 +47,10 @@ type rolloutsResult struct {
 	// which a training step pays once (not part of Seconds).
 	PolicyUploadS float64 `json:"policy_upload_s,omitempty"`
 	PolicyBytes   int     `json:"policy_bytes,omitempty"`
+	// MessagingS is the trainer's time encoding, publishing, decoding and
+	// checking messages during the rollout (part of Seconds).
+	MessagingS  float64 `json:"messaging_s,omitempty"`
+	ResultBytes int     `json:"result_bytes,omitempty"`
 }
 
 func runRolloutWorker(args []string) error {
@@ -123,7 +127,7 @@ func runRollouts(args []string) error {
 	report := func(w int, trajs []rl.Trajectory, st rl.RolloutStats, sec float64, up upload) error {
 		return emit(rolloutsResult{Suite: "rollouts", Workers: w, Threads: *threads, Batch: *batch, Prompts: len(toks),
 			Trajectories: len(trajs), ToolCalls: st.ToolCalls, Seconds: sec, TrajPerS: float64(len(trajs)) / sec, SearchURL: *searchURL,
-			PolicyUploadS: up.seconds, PolicyBytes: up.bytes})
+			PolicyUploadS: up.seconds, PolicyBytes: up.bytes, MessagingS: up.messaging, ResultBytes: up.resultBytes})
 	}
 	var srv *dist.Embedded
 	defer func() {
@@ -223,13 +227,17 @@ func distributedRollout(ctx context.Context, url string, w, threads int, searchU
 	if err != nil {
 		return err
 	}
-	return report(w, trajs, st, time.Since(t0).Seconds(), up)
+	sec := time.Since(t0).Seconds()
+	up.messaging, up.resultBytes = src.Last().MessagingSeconds, src.Last().ResultBytes
+	return report(w, trajs, st, sec, up)
 }
 
 // upload is the cost of publishing a policy version.
 type upload struct {
-	seconds float64
-	bytes   int
+	seconds     float64
+	bytes       int
+	messaging   float64
+	resultBytes int
 }
 
 func signalCtx() (context.Context, context.CancelFunc) {
