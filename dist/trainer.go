@@ -200,8 +200,11 @@ func (s *Source) RolloutWith(ctx context.Context, cfg rl.RolloutConfig, prompts 
 	}
 	for i, p := range prompts {
 		k := key{step, i}
-		if pd, ok := s.items[k]; ok && equalTokens(pd.item.Prompt, p) && sameConfig(pd.item.Rollout, cfg) {
-			continue // published ahead
+		if pd, ok := s.items[k]; ok && equalTokens(pd.item.Prompt, p) {
+			// Published ahead (asynchronous mode) with the configuration
+			// of its time, e.g. an earlier entropy scale: part of the
+			// behaviour policy, as the weights are.
+			continue
 		}
 		s.items[k] = &pending{item: s.newItem(cfg, step, i, p)}
 		if err := s.publish(ctx, s.items[k].item); err != nil {
@@ -384,9 +387,7 @@ func addStats(st *rl.RolloutStats, g rl.RolloutStats) {
 	st.ToolWait += g.ToolWait
 }
 
-// sameConfig reports whether an item published ahead was made with the
-// configuration of its step (asynchronous mode); one that was not (the
-// calibrated entropy scale moved) is published again.
+// sameConfig reports whether two configurations are the same.
 func sameConfig(a, b rl.RolloutConfig) bool {
 	x, err1 := Encode(a)
 	y, err2 := Encode(b)

@@ -72,7 +72,7 @@ func (j *job) startRollouts(ctx context.Context, tr *rl.Trainer, ahead func(step
 	h.Write([]byte(abs))
 	run := fmt.Sprintf("run-%016x", h.Sum64())
 	src, err := dist.NewSource(ctx, js, dist.SourceOptions{Run: run, MaxStaleness: c.MaxStaleness, Ahead: ahead,
-		Log: prefixWriter{j.out, "dist: "}})
+		Log: j.out})
 	if err != nil {
 		r.stop()
 		return nil, err
@@ -182,19 +182,6 @@ func (r *rollouts) stop() {
 	if r.srv != nil {
 		r.srv.Close()
 	}
-}
-
-// prefixWriter prefixes each write (one log line) with p.
-type prefixWriter struct {
-	w interface{ Write([]byte) (int, error) }
-	p string
-}
-
-func (w prefixWriter) Write(b []byte) (int, error) {
-	if _, err := w.w.Write(append([]byte(w.p), b...)); err != nil {
-		return 0, err
-	}
-	return len(b), nil
 }
 
 func tokensOf(ps []rl.Prompt) [][]int32 {
