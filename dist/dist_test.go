@@ -14,6 +14,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/nats-io/nats.go/jetstream"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
@@ -417,4 +418,35 @@ func TestAsynchronousStaleness(t *testing.T) {
 	}
 	assert.Equal(t, []int{0, 0, 0}, stale[:3], "step 1 goes out with the current policy")
 	assert.Contains(t, stale[3:], 1, "later steps were generated ahead")
+}
+
+// TestUnknownConfigFieldIsReported: an item a worker cannot decode (here a
+// configuration field it does not know, as from a newer trainer) comes back
+// as an error result naming the item, which the trainer counts towards
+// failing the step, instead of silence and a hang.
+func TestUnknownConfigFieldIsReported(t *testing.T) {
+	f := newFixture(t)
+	c := newCluster(t, f, 0, "unknown")
+	tr := f.trainer(t)
+	require.NoError(t, c.src.SetPolicy(c.ctx, 0, tr.Model))
+	goWorkers(t, c.srv.URL(), 1)
+	item := c.src.newItem(f.ac.Rollout, 1<<4, 0, f.prompts[0].Tokens)
+	data, err := json.Marshal(item)
+	require.NoError(t, err)
+	data = []byte(strings.Replace(string(data), `"rollout":{`, `"rollout":{"NewKnob":1,`, 1))
+	_, err = c.src.js.Publish(c.ctx, workSubject("unknown"), data)
+	require.NoError(t, err)
+	deadline := time.Now().Add(2 * time.Minute)
+	for time.Now().Before(deadline) {
+		batch, err := c.src.results.Fetch(1, jetstream.FetchMaxWait(time.Second))
+		require.NoError(t, err)
+		for msg := range batch.Messages() {
+			r, err := DecodeResult(msg.Data())
+			require.NoError(t, err)
+			assert.Equal(t, item.ID, r.Item)
+			assert.Contains(t, r.Error, "NewKnob")
+			return
+		}
+	}
+	t.Fatal("no result came back for the undecodable item")
 }

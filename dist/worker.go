@@ -2,6 +2,7 @@ package dist
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"log"
@@ -119,6 +120,7 @@ func (w *Worker) handle(ctx context.Context, js jetstream.JetStream, msgs []jets
 		item, err := DecodeWorkItem(msg.Data())
 		if err != nil {
 			w.logf("rejected a work item: %v", err)
+			w.refuse(ctx, js, msg.Data(), err)
 			msg.TermWithReason("malformed")
 			continue
 		}
@@ -164,6 +166,28 @@ func (w *Worker) handle(ctx context.Context, js jetstream.JetStream, msgs []jets
 		}
 		for _, j := range batch {
 			w.publish(ctx, js, j)
+		}
+	}
+}
+
+// refuse tells the trainer that an item it can name cannot be rolled out
+// here (e.g. it carries a configuration field this worker does not know),
+// so that the step fails with the reason instead of waiting.
+func (w *Worker) refuse(ctx context.Context, js jetstream.JetStream, data []byte, why error) {
+	var h struct {
+		Version int    `json:"v"`
+		Run     string `json:"run"`
+		ID      string `json:"id"`
+		Step    int    `json:"step"`
+		Index   int    `json:"index"`
+	}
+	if len(data) > MaxMessage || json.Unmarshal(data, &h) != nil || h.Version != FormatVersion || checkRun(h.Run) != nil || h.ID == "" {
+		return
+	}
+	res := Result{Version: FormatVersion, Run: h.Run, Step: h.Step, Index: h.Index, Item: h.ID, Worker: w.Name, Error: why.Error()}
+	if data, err := Encode(res); err == nil {
+		if _, err := js.Publish(ctx, resultSubject(h.Run), data); err != nil {
+			w.logf("nats: report a refused item: %v", err)
 		}
 	}
 }
