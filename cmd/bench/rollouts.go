@@ -37,6 +37,7 @@ type rolloutsResult struct {
 	Workers      int     `json:"workers"` // 0: in this process
 	Threads      int     `json:"threads"` // per process
 	Batch        int     `json:"batch"`   // work items a worker rolls out together
+	Invariant    bool    `json:"batch_invariant"`
 	Prompts      int     `json:"prompts"`
 	Trajectories int     `json:"trajectories"`
 	ToolCalls    int     `json:"tool_calls"`
@@ -80,6 +81,7 @@ func runRollouts(args []string) error {
 	n := fs.Int("n", 4, "initial trajectories per prompt (ARPO branching up to m)")
 	budget := fs.Int("token-budget", 256, "tokens per trajectory")
 	batch := fs.Int("batch", dist.DefaultBatch, "work items a worker rolls out together")
+	invariant := fs.Bool("batch-invariant", true, "in this process (workers 0), roll out with the batch-invariant engine, as cmd/train does; false measures what it costs")
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
@@ -125,7 +127,7 @@ func runRollouts(args []string) error {
 	spec := runconfig.ToolSpec{Task: "toolworld", World: world, SearchTopK: 2, MaxResult: 512, CallLimit: 4}
 	ctx := context.Background()
 	report := func(w int, trajs []rl.Trajectory, st rl.RolloutStats, sec float64, up upload) error {
-		return emit(rolloutsResult{Suite: "rollouts", Workers: w, Threads: *threads, Batch: *batch, Prompts: len(toks),
+		return emit(rolloutsResult{Suite: "rollouts", Workers: w, Threads: *threads, Batch: *batch, Invariant: w > 0 || *invariant, Prompts: len(toks),
 			Trajectories: len(trajs), ToolCalls: st.ToolCalls, Seconds: sec, TrajPerS: float64(len(trajs)) / sec, SearchURL: *searchURL,
 			PolicyUploadS: up.seconds, PolicyBytes: up.bytes, MessagingS: up.messaging, ResultBytes: up.resultBytes})
 	}
@@ -141,7 +143,9 @@ func runRollouts(args []string) error {
 			if err != nil {
 				return err
 			}
-			r := &rl.Roller{Engine: engine.New(model, dist.EngineOptions()), Tok: bpe, Protocol: proto, Tools: ex}
+			eo := dist.EngineOptions()
+			eo.BatchInvariant = *invariant
+			r := &rl.Roller{Engine: engine.New(model, eo), Tok: bpe, Protocol: proto, Tools: ex}
 			t0 := time.Now()
 			_, trajs, st, err := r.RolloutWith(ctx, cfg, toks, 1)
 			r.Engine.Close()

@@ -21,32 +21,37 @@ type Options struct {
 	// BatchInvariant makes every sequence's logits independent of the other
 	// sequences in a Forward call, so that a prompt rolled out alone (on a
 	// rollout worker) gives the bits it gets in a batch with others. The
-	// CPU backend picks its GEMM kernel by the row count (a plain loop for
-	// tiny products, dot products up to 64 rows, the blocked kernel beyond),
-	// and the kernels round differently; the blocked kernel's sums do not
-	// depend on the row count or the threads. So every matrix product runs
-	// on at least invariantRows rows, padding small batches with scratch
-	// rows whose results are ignored. It costs a decode step of a few
-	// sequences the arithmetic of 65 rows.
+	// CPU backend picks its GEMM kernel by the shape (a plain loop for tiny
+	// products, dot products up to 64 rows, a blocked kernel beyond), and
+	// the kernels round differently; the dot-product kernel's sums depend
+	// on neither the row count, nor a row's place, nor the threads. So every
+	// matrix product runs in pieces of at most dotRows rows, each padded to
+	// more than tinyProduct multiply-adds (see invariantGemm).
 	BatchInvariant bool
 }
 
-// invariantRows is the smallest row count that takes the CPU backend's
-// blocked GEMM kernel (above its 64-row dot-product path); see
-// Options.BatchInvariant.
-const invariantRows = 65
+// The CPU backend's dispatch thresholds that invariantGemm keeps to
+// (backend/cpu/gemm.go: gemmDotsMaxM, gemmDotsSmallM, gemmDotsMaxA,
+// gemmTiny); TestBatchInvariant fails if they drift apart.
+const (
+	dotRows      = 64
+	dotRowsSmall = 8
+	dotMaxA      = 1 << 17
+	tinyProduct  = 2048
+	// invariantPad bounds the scratch rows a padded piece reads and writes
+	// past the last row.
+	invariantPad = dotRows
+)
 
 // Engine runs a model's forward pass over a paged KV cache. It uses the
 // model's weights in place, so a training step on the model is seen by the
 // next forward. An Engine is not safe for concurrent use.
 type Engine struct {
-	m     *nn.Model
-	b     backend.Backend
-	cache *cache
-	s     scratch
-	// minRows is the least row count of a matrix product: 1, or
-	// invariantRows with Options.BatchInvariant.
-	minRows int
+	m         *nn.Model
+	b         backend.Backend
+	cache     *cache
+	s         scratch
+	invariant bool // Options.BatchInvariant
 }
 
 // Seq is one sequence in the engine: the tokens fed so far and the cache
@@ -73,13 +78,10 @@ func New(m *nn.Model, o Options) *Engine {
 	}
 	c := m.Cfg
 	e := &Engine{
-		m:       m,
-		b:       m.B,
-		cache:   newCache(m.B, c.NumLayers, c.NumKVHeads*c.HeadDim, o.BlockSize, o.InitialBlocks),
-		minRows: 1,
-	}
-	if o.BatchInvariant {
-		e.minRows = invariantRows
+		m:         m,
+		b:         m.B,
+		cache:     newCache(m.B, c.NumLayers, c.NumKVHeads*c.HeadDim, o.BlockSize, o.InitialBlocks),
+		invariant: o.BatchInvariant,
 	}
 	return e
 }
@@ -161,7 +163,11 @@ func (e *Engine) Forward(feeds []Feed) ([]float32, error) {
 	if T == 0 {
 		return nil, nil
 	}
-	e.s.ensure(e.b, cfg, max(T, e.minRows), max(R, e.minRows))
+	pad := 0
+	if e.invariant {
+		pad = invariantPad
+	}
+	e.s.ensure(e.b, cfg, T+pad, R+pad)
 	ids := make([]int32, 0, T)
 	pos := make([]int32, 0, T)
 	slots := make([]int32, 0, T)
@@ -204,7 +210,6 @@ func (e *Engine) Forward(feeds []Feed) ([]float32, error) {
 func (e *Engine) layers(ids, pos, slots []int32, seqs []backend.PagedSeq) {
 	m, b, s, cfg := e.m, e.b, &e.s, e.m.Cfg
 	T := len(ids)
-	P := max(T, e.minRows) // rows of the matrix products (see Options.BatchInvariant)
 	C, H, KV, D, F := cfg.HiddenSize, cfg.NumHeads, cfg.NumKVHeads, cfg.HeadDim, cfg.IntermediateSize
 	eps, theta := float32(cfg.RMSNormEps), float32(cfg.RopeTheta)
 	scale := float32(1 / math.Sqrt(float64(D)))
@@ -213,22 +218,22 @@ func (e *Engine) layers(ids, pos, slots []int32, seqs []backend.PagedSeq) {
 	for li := range m.Layers {
 		l := &m.Layers[li]
 		b.RMSNorm(h, s.rstd.View(), x, l.AttnNorm.View(), T, C, eps)
-		linear(b, s.q, s.h, l.Q, l.QB, P)
-		linear(b, s.k, s.h, l.K, l.KB, P)
-		linear(b, s.v, s.h, l.V, l.VB, P)
+		e.linear(s.q, s.h, l.Q, l.QB, T)
+		e.linear(s.k, s.h, l.K, l.KB, T)
+		e.linear(s.v, s.h, l.V, l.VB, T)
 		b.RoPE(s.q.View(), pos, H, D, theta)
 		b.RoPE(s.k.View(), pos, KV, D, theta)
 		b.ScatterRows(backend.Whole(e.cache.ks[li]), s.k.View(), slots, KV*D)
 		b.ScatterRows(backend.Whole(e.cache.vs[li]), s.v.View(), slots, KV*D)
 		b.PagedAttention(s.att.View(), s.q.View(), backend.Whole(e.cache.ks[li]), backend.Whole(e.cache.vs[li]), seqs, e.cache.blockSize, H, KV, D, scale)
-		linear(b, s.o, s.att, l.O, l.OB, P)
+		e.linear(s.o, s.att, l.O, l.OB, T)
 		b.Add(x, x, s.o.View(), T*C)
 
 		b.RMSNorm(h, s.rstd.View(), x, l.MLPNorm.View(), T, C, eps)
-		linear(b, s.g, s.h, l.Gate, nil, P)
-		linear(b, s.u, s.h, l.Up, nil, P)
+		e.linear(s.g, s.h, l.Gate, nil, T)
+		e.linear(s.u, s.h, l.Up, nil, T)
 		b.SwiGLU(s.g.View(), s.g.View(), s.u.View(), T*F)
-		linear(b, s.o, s.g, l.Down, nil, P)
+		e.linear(s.o, s.g, l.Down, nil, T)
 		b.Add(x, x, s.o.View(), T*C)
 	}
 }
@@ -244,7 +249,7 @@ func (e *Engine) head(want []int) ([]float32, error) {
 		}
 	}
 	b.RMSNorm(s.h.View(), s.rstd.View(), s.x.View(), m.Norm.View(), R, C, float32(cfg.RMSNormEps))
-	b.Gemm(false, true, max(R, e.minRows), V, C, 1, s.h.View(), C, m.LMHead.View(), C, 0, s.logits.View(), V)
+	e.gemm(R, V, C, s.h.View(), m.LMHead.View(), s.logits.View())
 	out := make([]float32, R*V)
 	if err := b.Read(out, s.logits.View()); err != nil {
 		return nil, fmt.Errorf("engine: reading logits: %w", err)
@@ -253,11 +258,42 @@ func (e *Engine) head(want []int) ([]float32, error) {
 }
 
 // linear computes y = x W^T (+ bias) for T rows; W is (out, in).
-func linear(b backend.Backend, y, x, w, bias *tensor.Tensor, T int) {
+func (e *Engine) linear(y, x, w, bias *tensor.Tensor, T int) {
 	out, in := w.Dim(0), w.Dim(1)
-	b.Gemm(false, true, T, out, in, 1, x.View(), in, w.View(), in, 0, y.View(), out)
+	e.gemm(T, out, in, x.View(), w.View(), y.View())
 	if bias != nil {
-		b.AddBias(y.View(), bias.View(), T, out)
+		e.b.AddBias(y.View(), bias.View(), T, out)
+	}
+}
+
+// gemm computes the m rows of y = x W^T, W (n, k); with BatchInvariant
+// (see invariantGemm) in pieces whose results do not depend on m.
+func (e *Engine) gemm(m, n, k int, x, w, y backend.View) {
+	if !e.invariant {
+		e.b.Gemm(false, true, m, n, k, 1, x, k, w, k, 0, y, n)
+		return
+	}
+	invariantGemm(e.b, m, n, k, x, w, y)
+}
+
+// invariantGemm keeps every row on the CPU backend's dot-product kernel:
+// pieces of at most dotRows rows (dotRowsSmall when such a piece of x
+// would not stay in cache, as the backend decides), each padded with the
+// scratch rows after it to more than tinyProduct multiply-adds so that
+// the plain loop never runs. Pieces run in order, so a piece's padding
+// rows are written before the next piece writes them again; the last
+// piece may use invariantPad rows past m.
+func invariantGemm(b backend.Backend, m, n, k int, x, w, y backend.View) {
+	piece := dotRows
+	if dotRows*k > dotMaxA {
+		piece = dotRowsSmall
+	}
+	for r := 0; r < m; r += piece {
+		rows := min(piece, m-r)
+		for rows*n*k <= tinyProduct {
+			rows++
+		}
+		b.Gemm(false, true, rows, n, k, 1, x.At(r*k), k, w, k, 0, y.At(r*n), n)
 	}
 }
 
