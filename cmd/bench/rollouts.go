@@ -146,6 +146,11 @@ func runRollouts(args []string) error {
 			eo := dist.EngineOptions()
 			eo.BatchInvariant = *invariant
 			r := &rl.Roller{Engine: engine.New(model, eo), Tok: bpe, Protocol: proto, Tools: ex}
+			// The same untimed warm-up as the workers get (cache grown,
+			// scratch allocated, tools started).
+			if _, _, _, err := r.RolloutWith(ctx, warmConfig(cfg), toks[:min(2, len(toks))], 0); err != nil {
+				return err
+			}
 			t0 := time.Now()
 			_, trajs, st, err := r.RolloutWith(ctx, cfg, toks, 1)
 			r.Engine.Close()
@@ -221,9 +226,7 @@ func distributedRollout(ctx context.Context, url string, w, threads int, searchU
 	for i := 0; i < 2*w; i++ {
 		warm = append(warm, toks[i%len(toks)])
 	}
-	wcfg := cfg
-	wcfg.M, wcfg.N, wcfg.Branch = 1, 1, false
-	if _, _, _, err := src.RolloutWith(ctx, wcfg, warm, 0); err != nil {
+	if _, _, _, err := src.RolloutWith(ctx, warmConfig(cfg), warm, 0); err != nil {
 		return err
 	}
 	t0 = time.Now()
@@ -234,6 +237,12 @@ func distributedRollout(ctx context.Context, url string, w, threads int, searchU
 	sec := time.Since(t0).Seconds()
 	up.messaging, up.resultBytes = src.Last().MessagingSeconds, src.Last().ResultBytes
 	return report(w, trajs, st, sec, up)
+}
+
+// warmConfig is cfg cut down to one trajectory per prompt, for warm-ups.
+func warmConfig(cfg rl.RolloutConfig) rl.RolloutConfig {
+	cfg.M, cfg.N, cfg.Branch = 1, 1, false
+	return cfg
 }
 
 // upload is the cost of publishing a policy version.
