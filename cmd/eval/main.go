@@ -28,7 +28,9 @@ import (
 	"github.com/goarpo/arpo/backend"
 	_ "github.com/goarpo/arpo/backend/cpu"    // the default backend
 	_ "github.com/goarpo/arpo/backend/vulkan" // --backend vulkan, in a build with -tags vulkan
+	"github.com/goarpo/arpo/internal/exitcode"
 	"github.com/goarpo/arpo/internal/runlog"
+	"github.com/goarpo/arpo/internal/sysmem"
 	"github.com/goarpo/arpo/nn"
 	"github.com/goarpo/arpo/nn/engine"
 	"github.com/goarpo/arpo/nn/tokenizer"
@@ -39,6 +41,7 @@ import (
 )
 
 func main() {
+	defer exitcode.OnPanic("eval")
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
 	code := run(ctx, os.Args[1:], os.Stdout, os.Stderr)
 	stop()
@@ -190,6 +193,14 @@ func loadModel(path string, b backend.Backend) (*nn.Model, *tokenizer.Tokenizer,
 	file := path
 	if st.IsDir() {
 		if _, err := os.Stat(filepath.Join(path, "config.json")); err == nil && !isRunDir(path) {
+			// Sizes before allocating: weights and gradients, 8 bytes a parameter.
+			cfg, err := nn.LoadConfig(filepath.Join(path, "config.json"))
+			if err != nil {
+				return nil, nil, "", bad("--model: %v", err)
+			}
+			if err := sysmem.Check("the model", 8*float64(cfg.NumParams())); err != nil {
+				return nil, nil, "", bad("--model: %v", err)
+			}
 			if m, err = nn.LoadHF(path, b); err != nil {
 				return nil, nil, "", bad("--model: %v", err)
 			}

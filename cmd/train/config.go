@@ -449,7 +449,7 @@ func (c Config) validate() error {
 			return badInput("--model: %v", err)
 		}
 	}
-	return nil
+	return c.checkSizes()
 }
 
 // parseTask splits --task into a kind and a file.
