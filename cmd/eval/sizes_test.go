@@ -16,7 +16,7 @@ import (
 // allocation (issue 20: "panic: tensor: negative dimension").
 func TestHugeModelRefused(t *testing.T) {
 	cases := map[string]string{
-		`"hidden_size":1000000000,"num_hidden_layers":2,"intermediate_size":64`: "hidden_size 1000000000 is over the limit",
+		`"hidden_size":1000000000,"num_hidden_layers":2,"intermediate_size":64`:  "hidden_size 1000000000 is over the limit",
 		`"hidden_size":64,"num_hidden_layers":2,"intermediate_size":10000000000`: "intermediate_size 10000000000 is over the limit",
 		// 4000 layers of 3 x 16384 x 262144: 5.6e13 parameters, over the limit.
 		`"hidden_size":16384,"num_hidden_layers":4000,"intermediate_size":262144`: "parameters, over the limit",
