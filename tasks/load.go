@@ -8,16 +8,32 @@ import (
 	"github.com/goarpo/arpo/internal/shareddata"
 )
 
-// Load reads a dataset file by its extension: .parquet with LoadParquet,
-// .jsonl/.json with LoadJSONL.
+// Load reads a dataset file. A "jsonl:" or "parquet:" prefix names the
+// format (the --task syntax: jsonl:questions.txt reads JSONL whatever the
+// extension); without one, the extension decides: .parquet with
+// LoadParquet, .jsonl/.json with LoadJSONL. A file without a single example
+// is an error.
 func Load(path string, opt Options) ([]Example, error) {
-	switch strings.ToLower(filepath.Ext(path)) {
-	case ".parquet":
-		return LoadParquet(path, opt)
-	case ".jsonl", ".json":
-		return LoadJSONL(path, opt)
+	format := strings.ToLower(filepath.Ext(path))
+	for _, f := range []string{"jsonl", "parquet"} {
+		if p, ok := strings.CutPrefix(path, f+":"); ok {
+			format, path = "."+f, p
+		}
 	}
-	return nil, fmt.Errorf("%s: unknown dataset format (want .jsonl, .json or .parquet)", path)
+	var ex []Example
+	var err error
+	switch format {
+	case ".parquet":
+		ex, err = LoadParquet(path, opt)
+	case ".jsonl", ".json":
+		ex, err = LoadJSONL(path, opt)
+	default:
+		return nil, fmt.Errorf("%s: unknown dataset format (want .jsonl, .json or .parquet, or a jsonl: or parquet: prefix)", path)
+	}
+	if err == nil && len(ex) == 0 {
+		return nil, fmt.Errorf("%s: no examples (the file is empty or only blank lines)", path)
+	}
+	return ex, err
 }
 
 // SharedEval names the evaluation sets of ../shared/data/eval by the name

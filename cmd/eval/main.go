@@ -274,11 +274,7 @@ func loadTask(o options, runDir string) ([]tasks.Example, []tools.Tool, error) {
 			return nil, nil, bad("--task: %v", err)
 		}
 	default:
-		path := t
-		for _, p := range []string{"jsonl:", "parquet:"} {
-			path = strings.TrimPrefix(path, p)
-		}
-		if ex, err = tasks.Load(path, tasks.Options{}); err != nil {
+		if ex, err = tasks.Load(t, tasks.Options{}); err != nil { // honours a jsonl: or parquet: prefix
 			return nil, nil, bad("--task: %v", err)
 		}
 	}

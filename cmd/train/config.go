@@ -327,7 +327,9 @@ func readConfigFile(path string) (map[string]any, error) {
 	m := map[string]any{}
 	switch strings.ToLower(filepath.Ext(path)) {
 	case ".json":
-		err = json.Unmarshal(data, &m)
+		if err = duplicateKeys(data); err == nil {
+			err = json.Unmarshal(data, &m)
+		}
 	default:
 		err = yaml.Unmarshal(data, &m)
 	}
@@ -452,16 +454,18 @@ func (c Config) validate() error {
 	return c.checkSizes()
 }
 
-// parseTask splits --task into a kind and a file.
+// parseTask splits --task into a kind (toolworld, hotpotqa-local, jsonl,
+// parquet, or file: the format from the extension) and a file.
 func parseTask(s string) (kind, path string, err error) {
 	switch s {
 	case "toolworld", "hotpotqa-local":
 		return s, "", nil
 	}
+	kind = "file"
 	for _, k := range []string{"jsonl", "parquet"} {
 		for _, sep := range []string{":", "=", " "} {
 			if p, ok := strings.CutPrefix(s, k+sep); ok {
-				path = strings.TrimSpace(p)
+				path, kind = strings.TrimSpace(p), k
 			}
 		}
 		if path != "" {
@@ -477,7 +481,7 @@ func parseTask(s string) (kind, path string, err error) {
 	if _, err := os.Stat(path); err != nil {
 		return "", "", err
 	}
-	return "file", path, nil
+	return kind, path, nil
 }
 
 // world is the ToolWorld part of the configuration, as cmd/eval and

@@ -50,7 +50,11 @@ func loadTask(ctx context.Context, c Config) (*taskData, error) {
 		}
 		td.train, td.test = splitTest(ex, c.EvalQuestions)
 	default:
-		ex, err := tasks.Load(path, tasks.Options{})
+		spec := path // the format from the extension, or the one --task named
+		if kind != "file" {
+			spec = kind + ":" + path
+		}
+		ex, err := tasks.Load(spec, tasks.Options{})
 		if err != nil {
 			return nil, badInput("--task: %v", err)
 		}
