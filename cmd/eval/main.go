@@ -19,7 +19,6 @@ import (
 	"github.com/goarpo/arpo/internal/runconfig"
 	"io"
 	"os"
-	"os/signal"
 	"path/filepath"
 	"strings"
 
@@ -42,7 +41,7 @@ import (
 
 func main() {
 	defer exitcode.OnPanic("eval")
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
+	ctx, stop := exitcode.SignalContext("eval", os.Stderr)
 	code := run(ctx, os.Args[1:], os.Stdout, os.Stderr)
 	stop()
 	os.Exit(code)

@@ -98,7 +98,10 @@ func executor(ts []tools.Tool, c Config) (*tools.Executor, *tools.Protocol, erro
 // gold trajectories with the real tools, so that demonstrations show
 // exactly what a rollout will see.
 func loadToolWorld(ctx context.Context, c Config) (*taskData, error) {
-	d, err := toolworld.Generate(c.world().Config())
+	d, err := toolworld.GenerateContext(ctx, c.world().Config())
+	if ctx.Err() != nil {
+		return nil, fmt.Errorf("%w while building ToolWorld: nothing saved yet", errInterrupted)
+	}
 	if err != nil {
 		return nil, badInput("toolworld: %v", err)
 	}
@@ -107,10 +110,13 @@ func loadToolWorld(ctx context.Context, c Config) (*taskData, error) {
 	if err != nil {
 		return nil, err
 	}
-	st := d.FillGold(func(tool, arg string) (string, error) {
+	st, err := d.FillGoldContext(ctx, func(tool, arg string) (string, error) {
 		r := exec.Do(context.WithoutCancel(ctx), tool, arg) // fast, and needed whole
 		return tools.Truncate(strings.TrimRight(r.Output, " \t\r\n"), c.MaxResult), r.Err
 	})
+	if err != nil {
+		return nil, fmt.Errorf("%w while checking ToolWorld's demonstrations: nothing saved yet", errInterrupted)
+	}
 	exec.ResetStats()
 	td := &taskData{demos: d.Demos(), test: d.Test, exec: exec, proto: proto}
 	rlFams := map[string]bool{}
