@@ -2,10 +2,9 @@ package tasks
 
 import (
 	"fmt"
+	"os"
 	"path/filepath"
 	"strings"
-
-	"github.com/goarpo/arpo/internal/shareddata"
 )
 
 // Load reads a dataset file. A "jsonl:" or "parquet:" prefix names the
@@ -52,16 +51,30 @@ var SharedEval = map[string]string{
 	"arpo-train":     "train/arpo_train_10k.parquet",
 }
 
-// LoadShared loads a named set of the shared data folder; the corpus is
-// non-nil only for tasks that bring their own (hotpotqa-local).
-func LoadShared(name string) ([]Example, []Passage, error) {
+// DataDirEnv names the environment variable that overrides DefaultDataDir.
+const DataDirEnv = "ARPO_SHARED_DATA"
+
+// DefaultDataDir is the shared data folder when a command is not given
+// one (--data): $ARPO_SHARED_DATA when set, else ../shared/data relative to
+// the working directory (the layout of this project's checkouts: the
+// repository beside shared/).
+func DefaultDataDir() string {
+	if d := os.Getenv(DataDirEnv); d != "" {
+		return d
+	}
+	return filepath.Join("..", "shared", "data")
+}
+
+// LoadShared loads a named set of the shared data folder dir (see
+// DefaultDataDir); the corpus is non-nil only for tasks that bring their own
+// (hotpotqa-local).
+func LoadShared(dir, name string) ([]Example, []Passage, error) {
 	rel, ok := SharedEval[name]
 	if !ok {
 		return nil, nil, fmt.Errorf("unknown shared dataset %q", name)
 	}
-	dir, err := shareddata.Dir()
-	if err != nil {
-		return nil, nil, err
+	if _, err := os.Stat(dir); err != nil {
+		return nil, nil, fmt.Errorf("shared data folder: %w (give --data DIR or set %s)", err, DataDirEnv)
 	}
 	path := filepath.Join(dir, rel)
 	if name == "hotpotqa-local" {

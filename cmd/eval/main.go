@@ -53,6 +53,7 @@ func bad(format string, args ...any) error { return usageError{fmt.Errorf(format
 
 type options struct {
 	model, task, backend, out, system string
+	data                              string // shared data folder (hotpotqa-local)
 	threads, k, questions, budget     int
 	device                            int
 	calls, topk, maxResult            int
@@ -82,6 +83,7 @@ func evaluate(ctx context.Context, args []string, stdout io.Writer) error {
 	fs.SetOutput(stdout)
 	fs.StringVar(&o.model, "model", "", "checkpoint file, run folder or Hugging Face folder (required)")
 	fs.StringVar(&o.task, "task", "toolworld", "toolworld, hotpotqa-local, jsonl:FILE or parquet:FILE")
+	fs.StringVar(&o.data, "data", tasks.DefaultDataDir(), "shared data folder for --task hotpotqa-local ($"+tasks.DataDirEnv+" sets the default)")
 	fs.StringVar(&o.backend, "backend", "cpu", "compute backend: cpu, or vulkan (in a build with -tags vulkan)")
 	fs.IntVar(&o.device, "device", 0, "GPU index for --backend vulkan")
 	fs.StringVar(&o.out, "out", "", "write the graded trajectories here as JSONL (must not exist)")
@@ -269,7 +271,7 @@ func loadTask(o options, runDir string) ([]tasks.Example, []tools.Tool, error) {
 		}
 		ex, corpus = d.Test, d.Corpus
 	case t == "hotpotqa-local":
-		if ex, corpus, err = tasks.LoadShared(t); err != nil {
+		if ex, corpus, err = tasks.LoadShared(o.data, t); err != nil {
 			return nil, nil, bad("--task: %v", err)
 		}
 	default:

@@ -24,7 +24,10 @@ type Config struct {
 	Algo   string `json:"algo"`
 	Task   string `json:"task"`
 	Model  string `json:"model"`
-	Seed   uint64 `json:"seed"`
+	// Data is the shared data folder of --task hotpotqa-local; empty means
+	// tasks.DefaultDataDir ($ARPO_SHARED_DATA, else ../shared/data).
+	Data string `json:"data,omitempty"`
+	Seed uint64 `json:"seed"`
 	// DataSeed picks the ToolWorld data and the RL prompts of each step; 0
 	// means Seed. A grid of runs that differ only in Seed keeps it fixed so
 	// that every run sees the same questions in the same order. e.g. 1
@@ -169,6 +172,7 @@ func bindFlags(fs *pflag.FlagSet, c *Config) {
 	fs.StringVar(&c.Preset, "preset", c.Preset, "starting point: quick (default, <15 min on 2 cores), smoke (<1 min), base, large")
 	fs.StringVar(&c.Algo, "algo", c.Algo, "RL algorithm: arpo, grpo, dapo or reinforce++")
 	fs.StringVar(&c.Task, "task", c.Task, "toolworld, hotpotqa-local, jsonl:FILE or parquet:FILE (FILE alone works too)")
+	fs.StringVar(&c.Data, "data", c.Data, "shared data folder for --task hotpotqa-local (default $ARPO_SHARED_DATA, else ../shared/data)")
 	fs.StringVar(&c.Model, "model", c.Model, "start from a checkpoint file or folder, or a Hugging Face folder (skips SFT)")
 	fs.Uint64Var(&c.Seed, "seed", c.Seed, "seed of everything; the same seed gives the same run")
 	fs.Uint64Var(&c.DataSeed, "data-seed", c.DataSeed, "seed of the ToolWorld data and the RL prompt order; 0 uses --seed")

@@ -45,7 +45,11 @@ func loadTask(ctx context.Context, c Config) (*taskData, error) {
 		return loadToolWorld(ctx, c)
 	case "hotpotqa-local":
 		var ex []tasks.Example
-		if ex, corpus, err = tasks.LoadShared("hotpotqa-local"); err != nil {
+		dir := c.Data
+		if dir == "" {
+			dir = tasks.DefaultDataDir()
+		}
+		if ex, corpus, err = tasks.LoadShared(dir, "hotpotqa-local"); err != nil {
 			return nil, badInput("--task hotpotqa-local: %v", err)
 		}
 		td.train, td.test = splitTest(ex, c.EvalQuestions)
