@@ -6,7 +6,8 @@ import (
 	"testing"
 
 	"github.com/goarpo/arpo/backend"
-	_ "github.com/goarpo/arpo/backend/cpu" // registers "cpu"
+	_ "github.com/goarpo/arpo/backend/cpu"    // registers "cpu"
+	_ "github.com/goarpo/arpo/backend/vulkan" // registers "vulkan" (a real device with -tags vulkan)
 	"github.com/stretchr/testify/require"
 )
 
@@ -14,18 +15,20 @@ import (
 // backend with 2 threads.
 func testBackends(t *testing.T) map[string]backend.Backend {
 	bs := map[string]backend.Backend{"ref": refBackend{}}
-	if b, err := backend.Open("cpu", backend.Options{Threads: 2}); err == nil {
-		bs["cpu"] = b
-	} else {
-		t.Logf("cpu backend unavailable: %v", err)
+	for _, name := range []string{"cpu", "vulkan"} {
+		if b, err := backend.Open(name, backend.Options{Threads: 2}); err == nil {
+			bs[name] = b
+		} else {
+			t.Logf("%s backend unavailable: %v", name, err)
+		}
 	}
 	return bs
 }
 
-// tinyConfigs cover the variants: GQA with q/k/v bias and tied embeddings
-// (qwen2), and Llama with q/k/v/o biases, untied.
 func intPtr(v int) *int { return &v }
 
+// tinyConfigs cover the variants: GQA with q/k/v bias and tied embeddings
+// (qwen2), Llama with q/k/v/o biases, untied, and Qwen3 with Llama 3's RoPE.
 func tinyConfigs() map[string]Config {
 	cs := map[string]Config{
 		"qwen2-gqa-tied": {ModelType: "qwen2", VocabSize: 11, HiddenSize: 8, NumLayers: 2, NumHeads: 4, NumKVHeads: 2,
