@@ -160,3 +160,39 @@ func checkRel(t *testing.T, what string, got, want []float32) {
 	e := relErr(got, want, 1e-6)
 	require.LessOrEqual(t, e, 1e-4, "%s: relative error %.3g", what, e)
 }
+
+// TestGoldenHFFolders loads the two Hugging Face folders scripts/torch_golden.py
+// writes as downloaded checkpoints are (config.json with the published keys,
+// BF16 weights): a Qwen3 (q_norm/k_norm, tied) and a Llama 3 (rope_scaling
+// llama3, eos list), and compares the logits of a packed batch with
+// PyTorch's from the same BF16 weights.
+func TestGoldenHFFolders(t *testing.T) {
+	ts, err := safetensors.ReadFile("testdata/golden.safetensors")
+	require.NoError(t, err)
+	for _, name := range []string{"hf-qwen3", "hf-llama3"} {
+		for bname, b := range testBackends(t) {
+			t.Run(name+"/"+bname, func(t *testing.T) {
+				m, err := LoadHF("testdata/"+name, b)
+				require.NoError(t, err)
+				defer m.Free()
+				require.Equal(t, "bfloat16", m.Cfg.TorchDtype)
+				if name == "hf-qwen3" {
+					require.NotNil(t, m.Layers[1].KNorm)
+				} else {
+					require.Equal(t, TokenIDs{2, 3}, m.Cfg.EOSTokenID)
+					require.Equal(t, "llama3", m.Cfg.RoPE().Scaling)
+				}
+				var tokens []int32
+				for _, v := range ts[name+".tokens"].Data {
+					tokens = append(tokens, int32(v))
+				}
+				p, err := m.Forward(tokens, Pack(7, 3, 5))
+				require.NoError(t, err)
+				defer p.Free()
+				lg := p.Logits()
+				defer lg.Free()
+				checkRel(t, "logits", readAll(t, lg), ts[name+".logits"].Data)
+			})
+		}
+	}
+}

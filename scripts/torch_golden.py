@@ -2,7 +2,9 @@
 """Golden fixture for nn's PyTorch comparison test (nn/golden_test.go).
 
 Run by hand, never by tests:  /usr/bin/python3 scripts/torch_golden.py
-Writes nn/testdata/golden.safetensors (F32, < 1 MB).
+Writes nn/testdata/golden.safetensors (F32, < 1 MB), and two tiny Hugging Face
+folders with BF16 weights, nn/testdata/hf-qwen3 and nn/testdata/hf-llama3
+(their logits under "hf-qwen3." and "hf-llama3." in golden.safetensors).
 
 It builds Llama/Qwen2/Qwen3 decoder layers in plain torch (transformers is
 not needed), exactly as Hugging Face's modeling_llama / modeling_qwen2 /
@@ -282,9 +284,12 @@ def greedy(c, W, g):
 def write_safetensors(path, tensors, meta):
     header, blobs, off = {}, [], 0
     for name in sorted(tensors):
-        t = tensors[name].contiguous().float()
-        b = t.numpy().astype("<f4").tobytes()
-        header[name] = dict(dtype="F32", shape=list(t.shape), data_offsets=[off, off + len(b)])
+        t = tensors[name].contiguous()
+        if t.dtype == torch.bfloat16:
+            dtype, b = "BF16", t.view(torch.int16).numpy().astype("<i2").tobytes()
+        else:
+            dtype, b = "F32", t.float().numpy().astype("<f4").tobytes()
+        header[name] = dict(dtype=dtype, shape=list(t.shape), data_offsets=[off, off + len(b)])
         blobs.append(b)
         off += len(b)
     header["__metadata__"] = meta
@@ -299,6 +304,46 @@ def write_safetensors(path, tensors, meta):
     os.replace(tmp, path)
 
 
+# Hugging Face folders as a downloaded checkpoint has them: config.json with
+# the keys the published Qwen3-0.6B / Llama-3.2-1B configs carry (the ones nn
+# ignores included) and BF16 weights, at the sizes of CONFIGS[3] / CONFIGS[4].
+FOLDERS = {
+    "hf-qwen3": (3, dict(architectures=["Qwen3ForCausalLM"], attention_dropout=0.0, hidden_act="silu",
+                         initializer_range=0.02, max_window_layers=2, sliding_window=None,
+                         use_sliding_window=False, use_cache=True, torch_dtype="bfloat16",
+                         transformers_version="4.51.0")),
+    "hf-llama3": (4, dict(architectures=["LlamaForCausalLM"], attention_dropout=0.0, hidden_act="silu",
+                          initializer_range=0.02, mlp_bias=False, pretraining_tp=1, use_cache=True,
+                          torch_dtype="bfloat16", transformers_version="4.45.0.dev0")),
+}
+
+
+def build_folder(dirname, c, extra, seed):
+    """Writes a BF16 folder and returns the F32 logits of the BF16 weights."""
+    g = torch.Generator().manual_seed(seed)
+    W = {}
+    for name, shape, _ in param_specs(c):
+        if name.endswith("norm.weight"):
+            t = 1 + 0.1 * torch.randn(shape, generator=g)
+        else:
+            t = 0.2 * torch.randn(shape, generator=g)
+        W[name] = t.to(torch.bfloat16)
+    os.makedirs(dirname, exist_ok=True)
+    write_safetensors(os.path.join(dirname, "model.safetensors"), W, {"format": "pt"})
+    with open(os.path.join(dirname, "config.json"), "w") as f:
+        json.dump(dict(c, **extra), f, indent=2, sort_keys=True)
+        f.write("\n")
+    T = sum(LENS)
+    tokens = torch.randint(0, c["vocab_size"], (T,), generator=g)
+    pos = torch.cat([torch.arange(n) for n in LENS])
+    sid = torch.cat([torch.full((n,), i) for i, n in enumerate(LENS)])
+    causal = torch.arange(T)[:, None] >= torch.arange(T)[None, :]
+    W32 = {n: t.float() for n, t in W.items()}
+    with torch.no_grad():
+        logits = forward(c, W32, tokens, pos, causal & (sid[:, None] == sid[None, :]))
+    return {"tokens": tokens.float(), "logits": logits}
+
+
 def main():
     root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
     path = os.path.join(root, "nn", "testdata", "golden.safetensors")
@@ -308,6 +353,10 @@ def main():
             tensors[f"c{k}.{name}"] = t
         meta[f"c{k}.config"] = json.dumps(c)
         meta[f"c{k}.adamw"] = json.dumps(ADAMW)
+    for i, (folder, (k, extra)) in enumerate(sorted(FOLDERS.items())):
+        out = build_folder(os.path.join(root, "nn", "testdata", folder), CONFIGS[k], extra, seed=2000 + i)
+        for name, t in out.items():
+            tensors[f"{folder}.{name}"] = t
     write_safetensors(path, tensors, meta)
     print(f"wrote {path} ({os.path.getsize(path)} bytes)")
 
