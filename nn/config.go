@@ -26,7 +26,8 @@ type Config struct {
 	// NumKVHeads is the number of key/value heads, e.g. 2 (grouped-query
 	// attention); it defaults to NumHeads and must divide it.
 	NumKVHeads int `json:"num_key_value_heads"`
-	// HeadDim is the width of one head, e.g. 64; 0 means HiddenSize/NumHeads.
+	// HeadDim is the width of one head, e.g. 64; 0 means HiddenSize/NumHeads
+	// (128 for Qwen3, as transformers' Qwen3Config defaults).
 	HeadDim int `json:"head_dim"`
 	// IntermediateSize is the width of the SwiGLU MLP, e.g. 4864.
 	IntermediateSize int `json:"intermediate_size"`
@@ -83,6 +84,9 @@ func ParseConfig(data []byte) (Config, error) {
 	}
 	if c.NumKVHeads == 0 {
 		c.NumKVHeads = c.NumHeads
+	}
+	if c.HeadDim == 0 && c.ModelType == "qwen3" {
+		c.HeadDim = 128 // transformers' Qwen3Config default, not hidden/heads
 	}
 	if c.HeadDim == 0 && c.NumHeads > 0 {
 		c.HeadDim = c.HiddenSize / c.NumHeads

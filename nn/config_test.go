@@ -101,6 +101,12 @@ func TestParseConfigQwen3(t *testing.T) {
 	c.AttentionBias = true
 	assert.True(t, c.QKVBias())
 	assert.True(t, c.OBias(), "Qwen3's attention_bias covers o_proj too")
+
+	// Without head_dim, Qwen3 means transformers' default 128, not hidden/heads.
+	c, err = ParseConfig([]byte(`{"model_type":"qwen3","vocab_size":4,"hidden_size":64,"num_hidden_layers":1,
+		"num_attention_heads":2,"intermediate_size":4}`))
+	require.NoError(t, err)
+	assert.Equal(t, 128, c.HeadDim)
 }
 
 func TestParseConfigLlama32(t *testing.T) {
