@@ -27,6 +27,9 @@ func (c Config) NumParams() int64 {
 	if c.OBias() {
 		layer += h
 	}
+	if c.QKNorm() {
+		layer += 2 * int64(c.HeadDim)
+	}
 	n := v*h + int64(c.NumLayers)*layer + h
 	if !c.TieWordEmbeddings {
 		n += v * h
@@ -39,7 +42,7 @@ func (c Config) NumParams() int64 {
 func (c Config) numParamsFloat() float64 {
 	h, v := float64(c.HiddenSize), float64(c.VocabSize)
 	q, kv := float64(c.NumHeads)*float64(c.HeadDim), float64(c.NumKVHeads)*float64(c.HeadDim)
-	layer := 2*h + h*q + 2*h*kv + q*h + 3*h*float64(c.IntermediateSize) + q + 2*kv + h
+	layer := 2*h + h*q + 2*h*kv + q*h + 3*h*float64(c.IntermediateSize) + q + 2*kv + h + 2*float64(c.HeadDim)
 	return 2*v*h + float64(c.NumLayers)*layer + h
 }
 
