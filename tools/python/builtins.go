@@ -41,7 +41,9 @@ func builtins(out *output, lim limits) starlark.StringDict {
 			s, err := reprMax(v, lim.maxElems)
 			return starlark.String(s), err
 		}),
-		"sum": b("sum", pySum),
+		"sum": b("sum", func(th *starlark.Thread, _ *starlark.Builtin, args starlark.Tuple, kw []starlark.Tuple) (starlark.Value, error) {
+			return pySum(th, args, kw, lim)
+		}),
 		"pow": b("pow", func(_ *starlark.Thread, _ *starlark.Builtin, args starlark.Tuple, kw []starlark.Tuple) (starlark.Value, error) {
 			var x, y, m starlark.Value
 			if err := starlark.UnpackPositionalArgs("pow", args, kw, 2, &x, &y, &m); err != nil {
@@ -369,7 +371,9 @@ func add(x, y starlark.Value, lim limits, inplace bool) (starlark.Value, error) 
 	return starlark.Binary(starlarkPlus, x, y)
 }
 
-func pySum(th *starlark.Thread, _ *starlark.Builtin, args starlark.Tuple, kw []starlark.Tuple) (starlark.Value, error) {
+// pySum is sum(); each addition is checked like +, so sum(lists, []) cannot
+// build a list over the limit.
+func pySum(th *starlark.Thread, args starlark.Tuple, kw []starlark.Tuple, lim limits) (starlark.Value, error) {
 	var it, start starlark.Value = nil, starlark.MakeInt(0)
 	if err := starlark.UnpackArgs("sum", args, kw, "iterable", &it, "start?", &start); err != nil {
 		return nil, err
@@ -384,7 +388,10 @@ func pySum(th *starlark.Thread, _ *starlark.Builtin, args starlark.Tuple, kw []s
 	var x starlark.Value
 	for i.Next(&x) {
 		var err error
-		if total, err = starlark.Binary(starlarkPlus, total, x); err != nil {
+		if total, err = add(total, x, lim, false); err != nil {
+			if strings.HasPrefix(err.Error(), "MemoryError") {
+				return nil, err
+			}
 			return nil, fmt.Errorf("TypeError: %v", err)
 		}
 		if err := checkStop(th); err != nil {

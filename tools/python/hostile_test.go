@@ -52,6 +52,8 @@ func TestHostileSizes(t *testing.T) {
 		{name: "int squaring", code: "x = 3\nwhile True:\n    x = x * x"},
 		{name: "int squaring assign", code: "x = 7\nwhile True:\n    x *= x"},
 		{name: "string mul", code: "'ab' * 10**11"},
+		{name: "sum of lists", code: "a = [[0] * 10**5] * 100\nsum(a, [])"},
+		{name: "sum of strings", code: "a = ['x' * 10**5] * 100\nsum(a, '')"},
 		{name: "tuple mul", code: "(1, 2) * 10**11"},
 	}
 	for _, c := range cases {
