@@ -2,7 +2,9 @@
 // Hugging Face tokenizers port in JavaScript (@huggingface/tokenizers, the
 // engine of transformers.js, which translates the Oniguruma split regexes
 // faithfully, \s as \p{White_Space} included) gives for tricky strings, with
-// the GPT-2 and Qwen3 tokenizers in ../shared/data/tokenizers.
+// the GPT-2, Qwen3 and Llama 3.1 tokenizers in ../shared/data/tokenizers.
+// For Llama 3.1 it also records encode(add_special_tokens=true), which
+// prepends <|begin_of_text|> (its TemplateProcessing post-processor).
 //
 // Run by hand, never by tests, from a folder OUTSIDE the repository:
 //
@@ -56,6 +58,12 @@ function gpt2Tokenizer() {
   return new Tokenizer(json, {});
 }
 
+function llamaTokenizer() {
+  const json = JSON.parse(fs.readFileSync(path.join(data, "llama3_1", "tokenizer.json"), "utf8"));
+  const config = JSON.parse(fs.readFileSync(path.join(data, "llama3_1", "tokenizer_config.json"), "utf8"));
+  return new Tokenizer(json, config);
+}
+
 function qwenTokenizer() {
   const json = JSON.parse(fs.readFileSync(path.join(data, "qwen3", "tokenizer.json"), "utf8"));
   const config = JSON.parse(fs.readFileSync(path.join(data, "qwen3", "tokenizer_config.json"), "utf8"));
@@ -99,6 +107,11 @@ const texts = [
   "1".repeat(100) + " " + "12".repeat(40),
   "\u00e9".repeat(80) + "!!" + "-".repeat(90),
   "The quick brown fox jumps over the lazy dog. THE QUICK BROWN FOX!",
+  // Llama 3 splits numbers in runs of up to three digits.
+  "1234567 12345.6789 1,234,567 abc1234def x12 123 1234",
+  "\u0663\u0664\u0665\u0666\u0667 \u00bd\u00be\u2153 \u2460\u2461\u2462\u2463 \u0967\u0968\u0969\u096a 1\u00b2\u00b3 9\u0663",
+  "<|begin_of_text|><|start_header_id|>user<|end_header_id|>\n\nHi<|eot_id|><|start_header_id|>assistant<|end_header_id|>\n\n",
+  "<|reserved_special_token_5|>x<|eom_id|> <|end_of_text|> <|python_tag|>",
 ];
 
 // Random strings from pieces chosen to meet every branch of the split
@@ -187,6 +200,7 @@ function encodeBytes(tok, bytes) {
 
 const gpt2 = gpt2Tokenizer();
 const qwen = qwenTokenizer();
+const llama = llamaTokenizer();
 const cases = [];
 for (const text of texts) {
   const g = gpt2.encode(text, { add_special_tokens: false }).ids;
@@ -197,11 +211,13 @@ for (const text of texts) {
       console.error("gpt-3-encoder disagrees on", JSON.stringify(text), JSON.stringify(g2), JSON.stringify(g));
     }
   }
-  cases.push({ text, gpt2: g, qwen3: q });
+  const l = llama.encode(text, { add_special_tokens: false }).ids;
+  const ls = llama.encode(text, { add_special_tokens: true }).ids;
+  cases.push({ text, gpt2: g, qwen3: q, llama3: l, llama3_special: ls });
 }
 for (const hex of byteCases) {
   const bytes = Uint8Array.from(hex.match(/../g).map((h) => parseInt(h, 16)));
-  cases.push({ hex, gpt2: encodeBytes(gpt2, bytes), qwen3: encodeBytes(qwen, bytes) });
+  cases.push({ hex, gpt2: encodeBytes(gpt2, bytes), qwen3: encodeBytes(qwen, bytes), llama3: encodeBytes(llama, bytes) });
 }
 const outPath = path.join(repo, "nn", "tokenizer", "testdata", "reference.json");
 // One case a line keeps the file small and its diffs readable.
