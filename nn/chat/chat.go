@@ -156,6 +156,9 @@ func New(source string, specialTokens map[string]string) (*Template, error) {
 func Load(dir string) (*Template, error) {
 	cfgPath := filepath.Join(dir, "tokenizer_config.json")
 	data, err := os.ReadFile(cfgPath)
+	if errors.Is(err, os.ErrNotExist) {
+		return nil, fmt.Errorf("chat: %s has no tokenizer_config.json to read a chat template from: %w", dir, ErrNoTemplate)
+	}
 	if err != nil {
 		return nil, fmt.Errorf("chat: %w", err)
 	}
