@@ -23,8 +23,8 @@
 // @huggingface/jinja does (testdata/reference.json) and keeps dictionary key
 // order. Its tojson filter matches Hugging Face's (Python json.dumps with
 // ensure_ascii=False) without arguments and with separators; with indent it
-// sorts keys and escapes <, > and &, and it ignores ensure_ascii and
-// sort_keys. The engine gives no way to replace a filter, so that stays a
+// sorts keys and escapes <, > and &, it ignores ensure_ascii and
+// sort_keys, and it writes a whole float such as 1.0 as 1. The engine gives no way to replace a filter, so that stays a
 // known difference: the templates above use tojson(indent) only for tool
 // definitions, which this project does not pass.
 package chat

@@ -157,7 +157,7 @@ func parseMessage(raw json.RawMessage) (Message, error) {
 			hasRole = true
 		case "content":
 			var s string
-			if err := json.Unmarshal(v, &s); err == nil {
+			if err := json.Unmarshal(v, &s); err == nil && !isNull(v) {
 				m.Content = s
 			} else {
 				m.Extra = append(m.Extra, Field{Key: key, Value: v}) // null or a list of parts
