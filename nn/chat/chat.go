@@ -317,12 +317,19 @@ func pickTemplate(v json.RawMessage, name string) (string, error) {
 
 // Render renders c, as apply_chat_template(tokenize=False) does. A template
 // that calls raise_exception gives its message as the error.
-func (t *Template) Render(c Conversation) (string, error) {
+func (t *Template) Render(c Conversation) (out string, err error) {
 	ctx, err := t.context(c)
 	if err != nil {
 		return "", err
 	}
-	out, err := t.compiled.RenderValues(ctx)
+	// Templates come from model folders: an engine panic on a template it
+	// mishandles is an error of that folder, not a crash of the program.
+	defer func() {
+		if r := recover(); r != nil {
+			out, err = "", fmt.Errorf("chat: rendering: template failed: %v", r)
+		}
+	}()
+	out, err = t.compiled.RenderValues(ctx)
 	if err != nil {
 		return "", fmt.Errorf("chat: rendering: %w", err)
 	}
@@ -348,6 +355,7 @@ func (t *Template) context(c Conversation) (map[string]jinja.Value, error) {
 		"add_generation_prompt": jinja.NewBool(c.AddGenerationPrompt),
 		"raise_exception":       jinja.NewCallable("raise_exception", raiseException),
 		"strftime_now":          jinja.NewCallable("strftime_now", t.strftimeNow),
+		"range":                 jinja.NewCallable("range", boundedRange),
 	}
 	for k, v := range t.SpecialTokens {
 		ctx[k] = jinja.NewString(v)
@@ -400,6 +408,49 @@ func raiseException(args []jinja.Value, _ map[string]jinja.Value) (jinja.Value, 
 		msg = args[0].AsString()
 	}
 	return jinja.Undefined(), fmt.Errorf("template raised: %s", msg)
+}
+
+// maxRange bounds range(): chat templates loop over messages, and a
+// template from a model folder must not make us allocate without bound.
+const maxRange = 1 << 20
+
+// boundedRange is Python's range (as a list), refusing more than maxRange
+// items.
+func boundedRange(args []jinja.Value, _ map[string]jinja.Value) (jinja.Value, error) {
+	var start, stop, step int64 = 0, 0, 1
+	for _, a := range args {
+		if !a.IsInt() {
+			return jinja.Undefined(), fmt.Errorf("range: argument %s is not an integer", a.String())
+		}
+	}
+	switch len(args) {
+	case 1:
+		stop = args[0].AsInt()
+	case 2:
+		start, stop = args[0].AsInt(), args[1].AsInt()
+	case 3:
+		start, stop, step = args[0].AsInt(), args[1].AsInt(), args[2].AsInt()
+	default:
+		return jinja.Undefined(), fmt.Errorf("range: expected 1 to 3 arguments, got %d", len(args))
+	}
+	if step == 0 {
+		return jinja.Undefined(), errors.New("range: step must not be zero")
+	}
+	var n int64
+	switch {
+	case step > 0 && stop > start:
+		n = (stop - start + step - 1) / step
+	case step < 0 && stop < start:
+		n = (start - stop - step - 1) / -step
+	}
+	if n > maxRange || n < 0 {
+		return jinja.Undefined(), fmt.Errorf("range: %d items is more than the %d a chat template may use", n, maxRange)
+	}
+	items := make([]jinja.Value, n)
+	for i := range items {
+		items[i] = jinja.NewInt(start + int64(i)*step)
+	}
+	return jinja.NewList(items), nil
 }
 
 // strftimeNow is Hugging Face's strftime_now: the local time now, formatted

@@ -174,3 +174,25 @@ func TestThinkingFlag(t *testing.T) {
 	assert.Equal(t, "on", th.String())
 	assert.Error(t, th.Set("maybe"))
 }
+
+// range is Python's, and a template cannot make it allocate without bound.
+func TestBoundedRange(t *testing.T) {
+	for src, want := range map[string]string{
+		`{{ range(3)|list }}`:        "[0, 1, 2]",
+		`{{ range(1, 7, 2)|list }}`:  "[1, 3, 5]",
+		`{{ range(5, 0, -2)|list }}`: "[5, 3, 1]",
+		`{{ range(2, 1)|list }}`:     "[]",
+	} {
+		tmpl, err := New(src, nil)
+		require.NoError(t, err)
+		out, err := tmpl.Render(Conversation{})
+		require.NoError(t, err, src)
+		assert.Equal(t, want, out, src)
+	}
+	for _, src := range []string{`{% for i in range(100000000000) %}x{% endfor %}`, `{{ range(1, 2, 0) }}`, `{{ range('a') }}`} {
+		tmpl, err := New(src, nil)
+		require.NoError(t, err)
+		_, err = tmpl.Render(Conversation{})
+		assert.Error(t, err, src)
+	}
+}

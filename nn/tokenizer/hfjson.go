@@ -286,7 +286,7 @@ func parsePreTokenizer(raw json.RawMessage) (Pattern, *Regex, error) {
 			case p.Pattern.Regex != nil:
 				re = *p.Pattern.Regex
 			case p.Pattern.String != nil && *p.Pattern.String != "":
-				re = regexp2Escape(*p.Pattern.String)
+				re = regexp2.Escape(*p.Pattern.String)
 			default:
 				return 0, nil, errors.New("pre_tokenizer: Split has no pattern")
 			}
@@ -446,6 +446,3 @@ func parsePostProcessor(raw json.RawMessage) (prefix, suffix []string, err error
 	}
 	return nil, nil, fmt.Errorf("unsupported post_processor %q (want ByteLevel or TemplateProcessing)", p.Type)
 }
-
-// regexp2Escape quotes a literal Split string as a regex.
-func regexp2Escape(s string) string { return regexp2.Escape(s) }

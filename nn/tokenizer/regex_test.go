@@ -103,3 +103,16 @@ func TestRegexSplitKeepsGaps(t *testing.T) {
 	require.NoError(t, err)
 	require.Equal(t, []string{"a", "x", "x"}, re.Split("axx"))
 }
+
+// A Split with a literal String pattern splits on that string, not on a
+// regex it might spell.
+func TestSplitStringPattern(t *testing.T) {
+	doc := `{"added_tokens":[],"normalizer":null,"pre_tokenizer":{"type":"Sequence","pretokenizers":[` +
+		`{"type":"Split","pattern":{"String":"."},"behavior":"Isolated","invert":false},{"type":"ByteLevel","use_regex":false}]},` +
+		`"post_processor":null,"decoder":{"type":"ByteLevel"},"model":{"type":"BPE","vocab":{"a":0,"b":1,".":2,"ab":3},"merges":["a b"]}}`
+	tok, err := ParseHF([]byte(doc))
+	require.NoError(t, err)
+	require.Equal(t, PatternRegex, tok.Pattern())
+	require.Equal(t, []string{"ab", ".", "ab"}, tok.regex.Split("ab.ab"))
+	require.Equal(t, []int{3, 2, 3}, tok.Encode("ab.ab"))
+}
