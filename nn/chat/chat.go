@@ -13,6 +13,7 @@
 //		EnableThinking:      chat.Bool(false), // Qwen3's switch; nil = not passed
 //	})
 //	t.EndOfTurn // texts that end an assistant turn ("<|im_end|>", "<|eot_id|>", ...)
+//	t.EndOfTurnIDs(tok.TokenID) // their ids in a tokenizer
 //
 // Encode the rendered text with the model's tokenizer treating special
 // tokens as such (tokenizer.Encode), as apply_chat_template(tokenize=True)
@@ -98,6 +99,18 @@ type Template struct {
 	Now func() time.Time
 
 	compiled *jinja.Template
+}
+
+// EndOfTurnIDs returns the ids of EndOfTurn that the vocabulary holds as
+// single tokens, looked up by text (tokenizer.Tokenizer.TokenID).
+func (t *Template) EndOfTurnIDs(tokenID func(text string) (int, bool)) []int {
+	var ids []int
+	for _, s := range t.EndOfTurn {
+		if id, ok := tokenID(s); ok {
+			ids = append(ids, id)
+		}
+	}
+	return ids
 }
 
 // BOS returns the beginning-of-sequence token text, or "" when none.

@@ -103,3 +103,19 @@ func TestReference(t *testing.T) {
 		})
 	}
 }
+
+// The real templates end assistant turns with their EOS token.
+func TestEndOfTurnReal(t *testing.T) {
+	for name, want := range map[string][]string{
+		"qwen3":             {"<|im_end|>"},
+		"llama3_1":          {"<|eot_id|>"},
+		"qwen2_5_instruct":  {"<|im_end|>"},
+		"llama3_2_instruct": {"<|eot_id|>"},
+	} {
+		tmpl := loadIndexed(t, name)
+		assert.Equal(t, want, tmpl.EndOfTurn, name)
+	}
+	ids := map[string]int{"<|eot_id|>": 128009}
+	tmpl := loadIndexed(t, "llama3_2_instruct")
+	assert.Equal(t, []int{128009}, tmpl.EndOfTurnIDs(func(s string) (int, bool) { id, ok := ids[s]; return id, ok }))
+}
