@@ -4,7 +4,8 @@
 // faithfully, \s as \p{White_Space} included) gives for tricky strings, with
 // the GPT-2, Qwen3 and Llama 3.1 tokenizers in ../shared/data/tokenizers.
 // For Llama 3.1 it also records encode(add_special_tokens=true), which
-// prepends <|begin_of_text|> (its TemplateProcessing post-processor).
+// prepends <|begin_of_text|> (its TemplateProcessing post-processor), and
+// for text cases GPT-2 with a Digits pre-tokenizer first (gpt2_digits).
 //
 // Run by hand, never by tests, from a folder OUTSIDE the repository:
 //
@@ -38,7 +39,9 @@ const { Tokenizer } = require("@huggingface/tokenizers");
 
 const gpt2Regex = "'s|'t|'re|'ve|'m|'ll|'d| ?\\p{L}+| ?\\p{N}+| ?[^\\s\\p{L}\\p{N}]+|\\s+(?!\\S)|\\s+";
 
-function gpt2Tokenizer() {
+// gpt2Tokenizer returns GPT-2; with digits, its pre-tokenizer first splits
+// digits one by one (the Digits pre-tokenizer of StarCoder and SmolLM).
+function gpt2Tokenizer(digits = false) {
   const vocab = JSON.parse(fs.readFileSync(path.join(data, "gpt2", "encoder.json"), "utf8"));
   const merges = fs.readFileSync(path.join(data, "gpt2", "vocab.bpe"), "utf8")
     .split("\n").slice(1).filter((l) => l.length > 0);
@@ -48,6 +51,7 @@ function gpt2Tokenizer() {
       rstrip: false, normalized: true, special: true }],
     normalizer: null,
     pre_tokenizer: { type: "Sequence", pretokenizers: [
+      ...(digits ? [{ type: "Digits", individual_digits: true }] : []),
       { type: "Split", pattern: { Regex: gpt2Regex }, behavior: "Isolated", invert: false },
       { type: "ByteLevel", add_prefix_space: false, trim_offsets: true, use_regex: false }] },
     post_processor: { type: "ByteLevel", add_prefix_space: false, trim_offsets: true, use_regex: true },
@@ -199,6 +203,7 @@ function encodeBytes(tok, bytes) {
 }
 
 const gpt2 = gpt2Tokenizer();
+const gpt2Digits = gpt2Tokenizer(true);
 const qwen = qwenTokenizer();
 const llama = llamaTokenizer();
 const cases = [];
@@ -213,7 +218,8 @@ for (const text of texts) {
   }
   const l = llama.encode(text, { add_special_tokens: false }).ids;
   const ls = llama.encode(text, { add_special_tokens: true }).ids;
-  cases.push({ text, gpt2: g, qwen3: q, llama3: l, llama3_special: ls });
+  const gd = gpt2Digits.encode(text, { add_special_tokens: false }).ids;
+  cases.push({ text, gpt2: g, qwen3: q, llama3: l, llama3_special: ls, gpt2_digits: gd });
 }
 for (const hex of byteCases) {
   const bytes = Uint8Array.from(hex.match(/../g).map((h) => parseInt(h, 16)));

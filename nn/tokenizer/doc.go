@@ -3,7 +3,8 @@
 //
 // It is for:
 //   - loading Hugging Face tokenizer.json files (BPE model, byte-level
-//     pre-tokenizer with any Split regex, NFC normalizer, added tokens, a
+//     pre-tokenizer with any Split regex and an optional Digits step
+//     (StarCoder, SmolLM), NFC normalizer, added tokens, a
 //     TemplateProcessing post-processor such as Llama 3's BOS) and the GPT-2
 //     encoder.json + vocab.bpe pair;
 //   - training a small byte-level BPE tokenizer on our own corpus, with

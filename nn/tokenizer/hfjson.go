@@ -125,6 +125,8 @@ type hfComponent struct {
 	Invert         bool   `json:"invert"`
 	AddPrefixSpace bool   `json:"add_prefix_space"`
 	UseRegex       *bool  `json:"use_regex"`
+	// IndividualDigits is the option of the Digits pre-tokenizer.
+	IndividualDigits bool `json:"individual_digits"`
 }
 
 func isNull(raw json.RawMessage) bool {
@@ -144,9 +146,11 @@ func ParseHF(data []byte) (*Tokenizer, error) {
 	if t.nfc, err = parseNormalizer(f.Normalizer); err != nil {
 		return nil, err
 	}
-	if t.pattern, t.regex, err = parsePreTokenizer(f.PreTokenizer); err != nil {
+	pt, err := parsePreTokenizer(f.PreTokenizer)
+	if err != nil {
 		return nil, err
 	}
+	t.pattern, t.regex, t.stages, t.preJSON = pt.pattern, pt.regex, pt.stages, pt.raw
 	if !isNull(f.Decoder) {
 		var comp hfComponent
 		if err := json.Unmarshal(f.Decoder, &comp); err != nil {
@@ -232,17 +236,29 @@ func parseNormalizer(raw json.RawMessage) (bool, error) {
 	return false, fmt.Errorf("unsupported normalizer %q (only NFC)", c.Type)
 }
 
+// preTokenizer is a parsed pre_tokenizer: its one split pattern (a
+// scanner, or a regex for the general engine) and, when it also splits
+// digits apart (the Digits pre-tokenizer of StarCoder and SmolLM), every
+// split stage in order with the JSON to write back.
+type preTokenizer struct {
+	pattern Pattern
+	regex   *Regex
+	stages  []splitter
+	raw     json.RawMessage
+}
+
 // parsePreTokenizer accepts ByteLevel with its built-in GPT-2 regex, or a
-// Sequence of one Split (behavior Isolated, any regex or string) and a
-// ByteLevel without regex. Known regexes get their hand-written scanner;
-// any other runs through the general engine (regex.go).
-func parsePreTokenizer(raw json.RawMessage) (Pattern, *Regex, error) {
+// Sequence of one Split (behavior Isolated, any regex or string), an
+// optional Digits, and a ByteLevel. Known regexes get their hand-written
+// scanner; any other runs through the general engine (regex.go).
+func parsePreTokenizer(raw json.RawMessage) (preTokenizer, error) {
+	var pt preTokenizer
 	if isNull(raw) {
-		return 0, nil, errors.New("pre_tokenizer is missing (want byte-level)")
+		return pt, errors.New("pre_tokenizer is missing (want byte-level)")
 	}
 	var c hfComponent
 	if err := json.Unmarshal(raw, &c); err != nil {
-		return 0, nil, fmt.Errorf("pre_tokenizer: %w", err)
+		return pt, fmt.Errorf("pre_tokenizer: %w", err)
 	}
 	parts := []hfComponent{c}
 	if c.Type == "Sequence" {
@@ -250,71 +266,96 @@ func parsePreTokenizer(raw json.RawMessage) (Pattern, *Regex, error) {
 		for _, p := range c.Pretokenizers {
 			var pc hfComponent
 			if err := json.Unmarshal(p, &pc); err != nil {
-				return 0, nil, fmt.Errorf("pre_tokenizer: %w", err)
+				return pt, fmt.Errorf("pre_tokenizer: %w", err)
 			}
 			parts = append(parts, pc)
 		}
 	}
-	var pattern Pattern
-	var regex *Regex
-	byteLevel := false
-	setPattern := func(p Pattern) error {
-		if pattern != 0 {
+	byteLevel, digits := false, false
+	setPattern := func(p Pattern, re *Regex) error {
+		if pt.pattern != 0 {
 			return errors.New("pre_tokenizer splits twice; only one split pattern is supported")
 		}
-		pattern = p
+		pt.pattern, pt.regex = p, re
+		if re != nil {
+			pt.stages = append(pt.stages, re)
+		} else {
+			pt.stages = append(pt.stages, p)
+		}
 		return nil
 	}
 	for _, p := range parts {
 		switch p.Type {
 		case "ByteLevel":
 			if p.AddPrefixSpace {
-				return 0, nil, errors.New("pre_tokenizer: ByteLevel add_prefix_space is not supported")
+				return pt, errors.New("pre_tokenizer: ByteLevel add_prefix_space is not supported")
 			}
 			byteLevel = true
 			if p.UseRegex == nil || *p.UseRegex {
-				if err := setPattern(PatternGPT2); err != nil {
-					return 0, nil, err
+				if err := setPattern(PatternGPT2, nil); err != nil {
+					return pt, err
 				}
 			}
+		case "Digits":
+			if digits {
+				return pt, errors.New("pre_tokenizer: two Digits pre-tokenizers")
+			}
+			digits = true
+			// Rust's char::is_numeric is \p{N}; individual digits are
+			// isolated one by one, otherwise runs of them are kept together.
+			src := `\p{N}+`
+			if p.IndividualDigits {
+				src = `\p{N}`
+			}
+			re, err := CompileRegex(src)
+			if err != nil {
+				return pt, fmt.Errorf("pre_tokenizer: %w", err)
+			}
+			pt.stages = append(pt.stages, re)
 		case "Split":
 			if p.Behavior != "Isolated" || p.Invert {
-				return 0, nil, fmt.Errorf("pre_tokenizer: Split behavior %q invert %v is not supported", p.Behavior, p.Invert)
+				return pt, fmt.Errorf("pre_tokenizer: Split behavior %q invert %v is not supported", p.Behavior, p.Invert)
 			}
-			var re string
+			var src string
 			switch {
 			case p.Pattern.Regex != nil:
-				re = *p.Pattern.Regex
+				src = *p.Pattern.Regex
 			case p.Pattern.String != nil && *p.Pattern.String != "":
-				re = regexp2.Escape(*p.Pattern.String)
+				src = regexp2.Escape(*p.Pattern.String)
 			default:
-				return 0, nil, errors.New("pre_tokenizer: Split has no pattern")
+				return pt, errors.New("pre_tokenizer: Split has no pattern")
 			}
-			pat := PatternRegex
-			switch re {
+			var err error
+			switch src {
 			case regexGPT2:
-				pat = PatternGPT2
+				err = setPattern(PatternGPT2, nil)
 			case regexQwen2:
-				pat = PatternQwen2
+				err = setPattern(PatternQwen2, nil)
 			case regexLlama3:
-				pat = PatternLlama3
+				err = setPattern(PatternLlama3, nil)
 			default:
-				var err error
-				if regex, err = CompileRegex(re); err != nil {
-					return 0, nil, fmt.Errorf("pre_tokenizer: %w", err)
+				var re *Regex
+				if re, err = CompileRegex(src); err != nil {
+					return pt, fmt.Errorf("pre_tokenizer: %w", err)
 				}
+				err = setPattern(PatternRegex, re)
 			}
-			if err := setPattern(pat); err != nil {
-				return 0, nil, err
+			if err != nil {
+				return pt, err
 			}
 		default:
-			return 0, nil, fmt.Errorf("unsupported pre_tokenizer %q", p.Type)
+			return pt, fmt.Errorf("unsupported pre_tokenizer %q", p.Type)
 		}
 	}
-	if !byteLevel || pattern == 0 {
-		return 0, nil, errors.New("pre_tokenizer is not byte-level with a split pattern")
+	if !byteLevel || pt.pattern == 0 {
+		return pt, errors.New("pre_tokenizer is not byte-level with a split pattern")
 	}
-	return pattern, regex, nil
+	if !digits {
+		pt.stages = nil // one stage: the pattern or regex alone
+	} else {
+		pt.raw = append(json.RawMessage(nil), raw...)
+	}
+	return pt, nil
 }
 
 // build fills t from a byte-level vocabulary, merges in rank order and the

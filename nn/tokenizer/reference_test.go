@@ -6,8 +6,10 @@ import (
 	"encoding/json"
 	"os"
 	"path/filepath"
+	"strings"
 	"sync"
 	"testing"
+	"unicode"
 
 	"github.com/goarpo/arpo/internal/shareddata"
 	"github.com/stretchr/testify/require"
@@ -25,6 +27,8 @@ type referenceCase struct {
 	// special tokens (text cases only).
 	Llama3        []int `json:"llama3"`
 	Llama3Special []int `json:"llama3_special"`
+	// GPT2Digits is GPT-2 with a Digits pre-tokenizer first (text cases).
+	GPT2Digits []int `json:"gpt2_digits"`
 }
 
 func (c referenceCase) input(t *testing.T) string {
@@ -149,4 +153,37 @@ func TestSaveLoadLlama3(t *testing.T) {
 			require.Equal(t, c.Llama3Special, back.EncodeWithSpecial(s), "%q", s)
 		}
 	}
+}
+
+// GPT-2 behind a Digits pre-tokenizer, written as SmolLM2 and StarCoder
+// write it (Digits, then ByteLevel with its regex), gives tokenizers.js's
+// ids for the same pre-tokenizer with the regex as an explicit Split; and it
+// saves and loads back unchanged. Texts with numbers beyond ASCII digits are
+// left out: the Rust tokenizers' Digits splits every \p{N} (char::is_numeric),
+// as we do, tokenizers.js only [0-9].
+func TestReferenceGPT2Digits(t *testing.T) {
+	data, err := gpt2(t).MarshalHF()
+	require.NoError(t, err)
+	var f map[string]json.RawMessage
+	require.NoError(t, json.Unmarshal(data, &f))
+	f["pre_tokenizer"] = json.RawMessage(`{"type": "Sequence", "pretokenizers": [{"type": "Digits", "individual_digits": true},
+		{"type": "ByteLevel", "add_prefix_space": false, "trim_offsets": true, "use_regex": true}]}`)
+	data, err = json.Marshal(f)
+	require.NoError(t, err)
+	tok, err := ParseHF(data)
+	require.NoError(t, err)
+	saved, err := tok.MarshalHF()
+	require.NoError(t, err)
+	back, err := ParseHF(saved)
+	require.NoError(t, err)
+	n := 0
+	for _, c := range loadReference(t) {
+		if c.Text == nil || strings.ContainsFunc(*c.Text, func(r rune) bool { return unicode.IsNumber(r) && (r < '0' || r > '9') }) {
+			continue
+		}
+		require.Equal(t, c.GPT2Digits, tok.Encode(*c.Text), "%q", *c.Text)
+		require.Equal(t, c.GPT2Digits, back.Encode(*c.Text), "saved and loaded: %q", *c.Text)
+		n++
+	}
+	require.Greater(t, n, 100)
 }

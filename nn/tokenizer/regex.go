@@ -70,3 +70,27 @@ func (r *Regex) Split(s string) []string {
 	r.each(s, func(p string) { out = append(out, p) })
 	return out
 }
+
+// splitter is one split step: a scanner Pattern or a Regex.
+type splitter interface {
+	each(s string, fn func(piece string))
+}
+
+// each calls fn with the pieces of s for a scanner pattern.
+func (p Pattern) each(s string, fn func(piece string)) {
+	for i := 0; i < len(s); {
+		j := p.next(s, i)
+		fn(s[i:j])
+		i = j
+	}
+}
+
+// eachStage splits s by the first stage, each piece by the next, and so on,
+// as a Sequence of pre-tokenizers does, calling fn with the final pieces.
+func eachStage(stages []splitter, s string, fn func(piece string)) {
+	if len(stages) == 0 {
+		fn(s)
+		return
+	}
+	stages[0].each(s, func(piece string) { eachStage(stages[1:], piece, fn) })
+}

@@ -116,3 +116,23 @@ func TestSplitStringPattern(t *testing.T) {
 	require.Equal(t, []string{"ab", ".", "ab"}, tok.regex.Split("ab.ab"))
 	require.Equal(t, []int{3, 2, 3}, tok.Encode("ab.ab"))
 }
+
+// Digits splits every \p{N} character (Rust's char::is_numeric), before the
+// byte-level regex splits each piece; without individual_digits it keeps
+// runs together.
+func TestDigitsStages(t *testing.T) {
+	pieces := func(pre string, s string) []string {
+		pt, err := parsePreTokenizer([]byte(pre))
+		require.NoError(t, err)
+		var out []string
+		eachStage(pt.stages, s, func(p string) { out = append(out, p) })
+		return out
+	}
+	byteLevel := `{"type": "ByteLevel", "add_prefix_space": false, "use_regex": true}`
+	individual := `{"type": "Sequence", "pretokenizers": [{"type": "Digits", "individual_digits": true}, ` + byteLevel + `]}`
+	runs := `{"type": "Sequence", "pretokenizers": [{"type": "Digits", "individual_digits": false}, ` + byteLevel + `]}`
+	require.Equal(t, []string{"x", " ", "1", "2", "3", "\u0661", "\u00bd", "a"}, pieces(individual, "x 123\u0661\u00bda"))
+	require.Equal(t, []string{"x", " ", "123\u0661\u00bd", "a"}, pieces(runs, "x 123\u0661\u00bda"))
+	_, err := parsePreTokenizer([]byte(`{"type": "Sequence", "pretokenizers": [{"type": "Digits"}, {"type": "Digits"}, ` + byteLevel + `]}`))
+	require.Error(t, err)
+}

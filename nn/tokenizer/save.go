@@ -66,8 +66,10 @@ func marshalIndent(v any) ([]byte, error) {
 func (t *Tokenizer) MarshalHF() ([]byte, error) {
 	byteLevel := map[string]any{"type": "ByteLevel", "add_prefix_space": false, "trim_offsets": false, "use_regex": false}
 	var pre any
-	switch t.pattern {
-	case PatternGPT2:
+	switch {
+	case t.preJSON != nil:
+		pre = t.preJSON // several stages: written back as read
+	case t.pattern == PatternGPT2:
 		pre = map[string]any{"type": "ByteLevel", "add_prefix_space": false, "trim_offsets": true, "use_regex": true}
 	default:
 		pre = map[string]any{"type": "Sequence", "pretokenizers": []any{

@@ -1,6 +1,7 @@
 package tokenizer
 
 import (
+	"encoding/json"
 	"fmt"
 	"sort"
 	"strings"
@@ -24,7 +25,12 @@ type Tokenizer struct {
 	model   bpe
 	pattern Pattern
 	regex   *Regex // the split regex when pattern is PatternRegex
-	nfc     bool   // normalize text segments to NFC before splitting
+	// stages are the split steps in order when there is more than the one
+	// pattern (a Digits pre-tokenizer beside it), with the pre_tokenizer
+	// JSON to save them; nil otherwise.
+	stages  []splitter
+	preJSON json.RawMessage
+	nfc     bool // normalize text segments to NFC before splitting
 
 	tokens  [][]byte       // raw bytes of each id; nil for unused ids
 	byBytes map[string]int // raw bytes -> id, for TokenID
@@ -199,6 +205,10 @@ func (t *Tokenizer) addedAt(s string, i int) (AddedToken, bool) {
 func (t *Tokenizer) appendText(dst []int, s string) []int {
 	if t.nfc && !isASCII(s) {
 		s = norm.NFC.String(s)
+	}
+	if t.stages != nil {
+		eachStage(t.stages, s, func(piece string) { dst = t.model.appendWordCached(dst, piece) })
+		return dst
 	}
 	if t.regex != nil {
 		t.regex.each(s, func(piece string) { dst = t.model.appendWordCached(dst, piece) })
