@@ -79,7 +79,8 @@ func (t *Tokenizer) finish() {
 // Pattern returns the pre-tokenizer split pattern.
 func (t *Tokenizer) Pattern() Pattern { return t.pattern }
 
-// SplitRegex returns the split regex as tokenizer.json writes it.
+// SplitRegex returns the split regex as tokenizer.json writes it (a Digits
+// step beside it, if any, is not part of it).
 func (t *Tokenizer) SplitRegex() string {
 	switch t.pattern {
 	case PatternGPT2:
