@@ -94,15 +94,16 @@ func TestKillAnywhereResumesToSameBits(t *testing.T) {
 	// The smoke preset writes latest.safetensors 6 times: at the start, at
 	// SFT step 2, when RL starts, after RL steps 1 and 2, and when done.
 	for _, point := range []string{
-		"sft-step@1",                   // mid-SFT, before any periodic checkpoint
-		"mid-line:sft.jsonl@3",         // half an SFT log line
-		"renamed:latest.safetensors@2", // the SFT step-2 checkpoint renamed, state.json not yet
-		"state-write@3",                // the RL optimizer's checkpoint written, state.json still at SFT
-		"renamed:sft.safetensors",      // SFT done, RL not started
-		"mid-line:metrics.jsonl@2",     // half an RL log line
-		"rl-step@2",                    // RL step 2 logged, not checkpointed
-		"state-write@5",                // the last RL checkpoint written, state.json one step behind
-		"renamed:final.safetensors",    // everything but the summary
+		"sft-step@1",                     // mid-SFT, before any periodic checkpoint
+		"mid-line:sft.jsonl@3",           // half an SFT log line
+		"renamed:latest.safetensors@2",   // the SFT step-2 checkpoint renamed, state.json not yet
+		"unrenamed:latest.safetensors@4", // RL step 1's checkpoint written to its temporary file only
+		"state-write@3",                  // the RL optimizer's checkpoint written, state.json still at SFT
+		"renamed:sft.safetensors",        // SFT done, RL not started
+		"mid-line:metrics.jsonl@2",       // half an RL log line
+		"rl-step@2",                      // RL step 2 logged, not checkpointed
+		"state-write@5",                  // the last RL checkpoint written, state.json one step behind
+		"renamed:final.safetensors",      // everything but the summary
 	} {
 		t.Run(point, func(t *testing.T) {
 			dir := filepath.Join(t.TempDir(), "run")
@@ -188,6 +189,13 @@ func TestResumeRefusesSecondProcess(t *testing.T) {
 	require.NoError(t, lock.Unlock())
 	assert.Equal(t, 2, code, stderr)
 	assert.Contains(t, stderr, "is being written by process")
+}
+
+// TestInterruptMessageNamesThePhaseStep: a run stopped at RL step 7 after
+// 60 SFT steps says "rl step 7", not "rl step 60".
+func TestInterruptMessageNamesThePhaseStep(t *testing.T) {
+	assert.Equal(t, "rl step 7", position{Phase: "rl", SFTStep: 60, RLStep: 7}.at())
+	assert.Equal(t, "sft step 40", position{Phase: "sft", SFTStep: 40}.at())
 }
 
 func readFile(t *testing.T, dir, name string) string {

@@ -74,6 +74,7 @@ func WriteFile(path string, write func(io.Writer) error) (err error) {
 	if err := tmp.Close(); err != nil {
 		return fmt.Errorf("atomicfile: %s: %w", path, err)
 	}
+	faultinject.At("unrenamed:" + base) // a complete temporary file that never replaced path
 	if err := os.Rename(tmpName, path); err != nil {
 		return fmt.Errorf("atomicfile: %s: %w", path, err)
 	}
