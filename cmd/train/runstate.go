@@ -16,6 +16,7 @@ import (
 	"github.com/goarpo/arpo/internal/runlog"
 	"github.com/goarpo/arpo/nn"
 	"github.com/goarpo/arpo/nn/safetensors"
+	"github.com/goarpo/arpo/rl"
 )
 
 // A run folder's checkpoint and its state are one unit (docs/DESIGN.md,
@@ -26,11 +27,17 @@ import (
 // checkpoint is newer (the process died between the two writes), and
 // refuses anything else.
 
-// position is where a run stands: the phase and the steps done in it.
+// position is where a run stands: the phase, the steps done in it and
+// what the trainer carries from step to step besides the model and the
+// optimizer. It is saved inside the checkpoint, so it must hold everything
+// a resumed run needs to continue bit for bit.
 type position struct {
 	Phase   string `json:"phase"` // "sft", "rl" or "done"
 	SFTStep int    `json:"sft_step"`
 	RLStep  int    `json:"rl_step"`
+	// DeltaH is the trainer's running spread of entropy rises, which
+	// calibrated branching reads: restored so a resumed run branches alike.
+	DeltaH rl.DeltaHStats `json:"delta_h"`
 }
 
 // state is state.json: the position of checkpoints/latest.safetensors and

@@ -391,7 +391,7 @@ func (j *job) rlPhase(ctx context.Context) error {
 	c := j.c
 	ac, _ := c.algoConfig()
 	ac.Rollout = j.roller.Cfg
-	tr := &rl.Trainer{Model: j.model, Opt: j.opt, Roller: j.roller, Cfg: ac}
+	tr := &rl.Trainer{Model: j.model, Opt: j.opt, Roller: j.roller, Cfg: ac, DeltaH: j.st.DeltaH}
 	if ac.Loss.KLCoef > 0 {
 		ref, err := j.reference()
 		if err != nil {
@@ -460,6 +460,7 @@ func (j *job) rlPhase(ctx context.Context) error {
 		}
 		last = met
 		j.st.RLStep = step
+		j.st.DeltaH = tr.DeltaH
 		faultinject.At("rl-step")
 		status := fmt.Sprintf("reward %.2f acc %.2f calls %d/%d", met.RewardMean, met.Accuracy, met.ToolCalls, met.ToolCallsFlat)
 		bar.Set(step, status)
