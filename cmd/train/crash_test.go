@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"errors"
+	"io"
 	"io/fs"
 	"os"
 	"os/exec"
@@ -16,6 +17,7 @@ import (
 
 	"github.com/goarpo/arpo/internal/faultinject"
 	"github.com/goarpo/arpo/internal/runlog"
+	"github.com/goarpo/arpo/rl"
 )
 
 // childEnv makes this test binary run the command instead of the tests, so
@@ -219,4 +221,25 @@ func editState(t *testing.T, dir, key string, v any) {
 	b, err := json.Marshal(m)
 	require.NoError(t, err)
 	writeFile(t, dir, "state.json", string(b))
+}
+
+// TestCheckpointCarriesItsPosition: everything in position, the ΔH
+// statistics of calibrated branching included, comes back from the
+// checkpoint, so a roll-forward restores it exactly (the smoke run never
+// branches, so the kill test alone would not notice its loss).
+func TestCheckpointCarriesItsPosition(t *testing.T) {
+	b, err := openBackend(Config{Backend: "cpu", Threads: 1})
+	require.NoError(t, err)
+	m, err := newModel(smokePreset(), 300, b)
+	require.NoError(t, err)
+	j := &job{c: smokePreset(), dir: t.TempDir(), model: m, out: io.Discard}
+	require.NoError(t, os.MkdirAll(filepath.Join(j.dir, "checkpoints"), 0o755))
+	j.opt, err = j.rlOptimizer()
+	require.NoError(t, err)
+	j.st.position = position{Phase: "rl", SFTStep: 3, RLStep: 5,
+		DeltaH: rl.DeltaHStats{Mean: 0.1234567890123, Var: 1.0 / 3, Steps: 5}}
+	require.NoError(t, j.save())
+	got, err := checkpointPosition(j.ckpt("latest"))
+	require.NoError(t, err)
+	assert.Equal(t, j.st.position, got)
 }

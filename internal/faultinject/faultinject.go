@@ -12,6 +12,7 @@
 package faultinject
 
 import (
+	"fmt"
 	"os"
 	"strconv"
 	"strings"
@@ -34,16 +35,25 @@ func arm() {
 	if v == "" {
 		return
 	}
-	point, nth = v, 1
-	if name, n, ok := strings.Cut(v, "@"); ok {
-		k, err := strconv.Atoi(n)
-		if err != nil || k < 1 {
-			// A malformed value must not silently disarm a test's kill.
-			os.Stderr.WriteString("faultinject: bad " + EnvVar + "=" + v + " (want NAME or NAME@N, N >= 1)\n")
-			os.Exit(3)
-		}
-		point, nth = name, k
+	var err error
+	if point, nth, err = parse(v); err != nil {
+		// A malformed value must not silently disarm a test's kill.
+		os.Stderr.WriteString("faultinject: " + err.Error() + "\n")
+		os.Exit(3)
 	}
+}
+
+// parse splits "NAME" or "NAME@N" into the point and the hit to kill on.
+func parse(v string) (string, int, error) {
+	name, n, ok := strings.Cut(v, "@")
+	if !ok {
+		return v, 1, nil
+	}
+	k, err := strconv.Atoi(n)
+	if err != nil || k < 1 || name == "" {
+		return "", 0, fmt.Errorf("bad %s=%q (want NAME or NAME@N, N >= 1)", EnvVar, v)
+	}
+	return name, k, nil
 }
 
 // Armed reports whether this call is the armed hit of name; a caller that
