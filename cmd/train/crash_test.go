@@ -164,6 +164,15 @@ func TestResumeRefusesDamagedRun(t *testing.T) {
 			require.Equal(t, -1, code, stderr)
 			writeFile(t, dir, latest, readFile(t, other, latest))
 		}, "replaced or damaged"},
+		{"another run's checkpoint", func(t *testing.T, dir string) {
+			other := filepath.Join(t.TempDir(), "other")
+			code, _, stderr := runCmd(t, "--preset", "smoke", "--seed", "2", "--out", other, "--threads", "1")
+			require.Equal(t, 0, code, stderr)
+			writeFile(t, dir, latest, readFile(t, other, latest))
+		}, "checkpoint of another run"},
+		{"edited config", func(t *testing.T, dir string) {
+			writeFile(t, dir, "config.json", strings.Replace(readFile(t, dir, "config.json"), `"lr": 0.0001`, `"lr": 0.0002`, 1))
+		}, "config.json changed"},
 		{"no state yet", func(t *testing.T, dir string) { require.NoError(t, os.Remove(filepath.Join(dir, "state.json"))) }, "before its first checkpoint"},
 	} {
 		t.Run(c.name, func(t *testing.T) {

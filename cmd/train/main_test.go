@@ -39,7 +39,8 @@ func TestSmokePresetRunsEndToEnd(t *testing.T) {
 	assert.Positive(t, mets[0].Trajectories)
 	st, err := readState(filepath.Join(dir, "state.json"))
 	require.NoError(t, err)
-	assert.Equal(t, position{Phase: "done", SFTStep: 3, RLStep: 2}, st.position)
+	assert.Equal(t, position{Phase: "done", SFTStep: 3, RLStep: 2, Config: st.Config}, st.position)
+	assert.NotEmpty(t, st.Config)
 
 	// The same folder again is refused: a run never overwrites another.
 	code, _, stderr = runCmd(t, "--preset", "smoke", "--out", dir)

@@ -38,6 +38,23 @@ type position struct {
 	// DeltaH is the trainer's running spread of entropy rises, which
 	// calibrated branching reads: restored so a resumed run branches alike.
 	DeltaH rl.DeltaHStats `json:"delta_h"`
+	// Config is configIdentity of the run's config: a checkpoint of another
+	// run, or a config.json edited since, does not match it.
+	Config string `json:"config_sha256"`
+}
+
+// configIdentity is the SHA-256 of what in c decides the run's numbers:
+// the config without the flags a resume may change (see resumable) and
+// without --out, so that runs of one config in two folders agree bit for
+// bit, checkpoints included.
+func configIdentity(c Config) string {
+	c.RLSteps, c.Threads, c.CheckpointEv, c.EvalEvery, c.SFTCheckpointEv, c.Out = 0, 0, 0, 0, 0, ""
+	b, err := json.Marshal(c)
+	if err != nil {
+		panic(err) // a Config always marshals
+	}
+	sum := sha256.Sum256(b)
+	return hex.EncodeToString(sum[:])
 }
 
 // state is state.json: the position of checkpoints/latest.safetensors and
@@ -74,7 +91,8 @@ func (p position) after(q position) bool {
 	return p.RLStep > q.RLStep
 }
 
-// check refuses a position no run of c can be at.
+// check refuses a position no run of c can be at. The identity is checked
+// apart, for its own message.
 func (p position) check(c Config) error {
 	if _, ok := phaseOrder[p.Phase]; !ok {
 		return fmt.Errorf("phase %q (want sft, rl or done)", p.Phase)
@@ -174,6 +192,7 @@ func (j *job) save() error {
 // startState records the tokenizer's hash and the run's first unit, so that
 // a run killed at any later moment can be resumed.
 func (j *job) startState() error {
+	j.st.Config = configIdentity(j.c)
 	var err error
 	if j.st.Tokenizer, err = fileSHA256(filepath.Join(j.dir, "tokenizer.json")); err != nil {
 		return err
@@ -207,6 +226,10 @@ func (j *job) openState(c Config) error {
 	if err := st.check(c); err != nil {
 		return badInput("--resume: %s: %v", statePath, err)
 	}
+	if st.Config != configIdentity(c) {
+		return badInput("--resume: %s changed since the run started (beyond the flags a resume may change), or state.json belongs to another run",
+			filepath.Join(j.dir, "config.json"))
+	}
 	tok, err := fileSHA256(filepath.Join(j.dir, "tokenizer.json"))
 	if err != nil {
 		return badInput("--resume: %v", err)
@@ -229,6 +252,8 @@ func (j *job) openState(c Config) error {
 	}
 	switch {
 	case ck == st.Checkpoint && ckPos == st.position:
+	case ckPos.Config != st.Config:
+		return badInput("--resume: %s is a checkpoint of another run (its config differs)", ckPath)
 	case ck != st.Checkpoint && ckPos.after(st.position):
 		// Killed after the checkpoint's rename, before state.json's: the
 		// checkpoint is complete (it was renamed into place whole) and

@@ -43,7 +43,8 @@ type job struct {
 }
 
 // resumable lists the flags that may change when a run is resumed: they
-// change how long or how fast it runs, not what it computes.
+// change how long or how fast it runs, not what it computes. configIdentity
+// leaves the same fields out.
 var resumable = map[string]bool{"rl-steps": true, "threads": true, "checkpoint-every": true, "eval-every": true,
 	"sft-checkpoint-every": true}
 
@@ -344,7 +345,7 @@ func (j *job) sft(ctx context.Context) error {
 	if err := j.saveAs("sft"); err != nil {
 		return err
 	}
-	j.st.position = position{Phase: "rl", SFTStep: c.SFTSteps}
+	j.st.position = position{Phase: "rl", SFTStep: c.SFTSteps, Config: j.st.Config}
 	return j.startRL()
 }
 
