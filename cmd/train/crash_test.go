@@ -108,6 +108,7 @@ func TestKillAnywhereResumesToSameBits(t *testing.T) {
 		"renamed:final.safetensors",      // everything but the summary
 	} {
 		t.Run(point, func(t *testing.T) {
+			t.Parallel() // each run has its own folder; CI's cores do two at once
 			dir := filepath.Join(t.TempDir(), "run")
 			code, stderr := trainChild(t, point, append(base, "--out", dir)...)
 			require.Equal(t, -1, code, "the run must be killed at %s: %s", point, stderr)
@@ -176,6 +177,7 @@ func TestResumeRefusesDamagedRun(t *testing.T) {
 		{"no state yet", func(t *testing.T, dir string) { require.NoError(t, os.Remove(filepath.Join(dir, "state.json"))) }, "before its first checkpoint"},
 	} {
 		t.Run(c.name, func(t *testing.T) {
+			t.Parallel()
 			dir := filepath.Join(t.TempDir(), "run")
 			require.NoError(t, os.CopyFS(dir, os.DirFS(src)))
 			c.damage(t, dir)
