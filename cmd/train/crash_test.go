@@ -189,6 +189,26 @@ func TestResumeRefusesDamagedRun(t *testing.T) {
 	}
 }
 
+// TestResumeRefusesDamagedSFTReference: with a KL term, the SFT checkpoint
+// is the reference policy; a bit flipped in it after SFT is refused.
+func TestResumeRefusesDamagedSFTReference(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "run")
+	code, _, stderr := runCmd(t, "--preset", "smoke", "--out", dir, "--threads", "1", "--kl-coef", "0.01", "--rl-steps", "1")
+	require.Equal(t, 0, code, stderr)
+	st, err := readState(filepath.Join(dir, "state.json"))
+	require.NoError(t, err)
+	sft, err := fileSHA256(filepath.Join(dir, "checkpoints", "sft.safetensors"))
+	require.NoError(t, err)
+	require.Equal(t, sft, st.SFT, "state.json records the SFT checkpoint")
+
+	b := []byte(readFile(t, dir, "checkpoints/sft.safetensors"))
+	b[len(b)-3] ^= 0x10
+	writeFile(t, dir, "checkpoints/sft.safetensors", string(b))
+	code, _, stderr = runCmd(t, "--resume", dir, "--rl-steps", "2", "--threads", "1")
+	assert.Equal(t, 2, code, stderr)
+	assert.Contains(t, stderr, "is not the SFT model this run trained")
+}
+
 // TestResumeRefusesSecondProcess: while one process works in a run folder,
 // a second --resume of it is refused; a lock left by a killed process is
 // not (TestKillAnywhereResumesToSameBits resumes after kills).

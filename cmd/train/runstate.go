@@ -67,6 +67,9 @@ type state struct {
 	// Tokenizer is the SHA-256 of tokenizer.json, fixed when the run
 	// starts.
 	Tokenizer string `json:"tokenizer_sha256"`
+	// SFT is the SHA-256 of checkpoints/sft.safetensors, the KL reference,
+	// once SFT has ended; empty before and in runs from --model.
+	SFT string `json:"sft_sha256,omitempty"`
 }
 
 // phaseOrder ranks the phases in the order a run goes through them.
@@ -264,6 +267,13 @@ func (j *job) openState(c Config) error {
 		j.printf("%-10s %s is at %s, state.json at %s: the run stopped between the two writes; continuing from the checkpoint\n",
 			"resume", ckPath, ckPos.at(), st.at())
 		st.position, st.Checkpoint = ckPos, ck
+		if ckPos.Phase != "sft" && c.Model == "" && st.SFT == "" {
+			// SFT ended in the killed process: sft.safetensors was
+			// complete before the checkpoint that follows it was written.
+			if st.SFT, err = fileSHA256(j.ckpt("sft")); err != nil {
+				return badInput("--resume: %v", err)
+			}
+		}
 		if err := runlog.WriteJSON(statePath, st); err != nil {
 			return err
 		}
@@ -283,6 +293,21 @@ func (j *job) openState(c Config) error {
 		if _, err := runlog.TruncateJSONL(filepath.Join(j.dir, l.name), runlog.StepsUpTo(l.last)); err != nil {
 			return err
 		}
+	}
+	return nil
+}
+
+// checkSFT checks checkpoints/sft.safetensors against the hash
+// state.json recorded when SFT ended, before it is loaded as the KL term's
+// reference.
+func (j *job) checkSFT() error {
+	got, err := fileSHA256(j.ckpt("sft"))
+	if err != nil {
+		return err
+	}
+	if got != j.st.SFT {
+		return badInput("%s is not the SFT model this run trained (sha256 %.12s, state.json says %.12s): it was replaced or damaged",
+			j.ckpt("sft"), got, j.st.SFT)
 	}
 	return nil
 }

@@ -345,6 +345,9 @@ func (j *job) sft(ctx context.Context) error {
 	if err := j.saveAs("sft"); err != nil {
 		return err
 	}
+	if j.st.SFT, err = fileSHA256(j.ckpt("sft")); err != nil {
+		return err
+	}
 	j.st.position = position{Phase: "rl", SFTStep: c.SFTSteps, Config: j.st.Config}
 	return j.startRL()
 }
@@ -494,6 +497,9 @@ func (j *job) reference() (*nn.Model, error) {
 	if j.c.Model != "" {
 		m, _, err := loadPretrained(j.c.Model, j.b)
 		return m, err
+	}
+	if err := j.checkSFT(); err != nil {
+		return nil, err
 	}
 	ck, err := nn.LoadCheckpoint(j.ckpt("sft"), j.b)
 	if err != nil {
