@@ -16,7 +16,7 @@
 // trajectories per evaluation), evals.jsonl, summary.json and PNG plots.
 // See docs/TRAINING.md. Bad flags or files end with one message and exit
 // status 2 before any work starts; Ctrl-C saves a checkpoint and exits, and
-// --resume continues. It is not a serving or evaluation-only tool: see
+// --resume continues, also after a kill at any moment (runstate.go). It is not a serving or evaluation-only tool: see
 // cmd/eval and cmd/generate for those.
 package main
 

@@ -37,9 +37,10 @@ func TestSmokePresetRunsEndToEnd(t *testing.T) {
 	require.Len(t, mets, 2, "one line per RL step")
 	assert.Equal(t, 2, mets[1].Step)
 	assert.Positive(t, mets[0].Trajectories)
-	var st state
-	require.NoError(t, runlog.ReadJSON(filepath.Join(dir, "state.json"), &st))
-	assert.Equal(t, state{Phase: "done", SFTStep: 3, RLStep: 2}, st)
+	st, err := readState(filepath.Join(dir, "state.json"))
+	require.NoError(t, err)
+	assert.Equal(t, position{Phase: "done", SFTStep: 3, RLStep: 2, Config: st.Config}, st.position)
+	assert.NotEmpty(t, st.Config)
 
 	// The same folder again is refused: a run never overwrites another.
 	code, _, stderr = runCmd(t, "--preset", "smoke", "--out", dir)
