@@ -28,6 +28,10 @@ func LoadHF(dir string, b backend.Backend) (*Model, error) {
 	if err != nil {
 		return nil, fmt.Errorf("load %s: %w", dir, err)
 	}
+	if err := m.checkWeights(ts, configDType(filepath.Join(dir, "config.json"))); err != nil {
+		m.Free()
+		return nil, fmt.Errorf("load %s: %w", dir, err)
+	}
 	if err := m.SetWeights(ts); err != nil {
 		m.Free()
 		return nil, fmt.Errorf("load %s: %w", dir, err)
@@ -91,7 +95,9 @@ func (m *Model) SaveHF(dir string) error {
 		return fmt.Errorf("save model: %w", err)
 	}
 	return atomicfile.WriteFile(filepath.Join(dir, "config.json"), func(w io.Writer) error {
-		_, err := w.Write(m.Cfg.HFJSON())
+		cfg := m.Cfg
+		cfg.TorchDtype = "float32" // the weights just written
+		_, err := w.Write(cfg.HFJSON())
 		return err
 	})
 }

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/goarpo/arpo/dist"
+	"github.com/goarpo/arpo/internal/exitcode"
 	"github.com/goarpo/arpo/internal/runconfig"
 	"github.com/goarpo/arpo/rl"
 )
@@ -23,7 +24,8 @@ const workerEnv = "ARPO_ROLLOUT_WORKER"
 
 // localWorker is the whole process of a local worker.
 func localWorker(url string) int {
-	ctx, stop := signalContext()
+	defer exitcode.OnPanic("rollout-worker")
+	ctx, stop := exitcode.SignalContext("rollout-worker", os.Stderr)
 	defer stop()
 	threads := 0
 	fmt.Sscan(os.Getenv(workerEnv+"_THREADS"), &threads)
@@ -83,7 +85,7 @@ func (j *job) startRollouts(ctx context.Context, tr *rl.Trainer, ahead func(step
 		r.stop()
 		return nil, err
 	}
-	spec := dist.RunSpec{Tokenizer: tj, Tools: runconfig.ToolSpec{Task: kind, World: c.world(),
+	spec := dist.RunSpec{Tokenizer: tj, Tools: runconfig.ToolSpec{Task: kind, World: c.world(), Data: c.Data,
 		SearchTopK: c.SearchTopK, MaxResult: c.MaxResult, CallLimit: c.CallLimit}}
 	if err := src.PublishSpec(ctx, spec); err != nil {
 		r.stop()

@@ -11,13 +11,8 @@ import (
 	"github.com/goarpo/arpo/internal/runlog"
 )
 
-// The test binary is also what --workers starts as its local workers.
-func TestMain(m *testing.M) {
-	if url := os.Getenv(workerEnv); url != "" {
-		os.Exit(localWorker(url))
-	}
-	os.Exit(m.Run())
-}
+// The test binary is also what --workers starts as its local workers:
+// TestMain (crash_test.go) runs main for them.
 
 // TestWorkersGiveTheInProcessCheckpoint: RL steps rolled out on two local
 // worker processes (embedded NATS) end in the in-process run's final

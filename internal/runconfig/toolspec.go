@@ -15,8 +15,11 @@ import (
 type ToolSpec struct {
 	// Task is toolworld, hotpotqa-local, or file (a JSONL or Parquet task:
 	// Python only, as cmd/train gives it).
-	Task       string `json:"task"`
-	World      World  `json:"world"` // the ToolWorld to index, for Task toolworld
+	Task  string `json:"task"`
+	World World  `json:"world"` // the ToolWorld to index, for Task toolworld
+	// Data is the shared data folder of hotpotqa-local, as the trainer
+	// named it; empty: tasks.DefaultDataDir on the worker.
+	Data       string `json:"data,omitempty"`
 	SearchTopK int    `json:"search-topk"`
 	MaxResult  int    `json:"max-result"`
 	CallLimit  int    `json:"call-limit"`
@@ -52,7 +55,11 @@ func (s ToolSpec) Build(searchURL string) (*tools.Executor, *tools.Protocol, err
 		var corpus []tasks.Passage
 		if searchURL == "" {
 			var err error
-			if _, corpus, err = tasks.LoadShared("hotpotqa-local"); err != nil {
+			dir := s.Data
+			if dir == "" {
+				dir = tasks.DefaultDataDir()
+			}
+			if _, corpus, err = tasks.LoadShared(dir, "hotpotqa-local"); err != nil {
 				return nil, nil, fmt.Errorf("tool spec: %w", err)
 			}
 		}
