@@ -16,9 +16,10 @@ const maxLine = 64 << 20
 
 // scanJSONL calls fn with each complete JSON line of path, in order, until fn
 // returns false. A last line without its newline is being written (or was
-// torn by a crash) and is left out; a line that is not a JSON value (what a
-// crash mid-line leaves when a resumed run appends after it) is skipped and
-// counted. A missing file has no lines.
+// torn by a crash) and is left out. A line that is not a JSON value is
+// counted in skipped; when it is what a crash mid-line leaves followed by
+// the line a resumed run appended, that line is still read. A missing file
+// has no lines.
 func scanJSONL(path string, fn func(line []byte) bool) (skipped int, err error) {
 	f, err := os.Open(path)
 	if errors.Is(err, os.ErrNotExist) {
@@ -56,7 +57,9 @@ func scanJSONL(path string, fn func(line []byte) bool) (skipped int, err error) 
 		}
 		if !json.Valid(line) {
 			skipped++
-			continue
+			if line = validTail(line); line == nil {
+				continue
+			}
 		}
 		if !fn(line) {
 			return skipped, nil
@@ -73,4 +76,15 @@ func readJSONLines(path string) ([]json.RawMessage, int, error) {
 		return true
 	})
 	return out, skipped, err
+}
+
+// validTail returns the longest suffix of line that starts with '{' and is
+// a JSON value, or nil: the whole line after a torn one.
+func validTail(line []byte) []byte {
+	for i := 1; i < len(line); i++ {
+		if line[i] == '{' && json.Valid(line[i:]) {
+			return line[i:]
+		}
+	}
+	return nil
 }

@@ -135,15 +135,31 @@ func readStatus(r Run) (Status, error) {
 	case saved.Phase != "rl" && saved.Phase != "done" && lastSFT < st.SFTSteps && lastRL == 0:
 		st.Phase, st.Step, st.Total = "sft", lastSFT, st.SFTSteps
 		st.ETASeconds = sftETA(sft, st.SFTSteps)
+		st.Elapsed = sinceStart(r.Dir, "sft.jsonl")
 	case !sftEvalDone && lastRL == 0:
 		st.Phase = "eval"
+		st.Elapsed = sinceStart(r.Dir, "samples")
 	case lastRL < st.RLSteps:
 		st.Phase, st.Step, st.Total = "rl", lastRL, st.RLSteps
 		st.ETASeconds = rlETA(rl, st.RLSteps)
 	default:
 		st.Phase, st.Step, st.Total = "eval", lastRL, st.RLSteps
 	}
+	if st.Phase == "done" {
+		st.Step, st.Total = lastRL, st.RLSteps
+	}
 	return st, nil
+}
+
+// sinceStart is the time from the run's start (config.json) to the last
+// change of file: the run's elapsed time before metrics.jsonl has any.
+func sinceStart(dir, file string) float64 {
+	a, errA := os.Stat(filepath.Join(dir, "config.json"))
+	b, errB := os.Stat(filepath.Join(dir, file))
+	if errA != nil || errB != nil {
+		return 0
+	}
+	return max(0, b.ModTime().Sub(a.ModTime()).Seconds())
 }
 
 func readSteps(path string) ([]stepLine, int, error) {

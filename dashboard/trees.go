@@ -148,6 +148,9 @@ func WriteTrees(path string, recs []TreeRecord) error {
 			return fmt.Errorf("write %s: %w", path, err)
 		}
 	}
+	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+		return err
+	}
 	return atomicfile.WriteFile(path, func(w io.Writer) error {
 		_, err := w.Write(buf.Bytes())
 		return err
@@ -212,5 +215,9 @@ func summarise(r TreeRecord) TreeSummary {
 
 // branchOf copies a node's branching decision, if it has one.
 func branchOf(nd rl.Node) *TreeBranch {
-	return nil // TODO(dash): rl.Node.Branch, once it lands in main
+	b := nd.Branch
+	if b == nil {
+		return nil
+	}
+	return &TreeBranch{DeltaH: b.DeltaH, Prob: b.Prob, Branched: b.Branched, Children: b.Children}
 }

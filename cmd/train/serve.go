@@ -28,10 +28,6 @@ func (j *job) serve(ctx context.Context, addr string) (stop func(), err error) {
 		ln.Close()
 		return nil, err
 	}
-	if !dashboard.IsLoopback(addr) {
-		j.printf("%s\n", dashboard.NotLoopbackWarning(ln.Addr().String()))
-	}
-	j.printf("%-10s %s (while the run lasts; afterwards: go run ./cmd/view %s)\n", "dashboard", dashboard.URL(ln), j.dir)
 	sctx, cancel := context.WithCancel(ctx)
 	done := make(chan struct{})
 	go func() {
@@ -42,5 +38,10 @@ func (j *job) serve(ctx context.Context, addr string) (stop func(), err error) {
 			j.printf("dashboard stopped: %v\n", err)
 		}
 	}()
+	// Printed once it serves, so that whoever reads the address can use it.
+	if !dashboard.IsLoopback(addr) {
+		j.printf("%s\n", dashboard.NotLoopbackWarning(ln.Addr().String()))
+	}
+	j.printf("%-10s %s (while the run lasts; afterwards: go run ./cmd/view %s)\n", "dashboard", dashboard.URL(ln), j.dir)
 	return func() { cancel(); <-done }, nil
 }

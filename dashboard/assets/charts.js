@@ -59,7 +59,11 @@ function chart(opts, series) {
   let ylo = Math.min(...ys), yhi = Math.max(...ys);
   if (stacked || opts.yMin === 0) ylo = Math.min(0, ylo);
   const yt = niceTicks(ylo, yhi, 4);
-  const xt = niceTicks(xs[0], xs[xs.length - 1], 6);
+  // Bars need half a slot on each side so that the first and last stay
+  // inside the axes.
+  const pad = stacked ? Math.max(0.5, (xs[xs.length - 1] - xs[0]) / Math.max(1, xs.length - 1) / 2) : 0;
+  const xt = niceTicks(xs[0] - pad, xs[xs.length - 1] + pad, 6);
+  if (stacked) { xt.lo = xs[0] - pad; xt.hi = xs[xs.length - 1] + pad; xt.ticks = xt.ticks.filter(t => t >= xt.lo && t <= xt.hi); }
   const px = x => L + (x - xt.lo) / (xt.hi - xt.lo) * (W - L - R);
   const py = y => T + (1 - (y - yt.lo) / (yt.hi - yt.lo)) * (H - T - B);
   const root = svg("svg", { viewBox: `0 0 ${W} ${H}`, class: "plot", role: "img", "aria-label": opts.title });
