@@ -145,7 +145,7 @@ function overviewCharts(met, sft, evals) {
       { name: "tool wait", points: col(met, "time_tool_wait_s") },
       { name: "other rollout", points: met.map(r => [r.step, Math.max(0, (r.time_rollout_s || 0) - (r.time_gen_s || 0) - (r.time_tool_wait_s || 0))]) },
       { name: "update", points: col(met, "time_update_s") }], { kind: "stacked" }),
-    chart({ id: "sft_loss", title: "SFT loss", xLabel: "SFT step", integerX: true }, [{ name: "loss", points: col(sft, "loss") }]),
+    chart({ id: "sft_loss", title: "SFT loss", xLabel: "SFT step", integerX: true, empty: "no SFT steps (yet)" }, [{ name: "loss", points: col(sft, "loss") }]),
   ];
   const fams = [...new Set(evals.flatMap(e => (e.families || []).map(f => f.family)))].sort();
   figs.push(chart({ id: "pass1", title: "Test pass@1 per family after each evaluation", xLabel: "RL step", integerX: true, legend: true, yMin: 0 },
@@ -247,7 +247,7 @@ function treeShape(rec) {
 }
 
 function treeSVG(rec, shape, leaves) {
-  const colW = 96, rowH = 26, L = 14, T = 14, labelW = 150;
+  const colW = 110, rowH = 26, L = 14, T = 18, labelW = 150;
   const maxD = Math.max(...shape.depth);
   const W = L + maxD * colW + labelW, H = T * 2 + Math.max(0, shape.rows - 1) * rowH;
   const X = i => L + shape.depth[i] * colW, Y = i => T + shape.y[i] * rowH;
@@ -255,9 +255,9 @@ function treeSVG(rec, shape, leaves) {
   rec.nodes.forEach((n, i) => {
     if (n.parent < 0) return;
     const p = n.parent, mx = (X(p) + X(i)) / 2;
-    root.append(svg("path", { class: "edge", d: `M${X(p)} ${Y(p)} C${mx} ${Y(p)} ${mx} ${Y(i)} ${X(i)} ${Y(i)}` }));
     const ntok = n.spans.reduce((a, s) => a + s.tokens.length, 0);
-    root.append(svg("text", { x: mx, y: (Y(p) + Y(i)) / 2 - 3, "text-anchor": "middle" }, `${ntok}`));
+    root.append(svg("path", { class: "edge", d: `M${X(p)} ${Y(p)} C${mx} ${Y(p)} ${mx} ${Y(i)} ${X(i)} ${Y(i)}` },
+      svg("title", {}, `node ${i}: ${ntok} tokens`)));
   });
   rec.nodes.forEach((n, i) => {
     const leaf = leaves.get(i);
@@ -270,7 +270,7 @@ function treeSVG(rec, shape, leaves) {
     c.addEventListener("click", () => document.getElementById("node-" + i).scrollIntoView({ behavior: "smooth", block: "start" }));
     root.append(c);
     if (leaf) root.append(svg("text", { x: X(i) + 9, y: Y(i) + 3.5 }, `r ${fmtNum(leaf.reward)}  A ${signed(leaf.adv)}`));
-    else if (n.branch) root.append(svg("text", { x: X(i) + 2, y: Y(i) + 16, "text-anchor": "middle" }, `ΔH ${signed(n.branch.delta_h)}`));
+    else if (n.branch) root.append(svg("text", { x: X(i) + 8, y: Y(i) - 6 }, `ΔH ${signed(n.branch.delta_h)}`));
   });
   return root;
 }
