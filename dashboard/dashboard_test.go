@@ -300,6 +300,16 @@ func TestPhases(t *testing.T) {
 	st = status()
 	assert.Equal(t, "done", st.Phase)
 	assert.Equal(t, 42.0, st.Elapsed)
+
+	// Resumed with more RL steps: a new metrics line after the summary.
+	later := time.Now().Add(time.Second)
+	write(t, filepath.Join(dir, "metrics.jsonl"), `{"step":1}`+"\n"+`{"step":2}`+"\n"+`{"step":3}`+"\n")
+	require.NoError(t, os.Chtimes(filepath.Join(dir, "metrics.jsonl"), later, later))
+	st, err := readStatus(Run{ID: "r", Name: "r", Dir: dir, Live: true, RLSteps: 6})
+	require.NoError(t, err)
+	assert.Equal(t, "rl", st.Phase)
+	assert.Equal(t, 3, st.Step)
+	assert.Equal(t, 6, st.Total, "the trainer's steps, not config.json's")
 }
 
 func TestNotARunFolder(t *testing.T) {

@@ -21,6 +21,10 @@ type Run struct {
 	Dir string `json:"dir"`
 	// Live marks the run being trained by this process (cmd/train --serve).
 	Live bool `json:"live"`
+	// RLSteps, when above 0, is the number of RL steps the trainer is
+	// running to; it overrides config.json's, which a run resumed with a
+	// larger --rl-steps does not rewrite.
+	RLSteps int `json:"-"`
 }
 
 // runMarkers are the files of which any one makes a folder a run folder.

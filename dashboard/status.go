@@ -97,6 +97,9 @@ func readStatus(r Run) (Status, error) {
 		_ = json.Unmarshal(data, &cfg)
 	}
 	st.Algo, st.Preset, st.SFTSteps, st.RLSteps = cfg.Algo, cfg.Preset, cfg.SFTSteps, cfg.RLSteps
+	if r.RLSteps > 0 {
+		st.RLSteps = r.RLSteps
+	}
 	if cfg.Model != "" {
 		st.SFTSteps = 0 // a run from a pretrained model has no SFT phase
 	}
@@ -117,7 +120,10 @@ func readStatus(r Run) (Status, error) {
 	var summary struct {
 		Seconds float64 `json:"seconds"`
 	}
-	done := readJSONFile(filepath.Join(r.Dir, "summary.json"), &summary) == nil
+	// A summary older than the last metrics line is a finished run that was
+	// resumed with more RL steps.
+	done := readJSONFile(filepath.Join(r.Dir, "summary.json"), &summary) == nil &&
+		!newer(filepath.Join(r.Dir, "metrics.jsonl"), filepath.Join(r.Dir, "summary.json"))
 	lastRL := 0
 	if len(rl) > 0 {
 		lastRL = rl[len(rl)-1].Step
@@ -146,7 +152,7 @@ func readStatus(r Run) (Status, error) {
 		st.Phase, st.Step, st.Total = "eval", lastRL, st.RLSteps
 	}
 	if st.Phase == "done" {
-		st.Step, st.Total = lastRL, st.RLSteps
+		st.Step, st.Total = lastRL, max(st.RLSteps, lastRL)
 	}
 	return st, nil
 }
@@ -160,6 +166,13 @@ func sinceStart(dir, file string) float64 {
 		return 0
 	}
 	return max(0, b.ModTime().Sub(a.ModTime()).Seconds())
+}
+
+// newer reports whether file a changed after file b.
+func newer(a, b string) bool {
+	sa, errA := os.Stat(a)
+	sb, errB := os.Stat(b)
+	return errA == nil && errB == nil && sa.ModTime().After(sb.ModTime())
 }
 
 func readSteps(path string) ([]stepLine, int, error) {

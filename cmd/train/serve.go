@@ -21,7 +21,7 @@ func (j *job) serve(ctx context.Context, addr string) (stop func(), err error) {
 	if err != nil {
 		return nil, badInput("--serve: %v", err)
 	}
-	runs := []dashboard.Run{{Name: filepath.Clean(j.dir), Dir: j.dir, Live: true}}
+	runs := []dashboard.Run{{Name: filepath.Clean(j.dir), Dir: j.dir, Live: true, RLSteps: j.c.RLSteps}}
 	dashboard.AssignIDs(runs)
 	srv, err := dashboard.New(runs)
 	if err != nil {
