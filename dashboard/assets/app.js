@@ -126,7 +126,7 @@ const LATEST = [
 
 const col = (rows, key) => rows.map(r => [r.step, typeof r[key] === "number" ? r[key] : NaN]);
 
-function overviewCharts(met, sft, evals) {
+function overviewCharts(met, sft, evals, st) {
   const C = (id, title, series, o) => chart({ id, title, xLabel: "RL step", integerX: true, ...o }, series);
   const figs = [
     C("reward", "Reward and accuracy (training trajectories)", [
@@ -145,8 +145,11 @@ function overviewCharts(met, sft, evals) {
       { name: "tool wait", points: col(met, "time_tool_wait_s") },
       { name: "other rollout", points: met.map(r => [r.step, Math.max(0, (r.time_rollout_s || 0) - (r.time_gen_s || 0) - (r.time_tool_wait_s || 0))]) },
       { name: "update", points: col(met, "time_update_s") }], { kind: "stacked" }),
-    chart({ id: "sft_loss", title: "SFT loss", xLabel: "SFT step", integerX: true, empty: "no SFT steps (yet)" }, [{ name: "loss", points: col(sft, "loss") }]),
   ];
+  // A run from a pretrained model (--model) has no SFT phase to show.
+  if (st.sft_steps > 0 || sft.length > 0) {
+    figs.push(chart({ id: "sft_loss", title: "SFT loss", xLabel: "SFT step", integerX: true, empty: "no SFT step yet" }, [{ name: "loss", points: col(sft, "loss") }]));
+  }
   const fams = [...new Set(evals.flatMap(e => (e.families || []).map(f => f.family)))].sort();
   figs.push(chart({ id: "pass1", title: "Test pass@1 per family after each evaluation", xLabel: "RL step", integerX: true, legend: true, yMin: 0 },
     [{ name: "all", points: evals.map(e => [e.step, e.overall ? e.overall.pass1 : NaN]), color: "#111827" },
@@ -204,7 +207,7 @@ async function overviewPage(tok, run) {
     if (tok !== routeToken) return st;
     version = st.version;
     latest.replaceChildren(latestTable(met.rows));
-    charts.replaceChildren(...overviewCharts(met.rows, sft.rows, ev.rows));
+    charts.replaceChildren(...overviewCharts(met.rows, sft.rows, ev.rows, st));
     evals.replaceChildren(evalTable(ev.rows));
     if (!cfg.firstChild && st.exists) {
       try {
@@ -291,7 +294,7 @@ function nodeEl(rec, i, shape, leaves) {
   const headBits = [h("b", {}, i === 0 ? "prompt" : `node ${i}`), `${ntok} tokens`];
   if (n.tool_calls) headBits.push(h("span", { class: "chip" }, `${n.tool_calls} tool call${n.tool_calls > 1 ? "s" : ""}`));
   if (b) headBits.push(h("span", { class: "chip warn", "data-branch": String(i) },
-    `branch point: ΔH ${signed(b.delta_h)}, p ${fmtNum(b.prob)}, ${b.branched ? `branched ×${b.children}` : "no branch"}`));
+    `branch point: ΔH ${signed(b.delta_h)}, p ${fmtNum(b.prob)}, ${!b.branched ? "no branch" : b.children ? `branched ×${b.children}` : "would branch, but the prompt's trajectories were all started"}`));
   const text = i === 0
     ? h("details", {}, h("summary", {}, "prompt text"), h("div", { class: "text" }, n.spans.map(spanEl)))
     : h("div", { class: "text" }, n.spans.map(spanEl));
