@@ -474,7 +474,7 @@ async function comparePage(tok) {
       return [p[0], w.length ? w.reduce((a, q) => a + q[1], 0) / w.length : NaN];
     });
     const chosen = runs.filter(r => st.chosen.has(r.id));
-    box.replaceChildren(chart({ id: "compare", title: `${st.metric}${st.smooth > 1 ? ` (mean of ${st.smooth} steps)` : ""}`, xLabel: "RL step", integerX: true, legend: true, height: 300 },
+    box.replaceChildren(chart({ id: "compare", title: `${st.metric}${st.smooth > 1 ? ` (mean of ${st.smooth} steps)` : ""}`, xLabel: "RL step", integerX: true, legend: true, width: 1100, height: 380 },
       chosen.map(r => ({ name: r.name, points: smooth(col(data.get(r.id).met, st.metric)) }))));
     table.replaceChildren(h("table", { id: "compare-table" },
       h("tr", {}, ["run", "algorithm", "first pass@1", "last pass@1", "last eval", "tool calls (last step)", "trajectory-level"].map(t => h("th", {}, t))),

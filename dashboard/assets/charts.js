@@ -15,14 +15,18 @@ function svg(tag, attrs, ...kids) {
   return el;
 }
 
-// niceTicks returns about n round numbers covering [lo, hi].
-function niceTicks(lo, hi, n) {
+// niceTicks returns about n round numbers covering [lo, hi]; with snap the
+// range widens to the ticks just outside it, so the axis ends on a label.
+function niceTicks(lo, hi, n, snap) {
   if (!(hi > lo)) { const d = Math.abs(lo) || 1; lo -= d / 2; hi += d / 2; }
   const raw = (hi - lo) / Math.max(1, n);
   const mag = Math.pow(10, Math.floor(Math.log10(raw)));
   const step = [1, 2, 2.5, 5, 10].map(m => m * mag).find(s => s >= raw) || 10 * mag;
+  if (snap) { lo = Math.floor(lo / step + 1e-9) * step; hi = Math.ceil(hi / step - 1e-9) * step; }
   const ticks = [];
-  for (let t = Math.ceil(lo / step - 1e-9) * step; t <= hi + step * 1e-9; t += step) ticks.push(+t.toPrecision(12));
+  for (let t = Math.ceil(lo / step - 1e-9) * step; t <= hi + step * 1e-9; t += step) {
+    ticks.push(Math.abs(t) < step * 1e-9 ? 0 : +t.toPrecision(12)); // no -6.6e-24 for 0
+  }
   return { ticks, lo: Math.min(lo, ticks[0]), hi: Math.max(hi, ticks[ticks.length - 1]) };
 }
 
@@ -34,9 +38,10 @@ function fmtTick(v) {
 }
 
 // chart draws series [{name, points: [[x, y], ...], color?}] and returns a
-// <figure>. opts: {title, xLabel, kind: "line" | "stacked", height, yMin}.
+// <figure>. opts: {id, title, xLabel, kind: "line" | "stacked", width,
+// height (of the drawing, scaled to the page's width), yMin, legend, empty}.
 function chart(opts, series) {
-  const W = 460, H = opts.height || 220, L = 52, R = 12, T = 10, B = 34;
+  const W = opts.width || 460, H = opts.height || 220, L = 52, R = 12, T = 10, B = 34;
   const fig = document.createElement("figure");
   fig.className = "chart";
   if (opts.id) fig.dataset.chart = opts.id;
@@ -58,7 +63,7 @@ function chart(opts, series) {
   if (stacked) ys = xs.map(x => series.reduce((acc, s) => acc + ((s.points.find(p => p[0] === x) || [0, 0])[1] || 0), 0));
   let ylo = Math.min(...ys), yhi = Math.max(...ys);
   if (stacked || opts.yMin === 0) ylo = Math.min(0, ylo);
-  const yt = niceTicks(ylo, yhi, 4);
+  const yt = niceTicks(ylo, yhi, 4, true);
   // Bars need half a slot on each side so that the first and last stay
   // inside the axes.
   const pad = stacked ? Math.max(0.5, (xs[xs.length - 1] - xs[0]) / Math.max(1, xs.length - 1) / 2) : 0;
