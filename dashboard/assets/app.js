@@ -134,7 +134,14 @@ function overviewCharts(met, sft, evals, st) {
     C("tool_calls", "Tool calls per step: executed vs trajectory-level", [
       { name: "tool_calls", points: col(met, "tool_calls") },
       { name: "tool_calls_flat", points: col(met, "tool_calls_flat"), dashed: true }], { yMin: 0 }),
-    C("delta_h", "Entropy rise after tool results (mean ΔH)", [{ name: "delta_h_mean", points: col(met, "delta_h_mean") }]),
+    C("delta_h", "Entropy rise after tool results (mean ΔH)", [{ name: "delta_h_mean", points: col(met, "delta_h_mean") },
+      { name: "delta_h_branched", points: col(met, "delta_h_branched"), dashed: true },
+      { name: "delta_h_unbranched", points: col(met, "delta_h_unbranched"), dashed: true }]),
+    C("branch_prob", "Branch probability at branch points", [{ name: "branch_prob_mean", points: col(met, "branch_prob_mean") },
+      { name: "share above 0.6", points: col(met, "branch_prob_above_0.6") }, { name: "share below 0.4", points: col(met, "branch_prob_below_0.4") }],
+      { yMin: 0, empty: "no branch points (not ARPO, or a run from before they were logged)" }),
+    C("groups", "Groups with a learning signal (unequal rewards), pass@M", [{ name: "groups_with_signal", points: col(met, "groups_with_signal") },
+      { name: "pass_at_m", points: col(met, "pass_at_m") }], { yMin: 0, empty: "not logged by this run" }),
     C("branches", "Branches per step", [{ name: "branches", points: col(met, "branches") }], { yMin: 0 }),
     C("format", "Format error rate", [{ name: "format_error_rate", points: col(met, "format_error_rate") }], { yMin: 0 }),
     C("kl", "KL", [{ name: "approx_kl", points: col(met, "approx_kl") },
@@ -455,6 +462,7 @@ async function diffView(tok, run, evals, box) {
 // ---------------------------------------------------------------- compare
 
 const COMPARE = ["reward_mean", "accuracy", "tool_calls", "tool_calls_flat", "format_error_rate", "delta_h_mean", "branches",
+  "branch_prob_mean", "groups_with_signal", "pass_at_m",
   "approx_kl", "kl", "clip_frac", "response_len", "loss", "grad_norm", "time_rollout_s", "time_update_s"];
 
 async function comparePage(tok) {

@@ -48,7 +48,7 @@ function chart(opts, series) {
   const cap = document.createElement("figcaption");
   cap.textContent = opts.title;
   fig.append(cap);
-  series = series.filter(s => s.points.length > 0);
+  series = series.filter(s => s.points.some(p => Number.isFinite(p[1]))); // e.g. a field older runs lack
   series.forEach((s, i) => { s.color = s.color || PALETTE[i % PALETTE.length]; });
   if (series.length === 0) {
     const p = document.createElement("p");
