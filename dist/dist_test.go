@@ -309,7 +309,7 @@ func TestHostileMessages(t *testing.T) {
 	nc, js, err := Connect(c.srv.URL(), "attacker")
 	require.NoError(t, err)
 	defer nc.Close()
-	good := WorkItem{Version: 1, Run: "hostile", Step: 1 << 4, Index: 0, Prompt: f.prompts[0].Tokens, Rollout: f.ac.Rollout}
+	good := WorkItem{Version: 1, Run: "hostile", Step: 1 << 4, Index: 0, Prompt: f.prompts[0].Tokens, Rollout: f.ac.Rollout, ID: "0123456789abcdef"}
 	mutate := func(fn func(w *WorkItem)) []byte {
 		w := good
 		fn(&w)

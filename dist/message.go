@@ -76,7 +76,10 @@ type Result struct {
 	Seconds float64         `json:"seconds"` // the worker's wall time for the group
 }
 
-var runName = regexp.MustCompile(`^[A-Za-z0-9_-]{1,64}$`)
+var (
+	runName    = regexp.MustCompile(`^[A-Za-z0-9_-]{1,64}$`)
+	itemIDForm = regexp.MustCompile(`^[0-9a-f]{16}$`)
+)
 
 // checkRun reports a run name that cannot be part of a subject or object name.
 func checkRun(run string) error {
@@ -137,6 +140,8 @@ func (w WorkItem) check() error {
 		return fmt.Errorf("negative step %d, index %d or policy %d", w.Step, w.Index, w.Policy)
 	case len(w.Prompt) == 0:
 		return fmt.Errorf("empty prompt")
+	case !itemIDForm.MatchString(w.ID):
+		return fmt.Errorf("item ID %q: want 16 hex digits", w.ID)
 	case c.M > maxTrajectories:
 		return fmt.Errorf("M = %d exceeds %d", c.M, maxTrajectories)
 	case c.TokenBudget > maxTokenBudget:
