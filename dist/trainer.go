@@ -28,6 +28,9 @@ type SourceOptions struct {
 	// asynchronous mode to publish work ahead.
 	Ahead func(step int) [][]int32
 	Log   io.Writer // rejected messages and redeliveries; nil: discarded
+	// Healthy, when set, is asked while a step waits for results; an error
+	// (e.g. every local worker process has exited) ends the wait with it.
+	Healthy func() error
 }
 
 // Source rolls out a trainer's prompts on rollout workers: it implements
@@ -286,6 +289,11 @@ func (s *Source) publishAhead(ctx context.Context, cfg rl.RolloutConfig, step in
 func (s *Source) receive(ctx context.Context) error {
 	if err := ctx.Err(); err != nil {
 		return err
+	}
+	if s.o.Healthy != nil {
+		if err := s.o.Healthy(); err != nil {
+			return err
+		}
 	}
 	batch, err := s.results.Fetch(16, jetstream.FetchMaxWait(time.Second))
 	if err != nil {

@@ -9,6 +9,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"runtime"
+	"sync/atomic"
 	"time"
 
 	"github.com/goarpo/arpo/dist"
@@ -41,10 +42,22 @@ func localWorker(url string) int {
 // embedded server with --workers, or to --nats), the trainer's source and
 // the local worker processes.
 type rollouts struct {
-	src   *dist.Source
-	srv   *dist.Embedded
-	procs []*exec.Cmd
-	close []func()
+	src    *dist.Source
+	srv    *dist.Embedded
+	procs  []*exec.Cmd
+	close  []func()
+	exited atomic.Int32    // local worker processes that have exited
+	waits  []chan struct{} // closed when each has exited
+	log    string          // their log file
+}
+
+// healthy fails once every local worker process has exited (with --nats
+// the workers are elsewhere, and may come and go).
+func (r *rollouts) healthy() error {
+	if n := len(r.procs); n > 0 && int(r.exited.Load()) == n {
+		return fmt.Errorf("all %d local rollout workers have exited; see %s", n, r.log)
+	}
+	return nil
 }
 
 // startRollouts connects the trainer to its workers, or returns nil when
@@ -74,7 +87,7 @@ func (j *job) startRollouts(ctx context.Context, tr *rl.Trainer, ahead func(step
 	h.Write([]byte(abs))
 	run := fmt.Sprintf("run-%016x", h.Sum64())
 	src, err := dist.NewSource(ctx, js, dist.SourceOptions{Run: run, MaxStaleness: c.MaxStaleness, Ahead: ahead,
-		Log: j.out})
+		Log: j.out, Healthy: r.healthy})
 	if err != nil {
 		r.stop()
 		return nil, err
@@ -124,6 +137,7 @@ func (r *rollouts) spawn(j *job, url string, n int) error {
 	if threads == 0 {
 		threads = runtime.NumCPU()
 	}
+	r.log = logf.Name()
 	for i := range n {
 		cmd := exec.Command(exe)
 		cmd.Env = append(os.Environ(), workerEnv+"="+url, fmt.Sprintf("%s_THREADS=%d", workerEnv, max(1, threads/n)),
@@ -133,6 +147,9 @@ func (r *rollouts) spawn(j *job, url string, n int) error {
 			return fmt.Errorf("start a local worker: %w", err)
 		}
 		r.procs = append(r.procs, cmd)
+		done := make(chan struct{})
+		r.waits = append(r.waits, done)
+		go func() { cmd.Wait(); r.exited.Add(1); close(done) }()
 	}
 	return nil
 }
@@ -168,14 +185,12 @@ func (r *rollouts) stop() {
 	for _, p := range r.procs {
 		p.Process.Signal(os.Interrupt)
 	}
-	for _, p := range r.procs {
-		done := make(chan struct{})
-		go func() { p.Wait(); close(done) }()
+	for i, p := range r.procs {
 		select {
-		case <-done:
+		case <-r.waits[i]:
 		case <-time.After(10 * time.Second):
 			p.Process.Kill()
-			<-done
+			<-r.waits[i]
 		}
 	}
 	for i := len(r.close) - 1; i >= 0; i-- {
