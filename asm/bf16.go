@@ -166,7 +166,15 @@ func packPairs(dst []uint32, src []uint16, ld int, rowMajor bool, w, k, r int, w
 	for s0 := 0; s0 < w; s0 += r {
 		out := dst[s0*kq*per : (s0+r)*kq*per]
 		full := s0+r <= w && k%2 == 0
-		for q := 0; q < kq; q++ {
+		q0 := 0
+		if rowMajor && !wide && s0+r <= w && ld%2 == 0 {
+			// Each pair is one aligned word of a row: gathering words is
+			// SGEMM's register transpose of float32s, reused bit for bit.
+			src32 := unsafe.Slice((*float32)(unsafe.Pointer(&src[s0*ld])), (len(src)-s0*ld)/2)
+			out32 := unsafe.Slice((*float32)(unsafe.Pointer(&out[0])), len(out))
+			q0 = transposeFast(out32, src32, ld/2, r, k/2)
+		}
+		for q := q0; q < kq; q++ {
 			row := out[q*r*per : (q+1)*r*per]
 			p := 2 * q
 			switch {

@@ -244,9 +244,12 @@ func TestBgemmPackLayout(t *testing.T) {
 	rng := rand.New(rand.NewPCG(9, 10))
 	for _, s := range BgemmKernels() {
 		for _, trans := range []bool{false, true} {
-			for _, sz := range [][2]int{{1, 1}, {s.MR, 2}, {s.MR + 1, 5}, {2*s.MR - 1, 8}, {s.NR + 3, 7}, {3 * s.NR, 16}} {
+			// k >= 32 with an even ld takes the register transpose (A, and
+			// B stored n x k); an odd ld or k takes the Go loops.
+			for _, sz := range [][3]int{{1, 1, 3}, {s.MR, 2, 3}, {s.MR + 1, 5, 3}, {2*s.MR - 1, 8, 3}, {s.NR + 3, 7, 3}, {3 * s.NR, 16, 3},
+				{2*s.MR + 1, 70, 4}, {2*s.MR + 1, 70, 3}, {s.NR, 64, 4}, {s.MR, 67, 4}} {
 				w, k := sz[0], sz[1]
-				ld := max(w, k) + 3
+				ld := max(w, k) + sz[2]
 				src := randBF16(rng, ld*max(w, k)+ld)
 				at := func(i, p int) uint16 {
 					if i >= w || p >= k {
