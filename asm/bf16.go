@@ -174,6 +174,12 @@ func packPairs(dst []uint32, src []uint16, ld int, rowMajor bool, w, k, r int, w
 			out32 := unsafe.Slice((*float32)(unsafe.Pointer(&out[0])), len(out))
 			q0 = transposeFast(out32, src32, ld/2, r, k/2)
 		}
+		if !rowMajor && !wide && s0+r <= w && k >= 2 && bf16Interleave != nil && r%16 == 0 {
+			kf := k / 2 // whole pairs; an odd k's last one goes below
+			_, _ = src[(2*kf-1)*ld+s0+r-1], out[kf*r-1] // the extent the assembly touches
+			bf16Interleave(&out[0], &src[s0], ld, kf, r)
+			q0 = kf
+		}
 		for q := q0; q < kq; q++ {
 			row := out[q*r*per : (q+1)*r*per]
 			p := 2 * q
@@ -201,6 +207,10 @@ func packPairs(dst []uint32, src []uint16, ld int, rowMajor bool, w, k, r int, w
 		}
 	}
 }
+
+// bf16Interleave, when set, is the assembly of packing's copy case (two
+// rows of k merged into words; see bf16_gen.go).
+var bf16Interleave func(dst *uint32, src *uint16, ld, kq, r int)
 
 // bgemmBest is the kernel backend/cpu uses; bgemmAll lists every variant
 // this CPU can run, best first (filled by bf16_select_*.go).

@@ -25,6 +25,9 @@ func bgemmKernel14x32AVX512(kq int, a, b *uint32, c *float32, ldc int, alpha, be
 //go:noescape
 func bf16PeakAVX512BF16(n int)
 
+//go:noescape
+func bf16InterleaveAVX512(dst *uint32, src *uint16, ld, kq, r int)
+
 var (
 	bgemmAVX512BF16x14x32 = &BgemmKernel{Name: "avx512bf16-14x32", MR: 14, NR: 32, fn: bgemmKernel14x32AVX512BF16}
 	bgemmAVX512x14x32     = &BgemmKernel{Name: "avx512-14x32", MR: 14, NR: 32, wideA: true, fn: bgemmKernel14x32AVX512}
@@ -85,6 +88,9 @@ func init() {
 		if c.usable {
 			bf16FromF32Impl, bf16ToF32Impl = c.from, c.to
 		}
+	}
+	if cpuid.CPU.Supports(cpuid.AVX512F, cpuid.AVX512BW) {
+		bf16Interleave = bf16InterleaveAVX512
 	}
 	if hasBF16() {
 		bgemmAll = append(bgemmAll, bgemmAVX512BF16x14x32)

@@ -90,6 +90,39 @@ bf16ToF32AVX512_done:
 	VZEROUPPER
 	RET
 
+// func bf16InterleaveAVX512(dst *uint32, src *uint16, ld, kq, r int)
+TEXT ·bf16InterleaveAVX512(SB), NOSPLIT, $0-40
+	MOVQ dst+0(FP), DI
+	MOVQ src+8(FP), SI
+	MOVQ ld+16(FP), R8
+	SHLQ $1, R8
+	MOVQ kq+24(FP), CX
+	MOVQ r+32(FP), R9
+	SHRQ $4, R9
+	TESTQ CX, CX
+	JZ bf16InterleaveAVX512_done
+bf16InterleaveAVX512_pair:
+	MOVQ SI, R10
+	LEAQ (SI)(R8*1), R11
+	MOVQ R9, BX
+bf16InterleaveAVX512_vec:
+	VPMOVZXWD (R10), Z0
+	VPMOVZXWD (R11), Z1
+	VPSLLD $16, Z1, Z1
+	VPORD Z1, Z0, Z0
+	VMOVDQU32 Z0, (DI)
+	ADDQ $32, R10
+	ADDQ $32, R11
+	ADDQ $64, DI
+	DECQ BX
+	JNZ bf16InterleaveAVX512_vec
+	LEAQ (SI)(R8*2), SI
+	DECQ CX
+	JNZ bf16InterleaveAVX512_pair
+bf16InterleaveAVX512_done:
+	VZEROUPPER
+	RET
+
 // func bgemmKernel14x32AVX512BF16(kq int, a, b *uint32, c *float32, ldc int, alpha, beta float32)
 TEXT ·bgemmKernel14x32AVX512BF16(SB), NOSPLIT, $0-48
 	MOVQ kq+0(FP), CX

@@ -58,6 +58,7 @@ func main() {
 	genFromF32BF16()
 	genFromF32AVX512()
 	genToF32AVX512()
+	genInterleave()
 	genKernel(true)
 	genKernel(false)
 	genPeak()
@@ -165,6 +166,46 @@ func genToF32AVX512() {
 	w("\tDECQ CX")
 	w("\tJNZ bf16ToF32AVX512_loop")
 	w("bf16ToF32AVX512_done:")
+	w("\tVZEROUPPER")
+	w("\tRET")
+}
+
+// genInterleave writes bf16InterleaveAVX512(dst *uint32, src *uint16, ld,
+// kq, r int), packing's copy case: for q < kq and j < r (a multiple of
+// 16), dst[q*r+j] = src[2q*ld+j] | src[(2q+1)*ld+j] << 16, two rows of k
+// zero-extended to words and merged.
+func genInterleave() {
+	w("")
+	w("// func bf16InterleaveAVX512(dst *uint32, src *uint16, ld, kq, r int)")
+	w("TEXT ·bf16InterleaveAVX512(SB), NOSPLIT, $0-40")
+	w("\tMOVQ dst+0(FP), DI")
+	w("\tMOVQ src+8(FP), SI")
+	w("\tMOVQ ld+16(FP), R8")
+	w("\tSHLQ $1, R8") // bytes per row
+	w("\tMOVQ kq+24(FP), CX")
+	w("\tMOVQ r+32(FP), R9")
+	w("\tSHRQ $4, R9") // vectors per pair
+	w("\tTESTQ CX, CX")
+	w("\tJZ bf16InterleaveAVX512_done")
+	w("bf16InterleaveAVX512_pair:")
+	w("\tMOVQ SI, R10")
+	w("\tLEAQ (SI)(R8*1), R11")
+	w("\tMOVQ R9, BX")
+	w("bf16InterleaveAVX512_vec:")
+	w("\tVPMOVZXWD (R10), Z0")
+	w("\tVPMOVZXWD (R11), Z1")
+	w("\tVPSLLD $16, Z1, Z1")
+	w("\tVPORD Z1, Z0, Z0")
+	w("\tVMOVDQU32 Z0, (DI)")
+	w("\tADDQ $32, R10")
+	w("\tADDQ $32, R11")
+	w("\tADDQ $64, DI")
+	w("\tDECQ BX")
+	w("\tJNZ bf16InterleaveAVX512_vec")
+	w("\tLEAQ (SI)(R8*2), SI")
+	w("\tDECQ CX")
+	w("\tJNZ bf16InterleaveAVX512_pair")
+	w("bf16InterleaveAVX512_done:")
 	w("\tVZEROUPPER")
 	w("\tRET")
 }
