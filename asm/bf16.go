@@ -175,7 +175,7 @@ func packPairs(dst []uint32, src []uint16, ld int, rowMajor bool, w, k, r int, w
 			q0 = transposeFast(out32, src32, ld/2, r, k/2)
 		}
 		if !rowMajor && !wide && s0+r <= w && k >= 2 && bf16Interleave != nil && r%16 == 0 {
-			kf := k / 2 // whole pairs; an odd k's last one goes below
+			kf := k / 2                                 // whole pairs; an odd k's last one goes below
 			_, _ = src[(2*kf-1)*ld+s0+r-1], out[kf*r-1] // the extent the assembly touches
 			bf16Interleave(&out[0], &src[s0], ld, kf, r)
 			q0 = kf
