@@ -227,8 +227,13 @@ func Bgemm() *BgemmKernel { return bgemmBest }
 func BgemmKernels() []*BgemmKernel { return append([]*BgemmKernel(nil), bgemmAll...) }
 
 // bgemmGeneric is the portable twin: a 4 x 4 tile, each product (exact in
-// float32: 8-bit by 8-bit significands) added in order of k, 2q then 2q+1,
-// as the AVX-512F fallback adds them (bitwise the same results).
+// float32: 8-bit by 8-bit significands) added to a float32 sum, for each
+// pair q the odd k (2q+1) first and then the even (2q). That is the order
+// Intel documents for VDPBF16PS, and the one this Zen 5 measured (a probe
+// with products 1, 2^-24, 2^-23 tells apart odd first, even first and an
+// unrounded pair sum); the AVX-512F fallback adds in the same order, so
+// every variant gives the same bits except where VDPBF16PS flushes
+// denormal inputs, products or sums to zero.
 var bgemmGeneric = &BgemmKernel{Name: "generic-4x4", MR: 4, NR: 4, fn: bgemmKernel4x4Generic}
 
 func bgemmKernel4x4Generic(kq int, pa, pb *uint32, pc *float32, ldc int, alpha, beta float32) {
@@ -239,7 +244,7 @@ func bgemmKernel4x4Generic(kq int, pa, pb *uint32, pc *float32, ldc int, alpha, 
 	for q := 0; q < kq; q++ {
 		av := a[q*4 : q*4+4 : q*4+4]
 		bv := b[q*4 : q*4+4 : q*4+4]
-		for half := 0; half < 32; half += 16 {
+		for _, half := range [2]int{16, 0} { // odd k, then even
 			var x, y [4]float32
 			for i := range 4 {
 				x[i] = math.Float32frombits(av[i] >> half << 16)

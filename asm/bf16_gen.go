@@ -228,7 +228,7 @@ const (
 // (bgemmKernel14x32AVX512, the AVX-512F fallback) a holds per pair and row
 // two float32 (k = 2q, 2q+1), already widened by packing, and B is widened
 // on load: even k = word << 16, odd k = word with the low half cleared;
-// the products are summed in order of k.
+// each pair's products are added odd k first, as VDPBF16PS adds them.
 func genKernel(dpbf16 bool) {
 	name := "bgemmKernel14x32AVX512"
 	if dpbf16 {
@@ -285,12 +285,13 @@ func genKernel(dpbf16 bool) {
 			w("\tVPSRLD $16, Z%d, Z%d", od, od)
 			w("\tVPSLLD $16, Z%d, Z%d", od, od)
 		}
+		// Odd k first, then even: VDPBF16PS's order (see bgemmGeneric).
 		for i := 0; i < mr; i++ {
 			for v := 0; v < nv; v++ {
-				w("\tVFMADD231PS.BCST %d(SI), Z%d, Z%d", (q*mr+i)*aStride, nacc+2*v, acc(i, v))
+				w("\tVFMADD231PS.BCST %d(SI), Z%d, Z%d", (q*mr+i)*aStride+4, nacc+2*v+1, acc(i, v))
 			}
 			for v := 0; v < nv; v++ {
-				w("\tVFMADD231PS.BCST %d(SI), Z%d, Z%d", (q*mr+i)*aStride+4, nacc+2*v+1, acc(i, v))
+				w("\tVFMADD231PS.BCST %d(SI), Z%d, Z%d", (q*mr+i)*aStride, nacc+2*v, acc(i, v))
 			}
 		}
 	}
