@@ -1,0 +1,284 @@
+package load
+
+import (
+	"encoding/json"
+	"fmt"
+	"math"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"github.com/goarpo/arpo/backend"
+	"github.com/goarpo/arpo/nn"
+	"github.com/goarpo/arpo/nn/safetensors"
+	"github.com/goarpo/arpo/nn/tokenizer"
+)
+
+// Options say how to load a model.
+type Options struct {
+	// Backend receives the weights. Required.
+	Backend backend.Backend
+	// Tokenizer, when set, replaces the tokenizer found with the model: a
+	// tokenizer.json or encoder.json file, or a folder holding one.
+	Tokenizer string
+	// RequireTokenizer makes a model without a byte-level BPE tokenizer an
+	// error (commands that render prompts need one).
+	RequireTokenizer bool
+}
+
+// Loaded is a model ready to run, with what goes with it.
+type Loaded struct {
+	Model *nn.Model
+	// Tokenizer is the model's byte-level BPE tokenizer, or nil when it has
+	// none (a model folder with token ids only, or verl's character
+	// tokenizer, whose tokenizer_config.json is Found.TokenizerConfig).
+	Tokenizer *tokenizer.Tokenizer
+	// ChatTemplate is the Jinja chat_template of tokenizer_config.json, or
+	// "" when there is none. Models trained here use ChatML, which is what
+	// their tokenizer_config.json holds.
+	ChatTemplate string
+	// EOS are the token ids that end a reply: see EOSIDs.
+	EOS []int32
+	// Found says what --model was and which files were read.
+	Found Found
+}
+
+// Free releases the model's storage.
+func (l *Loaded) Free() { l.Model.Free() }
+
+// Load resolves path (see Resolve) and loads the model onto o.Backend with
+// its tokenizer, chat template and end-of-turn ids. Every error is about
+// the input (a bad or missing file) and is one line naming it; sizes and
+// shapes are checked against the files' headers before anything big is
+// allocated.
+func Load(path string, o Options) (*Loaded, error) {
+	l, err := load(path, o)
+	if err != nil {
+		return nil, fmt.Errorf("--model %s: %w", path, describe(err))
+	}
+	return l, nil
+}
+
+func load(path string, o Options) (*Loaded, error) {
+	if o.Backend == nil {
+		panic("load: Options.Backend is nil")
+	}
+	f, err := Resolve(path)
+	if err != nil {
+		return nil, err
+	}
+	if o.Tokenizer != "" {
+		f.Tokenizer, f.TokenizerConfig = o.Tokenizer, ""
+		if st, err := os.Stat(o.Tokenizer); err == nil && st.IsDir() {
+			f.Tokenizer = ""
+			for _, n := range []string{"tokenizer.json", "encoder.json"} {
+				if p := filepath.Join(o.Tokenizer, n); exists(p) {
+					f.Tokenizer = p
+					break
+				}
+			}
+			if f.Tokenizer == "" {
+				return nil, fmt.Errorf("--tokenizer %s holds neither tokenizer.json nor encoder.json", o.Tokenizer)
+			}
+		}
+		if c := filepath.Join(filepath.Dir(f.Tokenizer), "tokenizer_config.json"); exists(c) {
+			f.TokenizerConfig = c
+		}
+	}
+	l := &Loaded{Found: f}
+	if f.Tokenizer != "" {
+		if l.Tokenizer, err = tokenizer.Load(f.Tokenizer); err != nil {
+			return nil, err
+		}
+	} else if o.RequireTokenizer {
+		return nil, fmt.Errorf("no tokenizer.json found with the model (looked in %s)", lookedIn(f))
+	}
+	if f.TokenizerConfig != "" {
+		if l.ChatTemplate, err = readChatTemplate(f.TokenizerConfig); err != nil {
+			return nil, err
+		}
+	}
+	if f.IsHF() {
+		l.Model, l.Found.Weights, l.Found.DType, err = loadHF(f.Dir, o.Backend)
+	} else {
+		l.Model, l.Found.DType, err = loadCheckpoint(f.Weights[0], o.Backend)
+	}
+	if err != nil {
+		return nil, err
+	}
+	if l.Tokenizer != nil && l.Tokenizer.VocabSize() > l.Model.Cfg.VocabSize {
+		l.Model.Free()
+		return nil, fmt.Errorf("the tokenizer has %d tokens but the model only %d: they do not belong together",
+			l.Tokenizer.VocabSize(), l.Model.Cfg.VocabSize)
+	}
+	hfDir := ""
+	if f.IsHF() {
+		hfDir = f.Dir
+	}
+	if l.EOS, err = EOSIDs(l.Tokenizer, hfDir); err != nil {
+		l.Model.Free()
+		return nil, err
+	}
+	return l, nil
+}
+
+func lookedIn(f Found) string {
+	switch f.Kind {
+	case Run:
+		return f.RunDir
+	case Checkpoint:
+		return f.Dir + " and " + filepath.Dir(f.Dir)
+	}
+	return f.Dir
+}
+
+// loadHF loads a Hugging Face folder after checking the config against the
+// safetensors headers.
+func loadHF(dir string, b backend.Backend) (*nn.Model, []string, string, error) {
+	cfg, err := nn.LoadConfig(filepath.Join(dir, "config.json"))
+	if err != nil {
+		return nil, nil, "", err
+	}
+	infos, files, err := safetensors.DirInfo(dir)
+	if err != nil {
+		return nil, nil, "", err
+	}
+	if err := checkSize(cfg, infos); err != nil {
+		return nil, nil, "", fmt.Errorf("%s and the weights do not belong together: %w", filepath.Join(dir, "config.json"), err)
+	}
+	ts, err := safetensors.ReadDir(dir)
+	if err != nil {
+		return nil, nil, "", err
+	}
+	m, err := nn.New(cfg, b)
+	if err != nil {
+		return nil, nil, "", err
+	}
+	if err := m.SetWeights(ts); err != nil {
+		m.Free()
+		return nil, nil, "", fmt.Errorf("weights: %w", err)
+	}
+	return m, files, storedDType(infos), nil
+}
+
+// loadCheckpoint loads the weights of a training checkpoint after checking
+// its config against its header.
+func loadCheckpoint(path string, b backend.Backend) (*nn.Model, string, error) {
+	meta, err := safetensors.ReadMetadata(path)
+	if err != nil {
+		return nil, "", err
+	}
+	if meta["config"] == "" {
+		return nil, "", fmt.Errorf("%s is not a training checkpoint (no config in its metadata); a Hugging Face model is a folder with config.json", path)
+	}
+	cfg, err := nn.ParseConfig([]byte(meta["config"]))
+	if err != nil {
+		return nil, "", fmt.Errorf("%s: %w", path, err)
+	}
+	infos, err := safetensors.FileInfo(path)
+	if err != nil {
+		return nil, "", err
+	}
+	if err := checkSize(cfg, infos); err != nil {
+		return nil, "", fmt.Errorf("%s: its config and its weights do not belong together: %w", path, err)
+	}
+	ck, err := nn.LoadCheckpoint(path, b)
+	if err != nil {
+		return nil, "", err
+	}
+	ck.Opt.Free() // running a model needs only the weights
+	return ck.Model, storedDType(infos), nil
+}
+
+// checkSize refuses a config that describes more weights than the files
+// hold, before nn.New allocates them: a corrupt or hostile config.json
+// (hidden_size 1e9, num_hidden_layers 1e15) must not allocate terabytes or
+// overflow a shape. It counts, in float64 so that nothing overflows, the
+// matrices every supported architecture has; biases and norms come on top,
+// and SetWeights checks every shape exactly afterwards.
+func checkSize(c nn.Config, infos map[string]safetensors.TensorInfo) error {
+	C, H, KV, D := float64(c.HiddenSize), float64(c.NumHeads), float64(c.NumKVHeads), float64(c.HeadDim)
+	F, V, L := float64(c.IntermediateSize), float64(c.VocabSize), float64(c.NumLayers)
+	need := V*C + L*(2*C*H*D+2*C*KV*D+3*C*F)
+	if !c.TieWordEmbeddings {
+		need += V * C
+	}
+	have := 0.0
+	for name, ti := range infos {
+		if !strings.HasPrefix(name, "optim.") {
+			have += float64(ti.Numel())
+		}
+	}
+	if need > have {
+		return fmt.Errorf("the config describes at least %s weights, the files hold %s", count(need), count(have))
+	}
+	return nil
+}
+
+// count formats a number of weights, e.g. "1.5M".
+func count(n float64) string {
+	switch {
+	case n >= 1e15 || math.IsInf(n, 0):
+		return fmt.Sprintf("%.3g", n)
+	case n >= 1e9:
+		return fmt.Sprintf("%.2fG", n/1e9)
+	case n >= 1e6:
+		return fmt.Sprintf("%.2fM", n/1e6)
+	}
+	return fmt.Sprint(int64(n))
+}
+
+// storedDType is the dtype of the floating-point weights in infos, "F32"
+// when they mix dtypes.
+func storedDType(infos map[string]safetensors.TensorInfo) string {
+	dt := ""
+	for name, ti := range infos {
+		if strings.HasPrefix(name, "optim.") || !isFloat(ti.DType) {
+			continue
+		}
+		if dt != "" && dt != ti.DType {
+			return "F32"
+		}
+		dt = ti.DType
+	}
+	if dt == "" || dt == "F64" {
+		return "F32"
+	}
+	return dt
+}
+
+func isFloat(dt string) bool { return dt == "F32" || dt == "BF16" || dt == "F16" || dt == "F64" }
+
+// readChatTemplate returns the chat_template of a tokenizer_config.json: a
+// string, or a list of {"name", "template"} of which "default" is used; ""
+// when absent.
+func readChatTemplate(path string) (string, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return "", err
+	}
+	var cfg struct {
+		ChatTemplate json.RawMessage `json:"chat_template"`
+	}
+	if err := json.Unmarshal(data, &cfg); err != nil {
+		return "", fmt.Errorf("%s: %w", path, err)
+	}
+	raw := strings.TrimSpace(string(cfg.ChatTemplate))
+	if raw == "" || raw == "null" {
+		return "", nil
+	}
+	var s string
+	if err := json.Unmarshal(cfg.ChatTemplate, &s); err == nil {
+		return s, nil
+	}
+	var named []struct{ Name, Template string }
+	if err := json.Unmarshal(cfg.ChatTemplate, &named); err != nil {
+		return "", fmt.Errorf("%s: chat_template is neither a string nor a list of named templates", path)
+	}
+	for _, t := range named {
+		if t.Name == "default" {
+			return t.Template, nil
+		}
+	}
+	return "", fmt.Errorf("%s: chat_template lists no template named \"default\"", path)
+}
