@@ -2,6 +2,7 @@ package main
 
 import (
 	"github.com/goarpo/arpo/backend"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -24,7 +25,11 @@ func TestBadInputExitsTwoWithOneMessage(t *testing.T) {
 	writeFile(t, truncated, "model.safetensors", "\x40\x00\x00\x00\x00\x00\x00\x00{\"model.norm.weight\":{\"dtype\":\"F32\",\"shape\":[32],\"data_offsets\":[0,128]}}")
 	badConfig := t.TempDir()
 	writeFile(t, badConfig, "config.json", `{"model_type": "gpt2"`)
-	notCk := filepath.Join(bare, "model.safetensors") // weights without the checkpoint metadata
+	// Weights without the checkpoint metadata, and without a config.json
+	// beside them (with one, model.safetensors stands for its folder).
+	weights, err := os.ReadFile(filepath.Join(bare, "model.safetensors"))
+	require.NoError(t, err)
+	notCk := writeFile(t, t.TempDir(), "weights.safetensors", string(weights))
 	twoCk := t.TempDir()
 	writeFile(t, twoCk, "a.safetensors", "x")
 	writeFile(t, twoCk, "b.safetensors", "x")
@@ -40,13 +45,13 @@ func TestBadInputExitsTwoWithOneMessage(t *testing.T) {
 		{"unknown flag", "", []string{"--model", dir, "--frobnicate"}, "unknown flag: --frobnicate"},
 		{"missing model flag", "", []string{"--prompt", "x"}, "--model is required"},
 		{"stray argument", "", []string{"--model", dir, "hello"}, `unexpected argument "hello"`},
-		{"missing model dir", "", []string{"--model", filepath.Join(dir, "nope"), "--prompt", "x"}, "no such file"},
+		{"missing model dir", "", []string{"--model", filepath.Join(dir, "nope"), "--prompt", "x"}, "nope does not exist"},
 		{"corrupt safetensors", "", []string{"--model", corrupt, "--prompt", "x"}, "--model"},
 		{"truncated safetensors", "", []string{"--model", truncated, "--prompt", "x"}, "--model"},
 		{"bad config", "", []string{"--model", badConfig, "--prompt", "x"}, "config"},
 		{"not a checkpoint", "", []string{"--model", notCk, "--ids", "--prompt", "[1]"}, "checkpoint"},
 		{"two checkpoints", "", []string{"--model", twoCk, "--prompt", "x"}, "2 .safetensors files"},
-		{"empty folder", "", []string{"--model", t.TempDir(), "--prompt", "x"}, "neither config.json"},
+		{"empty folder", "", []string{"--model", t.TempDir(), "--prompt", "x"}, "is not a model folder: no config.json"},
 		{"bad tokenizer", "", []string{"--model", bare, "--tokenizer", filepath.Join(badTok, "tokenizer.json"), "--prompt", "x"}, "--tokenizer"},
 		{"no tokenizer", "", []string{"--model", bare, "--prompt", "x"}, "--ids"},
 		{"ids not json", "", []string{"--model", dir, "--ids", "--prompt", "1 2 3"}, "not a JSON array"},

@@ -14,6 +14,7 @@ import (
 	"github.com/goarpo/arpo/internal/runlog"
 	"github.com/goarpo/arpo/nn"
 	"github.com/goarpo/arpo/nn/engine"
+	"github.com/goarpo/arpo/nn/load"
 	"github.com/goarpo/arpo/nn/tokenizer"
 	"github.com/goarpo/arpo/rl"
 )
@@ -186,9 +187,11 @@ func (j *job) setup(ctx context.Context) error {
 		}
 		j.printf("%-10s %s at %s step %d\n", "resume", j.dir, j.st.Phase, at)
 	case j.c.Model != "":
-		if j.model, j.tok, err = loadPretrained(j.c.Model, j.b); err != nil {
+		l, err := loadPretrained(j.c.Model, j.b)
+		if err != nil {
 			return err
 		}
+		j.model, j.tok = l.Model, l.Tokenizer
 		j.st.Phase = "rl"
 	default:
 		t0 := time.Now()
@@ -206,8 +209,9 @@ func (j *job) setup(ctx context.Context) error {
 	}
 	// A pretrained model is told the turn format in a system prompt; a model
 	// trained here (or a checkpoint of one) learnt it from demonstrations.
+	hfDir := pretrainedHF(j.c.Model)
 	j.td.system = ""
-	if j.c.Model != "" && isHF(j.c.Model) {
+	if hfDir != "" {
 		j.td.system = defaultSystem
 	}
 	if !resuming {
@@ -230,7 +234,9 @@ func (j *job) setup(ctx context.Context) error {
 	}
 	bpe := rl.BPE{T: j.tok}
 	ac, _ := j.c.algoConfig()
-	ac.Rollout.EOS = eosIDs(j.tok)
+	if ac.Rollout.EOS, err = load.EOSIDs(j.tok, hfDir); err != nil {
+		return badInput("--model: %v", err)
+	}
 	if ac.Rollout.TokenBudget > j.model.Cfg.MaxPositionEmbeddings {
 		ac.Rollout.TokenBudget = j.model.Cfg.MaxPositionEmbeddings
 	}
@@ -476,8 +482,11 @@ func (j *job) rlPhase(ctx context.Context) error {
 // --model the run started from.
 func (j *job) reference() (*nn.Model, error) {
 	if j.c.Model != "" {
-		m, _, err := loadPretrained(j.c.Model, j.b)
-		return m, err
+		l, err := loadPretrained(j.c.Model, j.b)
+		if err != nil {
+			return nil, err
+		}
+		return l.Model, nil
 	}
 	ck, err := nn.LoadCheckpoint(j.ckpt("sft"), j.b)
 	if err != nil {

@@ -2,6 +2,7 @@ package load
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"math"
 	"os"
@@ -53,11 +54,21 @@ func (l *Loaded) Free() { l.Model.Free() }
 // allocated.
 func Load(path string, o Options) (*Loaded, error) {
 	l, err := load(path, o)
-	if err != nil {
+	var te tokenizerFlagError
+	switch {
+	case errors.As(err, &te):
+		return nil, fmt.Errorf("--tokenizer %s: %w", o.Tokenizer, describe(te.err))
+	case err != nil:
 		return nil, fmt.Errorf("--model %s: %w", path, describe(err))
 	}
 	return l, nil
 }
+
+// tokenizerFlagError is a problem with Options.Tokenizer rather than with
+// the model.
+type tokenizerFlagError struct{ err error }
+
+func (e tokenizerFlagError) Error() string { return e.err.Error() }
 
 func load(path string, o Options) (*Loaded, error) {
 	if o.Backend == nil {
@@ -78,7 +89,7 @@ func load(path string, o Options) (*Loaded, error) {
 				}
 			}
 			if f.Tokenizer == "" {
-				return nil, fmt.Errorf("--tokenizer %s holds neither tokenizer.json nor encoder.json", o.Tokenizer)
+				return nil, tokenizerFlagError{errors.New("the folder holds neither tokenizer.json nor encoder.json")}
 			}
 		}
 		if c := filepath.Join(filepath.Dir(f.Tokenizer), "tokenizer_config.json"); exists(c) {
@@ -87,7 +98,10 @@ func load(path string, o Options) (*Loaded, error) {
 	}
 	l := &Loaded{Found: f}
 	if f.Tokenizer != "" {
-		if l.Tokenizer, err = tokenizer.Load(f.Tokenizer); err != nil {
+		if l.Tokenizer, err = tokenizer.Load(f.Tokenizer); err != nil && o.Tokenizer != "" {
+			return nil, tokenizerFlagError{err}
+		}
+		if err != nil {
 			return nil, err
 		}
 	} else if o.RequireTokenizer {
