@@ -13,6 +13,7 @@ import (
 	"github.com/spf13/pflag"
 	"go.yaml.in/yaml/v3"
 
+	"github.com/goarpo/arpo/nn/export"
 	"github.com/goarpo/arpo/rl"
 )
 
@@ -96,6 +97,10 @@ type Config struct {
 	Temperature   float64 `json:"temperature"`
 	TopP          float64 `json:"top-p"`
 	EvalEvery     int     `json:"eval-every"`
+
+	// ExportDType is the dtype of RUN/hf/model.safetensors: bf16, f16 or
+	// f32; "" keeps the dtype the model came in (F32 when trained here).
+	ExportDType string `json:"export-dtype,omitempty"`
 }
 
 // presets are the named starting points; flags and files change them.
@@ -232,6 +237,7 @@ func bindFlags(fs *pflag.FlagSet, c *Config) {
 	fs.Float64Var(&c.Temperature, "temperature", c.Temperature, "evaluation temperature (0: greedy)")
 	fs.Float64Var(&c.TopP, "top-p", c.TopP, "evaluation top-p")
 	fs.IntVar(&c.EvalEvery, "eval-every", c.EvalEvery, "RL steps between extra evaluations (0: before and after only)")
+	fs.StringVar(&c.ExportDType, "export-dtype", c.ExportDType, "dtype of the run's hf/ export: bf16, f16 or f32 (default: as the model came in)")
 }
 
 // usageError is bad input: the command prints it and exits with status 2.
@@ -385,6 +391,9 @@ func (c Config) validate() error {
 	}
 	if c.Device < 0 {
 		return badInput("--device must be >= 0, got %d", c.Device)
+	}
+	if _, err := export.ParseDType(c.ExportDType); err != nil {
+		return badInput("--export-dtype: %v", err)
 	}
 	if c.Backend != "cpu" && c.Backend != "vulkan" {
 		return badInput("--backend: unknown backend %q (want cpu or vulkan)", c.Backend)

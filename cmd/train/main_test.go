@@ -4,14 +4,19 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"math"
 	"os"
 	"path/filepath"
+	"slices"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/goarpo/arpo/backend/cpu"
 	"github.com/goarpo/arpo/internal/runlog"
+	"github.com/goarpo/arpo/nn/load"
+	"github.com/goarpo/arpo/nn/tokenizer"
 )
 
 func runCmd(t *testing.T, args ...string) (int, string, string) {
@@ -40,6 +45,7 @@ func TestSmokePresetRunsEndToEnd(t *testing.T) {
 	var st state
 	require.NoError(t, runlog.ReadJSON(filepath.Join(dir, "state.json"), &st))
 	assert.Equal(t, state{Phase: "done", SFTStep: 3, RLStep: 2}, st)
+	requireHFExport(t, dir)
 
 	// The same folder again is refused: a run never overwrites another.
 	code, _, stderr = runCmd(t, "--preset", "smoke", "--out", dir)
@@ -47,8 +53,11 @@ func TestSmokePresetRunsEndToEnd(t *testing.T) {
 	assert.Contains(t, stderr, "not empty")
 
 	// Resuming with more RL steps continues the run from its checkpoint.
-	code, out, stderr = runCmd(t, "--resume", dir, "--rl-steps", "3", "--threads", "1")
+	code, out, stderr = runCmd(t, "--resume", dir, "--rl-steps", "3", "--threads", "1", "--export-dtype", "bf16")
 	require.Equal(t, 0, code, "stderr: %s\nstdout: %s", stderr, out)
+	hfInfo, err := load.Resolve(filepath.Join(dir, "hf"))
+	require.NoError(t, err)
+	assert.Equal(t, "BF16", hfInfo.DType, "the resumed run re-exports hf/ with --export-dtype")
 	mets, err = runlog.ReadJSONL[metricsLine](filepath.Join(dir, "metrics.jsonl"))
 	require.NoError(t, err)
 	require.Len(t, mets, 3)
@@ -183,4 +192,32 @@ func TestShortSFTWritesWellFormedToolCalls(t *testing.T) {
 	metrics, err := os.ReadFile(filepath.Join(dir, "metrics.jsonl"))
 	require.NoError(t, err)
 	assert.Equal(t, 2, bytes.Count(metrics, []byte("\n")), "two RL steps ran")
+}
+
+// requireHFExport checks the run's hf/ folder: it loads as a Hugging Face
+// folder with the final checkpoint's config, weights (bit for bit, F32),
+// tokenizer, ChatML template and end-of-turn ids.
+func requireHFExport(t *testing.T, run string) {
+	t.Helper()
+	b := cpu.New(1)
+	ck, err := load.Load(run, load.Options{Backend: b, RequireTokenizer: true})
+	require.NoError(t, err)
+	defer ck.Free()
+	hf, err := load.Load(filepath.Join(run, "hf"), load.Options{Backend: b, RequireTokenizer: true})
+	require.NoError(t, err)
+	defer hf.Free()
+	assert.Equal(t, load.HF, hf.Found.Kind)
+	assert.Equal(t, "F32", hf.Found.DType)
+	assert.Equal(t, ck.Model.Cfg, hf.Model.Cfg)
+	a, err := ck.Model.W.Data()
+	require.NoError(t, err)
+	c, err := hf.Model.W.Data()
+	require.NoError(t, err)
+	require.True(t, slices.EqualFunc(a, c, func(x, y float32) bool { return math.Float32bits(x) == math.Float32bits(y) }), "weights differ")
+	assert.Equal(t, ck.EOS, hf.EOS)
+	assert.Equal(t, tokenizer.ChatMLTemplate, hf.ChatTemplate)
+	assert.Equal(t, ck.Tokenizer.VocabSize(), hf.Tokenizer.VocabSize())
+	for _, f := range []string{"config.json", "generation_config.json", "tokenizer_config.json", "tokenizer.json", "model.safetensors"} {
+		assert.FileExists(t, filepath.Join(run, "hf", f))
+	}
 }

@@ -49,7 +49,7 @@ type job struct {
 
 // resumable lists the flags that may change when a run is resumed: they
 // change how long or how fast it runs, not what it computes.
-var resumable = map[string]bool{"rl-steps": true, "threads": true, "checkpoint-every": true, "eval-every": true}
+var resumable = map[string]bool{"rl-steps": true, "threads": true, "checkpoint-every": true, "eval-every": true, "export-dtype": true}
 
 func execute(ctx context.Context, o options, stdout io.Writer) error {
 	j := &job{out: stdout, tty: runlog.IsTerminal(stdout), start: time.Now()}
@@ -101,6 +101,9 @@ func execute(ctx context.Context, o options, stdout io.Writer) error {
 	if err := j.saveAs("final"); err != nil {
 		return err
 	}
+	if err := j.exportHF(); err != nil {
+		return err
+	}
 	return j.finish(before, after)
 }
 
@@ -127,12 +130,15 @@ func (j *job) openResume(o options) error {
 			continue
 		}
 		if !resumable[name] {
-			return badInput("--resume: --%s cannot change in a resumed run (only --rl-steps, --threads, --checkpoint-every, --eval-every)", name)
+			return badInput("--resume: --%s cannot change in a resumed run (only --rl-steps, --threads, --checkpoint-every, --eval-every, --export-dtype)", name)
 		}
 	}
 	c.RLSteps, c.Threads, c.CheckpointEv, c.EvalEvery = pick(o, "rl-steps", o.cfg.RLSteps, c.RLSteps),
 		pick(o, "threads", o.cfg.Threads, c.Threads), pick(o, "checkpoint-every", o.cfg.CheckpointEv, c.CheckpointEv),
 		pick(o, "eval-every", o.cfg.EvalEvery, c.EvalEvery)
+	if o.set["export-dtype"] {
+		c.ExportDType = o.cfg.ExportDType
+	}
 	if err := c.validate(); err != nil {
 		return err
 	}

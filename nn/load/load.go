@@ -113,9 +113,9 @@ func load(path string, o Options) (*Loaded, error) {
 		}
 	}
 	if f.IsHF() {
-		l.Model, l.Found.Weights, l.Found.DType, err = loadHF(f.Dir, o.Backend)
+		l.Model, err = loadHF(f.Dir, o.Backend)
 	} else {
-		l.Model, l.Found.DType, err = loadCheckpoint(f.Weights[0], o.Backend)
+		l.Model, err = loadCheckpoint(f.Weights[0], o.Backend)
 	}
 	if err != nil {
 		return nil, err
@@ -148,60 +148,60 @@ func lookedIn(f Found) string {
 
 // loadHF loads a Hugging Face folder after checking the config against the
 // safetensors headers.
-func loadHF(dir string, b backend.Backend) (*nn.Model, []string, string, error) {
+func loadHF(dir string, b backend.Backend) (*nn.Model, error) {
 	cfg, err := nn.LoadConfig(filepath.Join(dir, "config.json"))
 	if err != nil {
-		return nil, nil, "", err
+		return nil, err
 	}
-	infos, files, err := safetensors.DirInfo(dir)
+	infos, _, err := safetensors.DirInfo(dir)
 	if err != nil {
-		return nil, nil, "", err
+		return nil, err
 	}
 	if err := checkSize(cfg, infos); err != nil {
-		return nil, nil, "", fmt.Errorf("%s and the weights do not belong together: %w", filepath.Join(dir, "config.json"), err)
+		return nil, fmt.Errorf("%s and the weights do not belong together: %w", filepath.Join(dir, "config.json"), err)
 	}
 	ts, err := safetensors.ReadDir(dir)
 	if err != nil {
-		return nil, nil, "", err
+		return nil, err
 	}
 	m, err := nn.New(cfg, b)
 	if err != nil {
-		return nil, nil, "", err
+		return nil, err
 	}
 	if err := m.SetWeights(ts); err != nil {
 		m.Free()
-		return nil, nil, "", fmt.Errorf("weights: %w", err)
+		return nil, fmt.Errorf("weights: %w", err)
 	}
-	return m, files, storedDType(infos), nil
+	return m, nil
 }
 
 // loadCheckpoint loads the weights of a training checkpoint after checking
 // its config against its header.
-func loadCheckpoint(path string, b backend.Backend) (*nn.Model, string, error) {
+func loadCheckpoint(path string, b backend.Backend) (*nn.Model, error) {
 	meta, err := safetensors.ReadMetadata(path)
 	if err != nil {
-		return nil, "", err
+		return nil, err
 	}
 	if meta["config"] == "" {
-		return nil, "", fmt.Errorf("%s is not a training checkpoint (no config in its metadata); a Hugging Face model is a folder with config.json", path)
+		return nil, fmt.Errorf("%s is not a training checkpoint (no config in its metadata); a Hugging Face model is a folder with config.json", path)
 	}
 	cfg, err := nn.ParseConfig([]byte(meta["config"]))
 	if err != nil {
-		return nil, "", fmt.Errorf("%s: %w", path, err)
+		return nil, fmt.Errorf("%s: %w", path, err)
 	}
 	infos, err := safetensors.FileInfo(path)
 	if err != nil {
-		return nil, "", err
+		return nil, err
 	}
 	if err := checkSize(cfg, infos); err != nil {
-		return nil, "", fmt.Errorf("%s: its config and its weights do not belong together: %w", path, err)
+		return nil, fmt.Errorf("%s: its config and its weights do not belong together: %w", path, err)
 	}
 	ck, err := nn.LoadCheckpoint(path, b)
 	if err != nil {
-		return nil, "", err
+		return nil, err
 	}
 	ck.Opt.Free() // running a model needs only the weights
-	return ck.Model, storedDType(infos), nil
+	return ck.Model, nil
 }
 
 // checkSize refuses a config that describes more weights than the files

@@ -57,7 +57,7 @@ type Found struct {
 // opposed to a model trained here.
 func (f Found) IsHF() bool { return f.Kind == HF || f.Kind == HFSharded }
 
-// Resolve finds what path names, without loading any weights:
+// Resolve finds what path names, reading no more than the weights' headers:
 //
 //   - a file: a training checkpoint; model.safetensors inside a Hugging Face
 //     folder stands for the folder;
@@ -68,6 +68,25 @@ func (f Found) IsHF() bool { return f.Kind == HF || f.Kind == HFSharded }
 //
 // Every error says what was looked for.
 func Resolve(path string) (Found, error) {
+	f, err := resolve(path)
+	if err != nil {
+		return f, err
+	}
+	infos := map[string]safetensors.TensorInfo{}
+	if f.IsHF() {
+		infos, f.Weights, err = safetensors.DirInfo(f.Dir)
+	} else {
+		infos, err = safetensors.FileInfo(f.Weights[0])
+	}
+	if err != nil {
+		return f, err
+	}
+	f.DType = storedDType(infos)
+	return f, nil
+}
+
+// resolve is Resolve without reading the weights' headers.
+func resolve(path string) (Found, error) {
 	f := Found{Path: path}
 	st, err := os.Stat(path)
 	if err != nil {
@@ -76,7 +95,7 @@ func Resolve(path string) (Found, error) {
 	if !st.IsDir() {
 		dir := filepath.Dir(path)
 		if filepath.Base(path) == safetensors.SingleFileName && exists(filepath.Join(dir, "config.json")) {
-			return Resolve(dir)
+			return resolve(dir)
 		}
 		if !strings.HasSuffix(path, ".safetensors") {
 			return f, fmt.Errorf("%s is not a .safetensors checkpoint, a run folder or a Hugging Face folder", path)
@@ -120,7 +139,7 @@ func Resolve(path string) (Found, error) {
 	case 0:
 		return f, fmt.Errorf("%s is not a model folder: no config.json (Hugging Face), no checkpoints/ (run folder), no .safetensors checkpoint", path)
 	case 1:
-		return Resolve(files[0])
+		return resolve(files[0])
 	}
 	return f, fmt.Errorf("%s has no config.json and %d .safetensors files; name the checkpoint file", path, len(files))
 }
