@@ -282,6 +282,11 @@ func configJSON(src Source, dtype string) ([]byte, error) {
 		}
 	}
 	fields["torch_dtype"] = torchDType[dtype]
+	if _, ok := fields["bos_token_id"]; !ok {
+		// transformers' LlamaConfig would otherwise default it to 1; our
+		// tokenizers have no beginning-of-sequence token.
+		fields["bos_token_id"] = nil
+	}
 	if t := src.Tokenizer; t != nil {
 		if _, ok := fields["eos_token_id"]; !ok && t.EOS() >= 0 {
 			fields["eos_token_id"] = t.EOS()

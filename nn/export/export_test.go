@@ -172,6 +172,8 @@ func TestRunExportsAndLoadsBack(t *testing.T) {
 		assert.Equal(t, []any{"LlamaForCausalLM"}, cfg["architectures"])
 		assert.Equal(t, tied, cfg["tie_word_embeddings"])
 		assert.EqualValues(t, l.Tokenizer.EOS(), cfg["eos_token_id"])
+		bos, ok := cfg["bos_token_id"]
+		assert.True(t, ok && bos == nil, "bos_token_id is null, not LlamaConfig's default 1")
 		gen := readJSON(t, filepath.Join(out, "generation_config.json"))
 		assert.Equal(t, []any{float64(l.EOS[0]), float64(l.EOS[1])}, gen["eos_token_id"])
 		a, err := os.ReadFile(filepath.Join(run, "tokenizer.json"))
