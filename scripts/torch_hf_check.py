@@ -4,10 +4,12 @@
 Reads config.json and model.safetensors (or the shards of
 model.safetensors.index.json) with plain Python and torch.frombuffer (the
 `safetensors` and `transformers` packages are not installable here), runs a
-Llama/Qwen2 forward written from Hugging Face's modeling_llama.py /
-modeling_qwen2.py in plain torch (RMSNorm, rotate-half RoPE, grouped-query
-attention, SwiGLU, tied or untied head), and prints or compares the
-log-probability of every next token. Nothing here imports project code.
+Llama/Qwen2/Qwen3 forward written from Hugging Face's modeling_llama.py,
+modeling_qwen2.py and modeling_qwen3.py in plain torch (RMSNorm, rotate-half
+RoPE with Llama 3 / linear rope_scaling, Qwen3's per-head q_norm/k_norm,
+grouped-query attention, SwiGLU, tied or untied head), and prints or
+compares the log-probability of every next token. Nothing here imports
+project code.
 
 Two uses, both by hand (tests never run Python):
 
@@ -65,19 +67,38 @@ def read_folder(d):
     return cfg, weights
 
 
+def scale_rope(cfg, inv_freq):
+    """transformers' _compute_linear_scaling / _compute_llama3_parameters."""
+    rs = cfg.get("rope_scaling")
+    if not rs:
+        return inv_freq
+    kind = rs.get("rope_type", rs.get("type"))
+    if kind == "linear":
+        return inv_freq / rs["factor"]
+    assert kind == "llama3", kind
+    factor, lo, hi = rs["factor"], rs["low_freq_factor"], rs["high_freq_factor"]
+    old = rs["original_max_position_embeddings"]
+    wavelen = 2 * math.pi / inv_freq
+    out = torch.where(wavelen > old / lo, inv_freq / factor, inv_freq)
+    smooth = (old / wavelen - lo) / (hi - lo)
+    smoothed = (1 - smooth) * out / factor + smooth * out
+    medium = ~(wavelen < old / hi) & ~(wavelen > old / lo)
+    return torch.where(medium, smoothed, out)
+
+
 def forward(cfg, W, ids):
     """Logits (T, V) of one sequence, in float32, as transformers computes."""
-    assert cfg["model_type"] in ("llama", "qwen2"), cfg["model_type"]
+    assert cfg["model_type"] in ("llama", "qwen2", "qwen3"), cfg["model_type"]
     C, H = cfg["hidden_size"], cfg["num_attention_heads"]
     KV = cfg.get("num_key_value_heads") or H
-    D = cfg.get("head_dim") or C // H
+    D = cfg.get("head_dim") or (128 if cfg["model_type"] == "qwen3" else C // H)
     eps, theta = cfg.get("rms_norm_eps", 1e-6), cfg.get("rope_theta", 10000.0)
     T = len(ids)
 
     def rms(x, w):
         return w * (x * torch.rsqrt(x.pow(2).mean(-1, keepdim=True) + eps))
 
-    inv_freq = 1.0 / (theta ** (torch.arange(0, D, 2, dtype=torch.int64).float() / D))
+    inv_freq = scale_rope(cfg, 1.0 / (theta ** (torch.arange(0, D, 2, dtype=torch.int64).float() / D)))
     ang = torch.outer(torch.arange(T).float(), inv_freq)
     emb = torch.cat([ang, ang], dim=-1)
     cos, sin = emb.cos(), emb.sin()
@@ -100,6 +121,8 @@ def forward(cfg, W, ids):
         q = linear(h, p + "self_attn.q_proj").view(T, H, D).transpose(0, 1)
         k = linear(h, p + "self_attn.k_proj").view(T, KV, D).transpose(0, 1)
         v = linear(h, p + "self_attn.v_proj").view(T, KV, D).transpose(0, 1)
+        if p + "self_attn.q_norm.weight" in W:  # Qwen3: RMSNorm of each head before RoPE
+            q, k = rms(q, W[p + "self_attn.q_norm.weight"]), rms(k, W[p + "self_attn.k_norm.weight"])
         q, k = rope(q), rope(k)
         k, v = k.repeat_interleave(H // KV, 0), v.repeat_interleave(H // KV, 0)
         s = q @ k.transpose(-1, -2) / math.sqrt(D) + causal
