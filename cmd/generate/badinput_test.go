@@ -33,6 +33,14 @@ func TestBadInputExitsTwoWithOneMessage(t *testing.T) {
 	twoCk := t.TempDir()
 	writeFile(t, twoCk, "a.safetensors", "x")
 	writeFile(t, twoCk, "b.safetensors", "x")
+	absurd := modelDir(t, true)
+	cfg := testConfig()
+	cfg.NumLayers = 1 << 40 // a hostile config.json: nothing of this size may be allocated
+	writeFile(t, absurd, "config.json", string(cfg.HFJSON()))
+	misshapen := modelDir(t, true)
+	cfg = testConfig()
+	cfg.IntermediateSize = 40
+	writeFile(t, misshapen, "config.json", string(cfg.HFJSON()))
 	badTok := t.TempDir()
 	writeFile(t, badTok, "tokenizer.json", `{"model": {"type": "WordPiece"}}`)
 
@@ -50,6 +58,8 @@ func TestBadInputExitsTwoWithOneMessage(t *testing.T) {
 		{"truncated safetensors", "", []string{"--model", truncated, "--prompt", "x"}, "--model"},
 		{"bad config", "", []string{"--model", badConfig, "--prompt", "x"}, "config"},
 		{"not a checkpoint", "", []string{"--model", notCk, "--ids", "--prompt", "[1]"}, "checkpoint"},
+		{"absurd sizes", "", []string{"--model", absurd, "--prompt", "x"}, "do not belong together: the config describes at least"},
+		{"wrong shapes", "", []string{"--model", misshapen, "--prompt", "x"}, "weights: model.layers.0.mlp.gate_proj.weight has shape [48 32], want [40 32]"},
 		{"two checkpoints", "", []string{"--model", twoCk, "--prompt", "x"}, "2 .safetensors files"},
 		{"empty folder", "", []string{"--model", t.TempDir(), "--prompt", "x"}, "is not a model folder: no config.json"},
 		{"bad tokenizer", "", []string{"--model", bare, "--tokenizer", filepath.Join(badTok, "tokenizer.json"), "--prompt", "x"}, "--tokenizer"},

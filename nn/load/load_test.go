@@ -121,6 +121,11 @@ func TestLoadEveryKind(t *testing.T) {
 	hf := hfDir(t)
 	sharded := hfDir(t)
 	shard(t, sharded)
+	// A Hugging Face folder with a checkpoints/ folder of its own is still
+	// a Hugging Face folder, not a run.
+	require.NoError(t, os.Mkdir(filepath.Join(hf, "checkpoints"), 0o755))
+	runNoState := runDir(t) // killed before its first state.json
+	require.NoError(t, os.Remove(filepath.Join(runNoState, "state.json")))
 	single := t.TempDir() // a folder with one checkpoint and its tokenizer
 	data, err := os.ReadFile(filepath.Join(run, "checkpoints", "final.safetensors"))
 	require.NoError(t, err)
@@ -134,6 +139,7 @@ func TestLoadEveryKind(t *testing.T) {
 		tokDir string
 	}{
 		{run, Run, run, run},
+		{runNoState, Run, runNoState, runNoState},
 		{filepath.Join(run, "checkpoints", "final.safetensors"), Checkpoint, run, run},
 		{filepath.Join(run, "checkpoints"), Checkpoint, run, run},
 		{single, Checkpoint, "", single},

@@ -144,14 +144,16 @@ func resolve(path string) (Found, error) {
 	return f, fmt.Errorf("%s has no config.json and %d .safetensors files; name the checkpoint file", path, len(files))
 }
 
-// isRunDir reports whether dir is a cmd/train run folder. A run killed
-// before its first state.json still has checkpoints/.
+// isRunDir reports whether dir is a cmd/train run folder: state.json, or
+// (a run killed before its first state.json) checkpoints/ in a folder that
+// holds no Hugging Face weights of its own.
 func isRunDir(dir string) bool {
 	if exists(filepath.Join(dir, "state.json")) {
 		return true
 	}
 	st, err := os.Stat(filepath.Join(dir, "checkpoints"))
-	return err == nil && st.IsDir()
+	return err == nil && st.IsDir() && !exists(filepath.Join(dir, safetensors.SingleFileName)) &&
+		!exists(filepath.Join(dir, safetensors.IndexFileName))
 }
 
 // findTokenizer sets the tokenizer files from the first of dirs holding
