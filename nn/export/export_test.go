@@ -242,3 +242,23 @@ func archJSON(t *testing.T, c nn.Config) map[string]any {
 	}
 	return m
 }
+
+// nn's Qwen3 and Llama 3 (rope_scaling) folders round-trip too: the same
+// bytes per tensor and the same config values.
+func TestArchFoldersRoundTrip(t *testing.T) {
+	for _, src := range []string{"../testdata/hf-qwen3", "../testdata/hf-llama3"} {
+		l := loadModel(t, src)
+		out := filepath.Join(t.TempDir(), "hf")
+		require.NoError(t, Write(FromLoaded(l), out, Options{}))
+		want := rawTensors(t, filepath.Join(src, "model.safetensors"))
+		got := rawTensors(t, filepath.Join(out, "model.safetensors"))
+		require.Equal(t, slices.Sorted(maps.Keys(want)), slices.Sorted(maps.Keys(got)), src)
+		for name := range want {
+			require.True(t, want[name] == got[name], "%s: %s differs", src, name)
+		}
+		cfg := readJSON(t, filepath.Join(out, "config.json"))
+		for k, v := range readJSON(t, filepath.Join(src, "config.json")) {
+			assert.Equal(t, v, cfg[k], "%s: config.json %s", src, k)
+		}
+	}
+}

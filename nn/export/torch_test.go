@@ -62,6 +62,19 @@ func exportCase(t *testing.T, name, dir string) []int32 {
 		defer l.Free()
 		require.NoError(t, Write(FromLoaded(l), dir, Options{}))
 		return []int32{4, 5, 14, 6, 7, 15, 8, 9, 0, 10, 11, 12, 13, 4, 14, 5, 6, 15, 1}
+	case "qwen3-bf16", "llama3-rope-scaling-bf16":
+		// nn's PyTorch folder fixtures, exported as they came in.
+		src := map[string]string{"qwen3-bf16": "../testdata/hf-qwen3", "llama3-rope-scaling-bf16": "../testdata/hf-llama3"}[name]
+		l, err := load.Load(src, load.Options{Backend: b})
+		require.NoError(t, err)
+		defer l.Free()
+		require.NoError(t, Write(FromLoaded(l), dir, Options{}))
+		r := rand.New(rand.NewPCG(5, uint64(len(name))))
+		ids := make([]int32, 24)
+		for i := range ids {
+			ids[i] = int32(r.IntN(l.Model.Cfg.VocabSize))
+		}
+		return ids
 	case "qwen2-tied-gqa-bf16":
 		return seeded(nn.Config{ModelType: "qwen2", VocabSize: 96, HiddenSize: 32, NumLayers: 2, NumHeads: 4,
 			NumKVHeads: 2, HeadDim: 8, IntermediateSize: 48, RopeTheta: 1e6, RMSNormEps: 1e-6,
@@ -75,7 +88,7 @@ func exportCase(t *testing.T, name, dir string) []int32 {
 	return nil
 }
 
-var torchCases = []string{"llama-arith-bf16", "qwen2-tied-gqa-bf16", "llama-bias-headdim-f32"}
+var torchCases = []string{"llama-arith-bf16", "qwen2-tied-gqa-bf16", "llama-bias-headdim-f32", "qwen3-bf16", "llama3-rope-scaling-bf16"}
 
 // Our forward over each exported folder gives the log-probs an independent
 // PyTorch reader of the same files gives (scripts/torch_hf_check.py): the
