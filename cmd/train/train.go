@@ -243,7 +243,7 @@ func (j *job) setup(ctx context.Context) error {
 	}
 	bpe := rl.BPE{T: j.tok}
 	ac, _ := j.c.algoConfig()
-	if ac.Rollout.EOS, err = load.EOSIDs(j.tok, hfDir); err != nil {
+	if ac.Rollout.EOS, err = load.EOSIDs(j.tok, j.model.Cfg, hfDir); err != nil {
 		return badInput("--model: %v", err)
 	}
 	if ac.Rollout.TokenBudget > j.model.Cfg.MaxPositionEmbeddings {

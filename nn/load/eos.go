@@ -4,11 +4,13 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"math"
 	"os"
 	"path/filepath"
 	"slices"
 	"strings"
 
+	"github.com/goarpo/arpo/nn"
 	"github.com/goarpo/arpo/nn/tokenizer"
 )
 
@@ -17,10 +19,11 @@ import (
 var EndOfTurn = []string{"<|im_end|>", "<|eot_id|>"}
 
 // EOSIDs is the one list of token ids that end a reply: the tokenizer's
-// end-of-sequence token, the end-of-turn tokens of EndOfTurn it knows,
-// then the eos_token_id of generation_config.json and config.json in hfDir
-// (a number or a list; hfDir may be ""). tok may be nil. No id repeats.
-func EOSIDs(tok *tokenizer.Tokenizer, hfDir string) ([]int32, error) {
+// end-of-sequence token, the end-of-turn tokens of EndOfTurn it knows, the
+// eos_token_id of generation_config.json in hfDir (a number or a list;
+// hfDir may be ""), then the model config's eos_token_id (config.json's,
+// which a checkpoint's config keeps). tok may be nil. No id repeats.
+func EOSIDs(tok *tokenizer.Tokenizer, cfg nn.Config, hfDir string) ([]int32, error) {
 	var ids []int32
 	add := func(id int32) {
 		if !slices.Contains(ids, id) {
@@ -37,17 +40,20 @@ func EOSIDs(tok *tokenizer.Tokenizer, hfDir string) ([]int32, error) {
 			}
 		}
 	}
-	if hfDir == "" {
-		return ids, nil
-	}
-	for _, name := range []string{"generation_config.json", "config.json"} {
-		got, err := configEOS(filepath.Join(hfDir, name))
+	if hfDir != "" {
+		got, err := configEOS(filepath.Join(hfDir, "generation_config.json"))
 		if err != nil {
 			return nil, err
 		}
 		for _, id := range got {
 			add(id)
 		}
+	}
+	for _, id := range cfg.EOSTokenID {
+		if id < 0 || id > math.MaxInt32 {
+			return nil, fmt.Errorf("config: eos_token_id %d is out of range", id)
+		}
+		add(int32(id))
 	}
 	return ids, nil
 }

@@ -129,7 +129,7 @@ func load(path string, o Options) (*Loaded, error) {
 	if f.IsHF() {
 		hfDir = f.Dir
 	}
-	if l.EOS, err = EOSIDs(l.Tokenizer, hfDir); err != nil {
+	if l.EOS, err = EOSIDs(l.Tokenizer, l.Model.Cfg, hfDir); err != nil {
 		l.Model.Free()
 		return nil, err
 	}

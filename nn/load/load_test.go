@@ -188,17 +188,24 @@ func TestLoadSharedLlamaArith(t *testing.T) {
 func TestEOSIDsMergesConfigs(t *testing.T) {
 	dir := t.TempDir()
 	require.NoError(t, os.WriteFile(filepath.Join(dir, "generation_config.json"), []byte(`{"eos_token_id": [7, 3]}`), 0o644))
-	require.NoError(t, os.WriteFile(filepath.Join(dir, "config.json"), []byte(`{"eos_token_id": 3}`), 0o644))
+	cfg := testConfig()
+	cfg.EOSTokenID = nn.TokenIDs{3, 9}
 	tok := testTokenizer(t)
-	ids, err := EOSIDs(tok, dir)
+	ids, err := EOSIDs(tok, cfg, dir)
 	require.NoError(t, err)
-	assert.Equal(t, []int32{int32(tok.EOS()), int32(tok.MustTokenID("<|im_end|>")), 7}, ids, "3 is <|im_end|> here: listed once")
-	ids, err = EOSIDs(nil, dir)
+	assert.Equal(t, []int32{int32(tok.EOS()), int32(tok.MustTokenID("<|im_end|>")), 7, 9}, ids, "3 is <|im_end|> here: listed once")
+	ids, err = EOSIDs(nil, cfg, dir)
 	require.NoError(t, err)
-	assert.Equal(t, []int32{7, 3}, ids)
-	require.NoError(t, os.WriteFile(filepath.Join(dir, "config.json"), []byte(`{"eos_token_id": "x"}`), 0o644))
-	_, err = EOSIDs(nil, dir)
+	assert.Equal(t, []int32{7, 3, 9}, ids)
+	ids, err = EOSIDs(nil, testConfig(), "")
+	require.NoError(t, err)
+	assert.Empty(t, ids)
+	require.NoError(t, os.WriteFile(filepath.Join(dir, "generation_config.json"), []byte(`{"eos_token_id": "x"}`), 0o644))
+	_, err = EOSIDs(nil, cfg, dir)
 	require.ErrorContains(t, err, "eos_token_id")
+	cfg.EOSTokenID = nn.TokenIDs{-1}
+	_, err = EOSIDs(nil, cfg, "")
+	require.ErrorContains(t, err, "eos_token_id -1 is out of range")
 }
 
 // editConfig rewrites keys of dir/config.json.
