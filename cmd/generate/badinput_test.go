@@ -59,7 +59,7 @@ func TestBadInputExitsTwoWithOneMessage(t *testing.T) {
 		{"bad config", "", []string{"--model", badConfig, "--prompt", "x"}, "config"},
 		{"not a checkpoint", "", []string{"--model", notCk, "--ids", "--prompt", "[1]"}, "checkpoint"},
 		{"absurd sizes", "", []string{"--model", absurd, "--prompt", "x"}, "do not belong together: the config describes at least"},
-		{"wrong shapes", "", []string{"--model", misshapen, "--prompt", "x"}, "weights: model.layers.0.mlp.gate_proj.weight has shape [48 32], want [40 32]"},
+		{"wrong shapes", "", []string{"--model", misshapen, "--prompt", "x"}, "model.layers.0.mlp.gate_proj.weight has shape [48 32], want [40 32]"},
 		{"two checkpoints", "", []string{"--model", twoCk, "--prompt", "x"}, "2 .safetensors files"},
 		{"empty folder", "", []string{"--model", t.TempDir(), "--prompt", "x"}, "is not a model folder: no config.json"},
 		{"bad tokenizer", "", []string{"--model", bare, "--tokenizer", filepath.Join(badTok, "tokenizer.json"), "--prompt", "x"}, "--tokenizer"},

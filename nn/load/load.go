@@ -146,8 +146,9 @@ func lookedIn(f Found) string {
 	return f.Dir
 }
 
-// loadHF loads a Hugging Face folder after checking the config against the
-// safetensors headers.
+// loadHF checks the folder's config against its safetensors headers, then
+// loads it with nn.LoadHF (which checks every tensor's name, shape and
+// values).
 func loadHF(dir string, b backend.Backend) (*nn.Model, error) {
 	cfg, err := nn.LoadConfig(filepath.Join(dir, "config.json"))
 	if err != nil {
@@ -160,19 +161,7 @@ func loadHF(dir string, b backend.Backend) (*nn.Model, error) {
 	if err := checkSize(cfg, infos); err != nil {
 		return nil, fmt.Errorf("%s and the weights do not belong together: %w", filepath.Join(dir, "config.json"), err)
 	}
-	ts, err := safetensors.ReadDir(dir)
-	if err != nil {
-		return nil, err
-	}
-	m, err := nn.New(cfg, b)
-	if err != nil {
-		return nil, err
-	}
-	if err := m.SetWeights(ts); err != nil {
-		m.Free()
-		return nil, fmt.Errorf("weights: %w", err)
-	}
-	return m, nil
+	return nn.LoadHF(dir, b)
 }
 
 // loadCheckpoint loads the weights of a training checkpoint after checking

@@ -262,7 +262,7 @@ func TestLoadBadFolders(t *testing.T) {
 			d := hfDir(t)
 			editConfig(t, d, map[string]any{"intermediate_size": 40})
 			return d
-		}, false, "weights: model.layers.0.mlp.gate_proj.weight has shape [48 32], want [40 32]"},
+		}, false, "model.layers.0.mlp.gate_proj.weight has shape [48 32], want [40 32]"},
 		{"truncated safetensors", func(t *testing.T) string {
 			d := hfDir(t)
 			p := filepath.Join(d, "model.safetensors")
@@ -297,7 +297,7 @@ func TestLoadBadFolders(t *testing.T) {
 			d := hfDir(t)
 			editConfig(t, d, map[string]any{"vocab_size": 100})
 			return d
-		}, false, "weights: model.embed_tokens.weight has shape [320 32], want [100 32]"},
+		}, false, "model.embed_tokens.weight has shape [320 32], want [100 32]"},
 		{"tokenizer of another model", func(t *testing.T) string {
 			d := hfDir(t)
 			gpt2 := shareddata.Path(t, "tokenizers/gpt2")
