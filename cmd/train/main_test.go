@@ -235,3 +235,39 @@ func archJSON(t *testing.T, c nn.Config) map[string]any {
 	}
 	return m
 }
+
+// A run started from a Hugging Face folder exports hf/ as that folder came:
+// its dtype, its tokenizer files and its config fields.
+func TestRunFromHFFolderExportsAsItCame(t *testing.T) {
+	base := filepath.Join(t.TempDir(), "base")
+	code, _, stderr := runCmd(t, "--preset", "smoke", "--out", base, "--threads", "1", "--rl-steps", "0", "--export-dtype", "bf16")
+	require.Equal(t, 0, code, stderr)
+	origin := filepath.Join(base, "hf")
+	// A field package nn does not read, which the export must carry over.
+	cfgPath := filepath.Join(origin, "config.json")
+	var cfg map[string]any
+	require.NoError(t, runlog.ReadJSON(cfgPath, &cfg))
+	cfg["transformers_version"] = "4.51.0"
+	data, err := json.Marshal(cfg)
+	require.NoError(t, err)
+	require.NoError(t, os.WriteFile(cfgPath, data, 0o644))
+
+	run := filepath.Join(t.TempDir(), "run")
+	code, out, stderr := runCmd(t, "--preset", "smoke", "--model", origin, "--out", run, "--threads", "1", "--rl-steps", "1")
+	require.Equal(t, 0, code, "stderr: %s\nstdout: %s", stderr, out)
+	assert.Contains(t, out, filepath.Join(run, "hf")+" (BF16;")
+	f, err := load.Resolve(filepath.Join(run, "hf"))
+	require.NoError(t, err)
+	assert.Equal(t, "BF16", f.DType)
+	for _, n := range []string{"tokenizer.json", "tokenizer_config.json", "generation_config.json"} {
+		a, err := os.ReadFile(filepath.Join(origin, n))
+		require.NoError(t, err)
+		b, err := os.ReadFile(filepath.Join(run, "hf", n))
+		require.NoError(t, err)
+		assert.True(t, bytes.Equal(a, b), "%s is the origin's", n)
+	}
+	var got map[string]any
+	require.NoError(t, runlog.ReadJSON(filepath.Join(run, "hf", "config.json"), &got))
+	assert.Equal(t, "4.51.0", got["transformers_version"])
+	assert.Equal(t, "bfloat16", got["torch_dtype"])
+}
