@@ -341,7 +341,9 @@ func writeTokenizer(src Source, tmp string) error {
 			return err
 		}
 	}
-	for _, n := range []string{"special_tokens_map.json"} {
+	// Newer transformers save the chat template in a file of its own.
+	templateFile := false
+	for _, n := range []string{"special_tokens_map.json", "chat_template.jinja", "chat_template.json"} {
 		if src.TokenizerConfig == "" {
 			break
 		}
@@ -349,6 +351,7 @@ func writeTokenizer(src Source, tmp string) error {
 			if err := copyFile(p, filepath.Join(tmp, n)); err != nil {
 				return err
 			}
+			templateFile = templateFile || strings.HasPrefix(n, "chat_template")
 		}
 	}
 	var cfg map[string]any
@@ -357,7 +360,7 @@ func writeTokenizer(src Source, tmp string) error {
 		if cfg, err = readObject(src.TokenizerConfig); err != nil {
 			return err
 		}
-		if _, ok := cfg["chat_template"]; ok || !speaksChatML(src.Tokenizer) {
+		if _, ok := cfg["chat_template"]; ok || templateFile || !speaksChatML(src.Tokenizer) {
 			return copyFile(src.TokenizerConfig, filepath.Join(tmp, "tokenizer_config.json"))
 		}
 	} else if src.Tokenizer == nil {

@@ -262,3 +262,19 @@ func TestArchFoldersRoundTrip(t *testing.T) {
 		}
 	}
 }
+
+// A chat template saved in chat_template.jinja (newer transformers) is
+// carried over with the tokenizer files.
+func TestTemplateFileIsCarried(t *testing.T) {
+	run := runDir(t, testConfig(false))
+	const tmpl = "{% for m in messages %}{{ m['content'] }}<|im_end|>{% endfor %}"
+	require.NoError(t, os.WriteFile(filepath.Join(run, "chat_template.jinja"), []byte(tmpl), 0o644))
+	l := loadModel(t, run)
+	assert.Equal(t, tmpl, l.ChatTemplate)
+	out := filepath.Join(t.TempDir(), "hf")
+	require.NoError(t, Write(FromLoaded(l), out, Options{}))
+	got, err := os.ReadFile(filepath.Join(out, "chat_template.jinja"))
+	require.NoError(t, err)
+	assert.Equal(t, tmpl, string(got))
+	assert.Equal(t, tmpl, loadModel(t, out).ChatTemplate)
+}

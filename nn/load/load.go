@@ -252,10 +252,14 @@ func storedDType(infos map[string]safetensors.TensorInfo) string {
 
 func isFloat(dt string) bool { return dt == "F32" || dt == "BF16" || dt == "F16" || dt == "F64" }
 
-// readChatTemplate returns the chat_template of a tokenizer_config.json: a
-// string, or a list of {"name", "template"} of which "default" is used; ""
-// when absent.
+// readChatTemplate returns the chat template of the folder of a
+// tokenizer_config.json, where transformers saves it: chat_template.jinja,
+// else the chat_template of tokenizer_config.json (a string, or a list of
+// {"name", "template"} of which "default" is used); "" when absent.
 func readChatTemplate(path string) (string, error) {
+	if b, err := os.ReadFile(filepath.Join(filepath.Dir(path), "chat_template.jinja")); err == nil {
+		return string(b), nil
+	}
 	data, err := os.ReadFile(path)
 	if err != nil {
 		return "", err
