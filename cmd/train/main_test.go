@@ -216,7 +216,7 @@ func requireHFExport(t *testing.T, run string) {
 	require.NoError(t, err)
 	require.True(t, slices.EqualFunc(a, c, func(x, y float32) bool { return math.Float32bits(x) == math.Float32bits(y) }), "weights differ")
 	assert.Equal(t, ck.EOS, hf.EOS)
-	assert.Equal(t, tokenizer.ChatMLTemplate, hf.ChatTemplate)
+	assert.Equal(t, tokenizer.ChatMLTemplate, hf.Chat.Source)
 	assert.Equal(t, ck.Tokenizer.VocabSize(), hf.Tokenizer.VocabSize())
 	for _, f := range []string{"config.json", "generation_config.json", "tokenizer_config.json", "tokenizer.json", "model.safetensors"} {
 		assert.FileExists(t, filepath.Join(run, "hf", f))

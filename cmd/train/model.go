@@ -3,9 +3,11 @@ package main
 import (
 	"fmt"
 	"os"
+	"path/filepath"
 
 	"github.com/goarpo/arpo/backend"
 	"github.com/goarpo/arpo/nn"
+	"github.com/goarpo/arpo/nn/chat"
 	"github.com/goarpo/arpo/nn/load"
 )
 
@@ -58,6 +60,16 @@ func pretrainedHF(model string) string {
 		return f.Dir
 	}
 	return ""
+}
+
+// chatTemplate is the run's chat template: its Hugging Face origin's, else
+// the one saved with the run's tokenizer (ChatML); nil when neither has one.
+func (j *job) chatTemplate(hfDir string) (*chat.Template, error) {
+	dir := j.dir
+	if hfDir != "" {
+		dir = hfDir
+	}
+	return load.ChatTemplate(filepath.Join(dir, "tokenizer_config.json"))
 }
 
 func fileExists(p string) bool {

@@ -243,7 +243,11 @@ func (j *job) setup(ctx context.Context) error {
 	}
 	bpe := rl.BPE{T: j.tok}
 	ac, _ := j.c.algoConfig()
-	if ac.Rollout.EOS, err = load.EOSIDs(j.tok, j.model.Cfg, hfDir); err != nil {
+	tmpl, err := j.chatTemplate(hfDir)
+	if err != nil {
+		return badInput("--model: %v", err)
+	}
+	if ac.Rollout.EOS, err = load.EOSIDs(j.tok, tmpl, j.model.Cfg, hfDir); err != nil {
 		return badInput("--model: %v", err)
 	}
 	if ac.Rollout.TokenBudget > j.model.Cfg.MaxPositionEmbeddings {

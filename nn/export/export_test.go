@@ -156,8 +156,8 @@ func TestRunExportsAndLoadsBack(t *testing.T) {
 		assert.Equal(t, archJSON(t, l.Model.Cfg), archJSON(t, back.Model.Cfg))
 		requireSameWeights(t, l.Model, back.Model)
 		assert.Equal(t, l.EOS, back.EOS)
-		assert.Equal(t, l.ChatTemplate, back.ChatTemplate)
-		assert.Equal(t, tokenizer.ChatMLTemplate, back.ChatTemplate)
+		assert.Equal(t, l.Chat.Source, back.Chat.Source)
+		assert.Equal(t, tokenizer.ChatMLTemplate, back.Chat.Source)
 
 		infos, err := safetensors.FileInfo(filepath.Join(out, "model.safetensors"))
 		require.NoError(t, err)
@@ -270,11 +270,11 @@ func TestTemplateFileIsCarried(t *testing.T) {
 	const tmpl = "{% for m in messages %}{{ m['content'] }}<|im_end|>{% endfor %}"
 	require.NoError(t, os.WriteFile(filepath.Join(run, "chat_template.jinja"), []byte(tmpl), 0o644))
 	l := loadModel(t, run)
-	assert.Equal(t, tmpl, l.ChatTemplate)
+	assert.Equal(t, tmpl, l.Chat.Source)
 	out := filepath.Join(t.TempDir(), "hf")
 	require.NoError(t, Write(FromLoaded(l), out, Options{}))
 	got, err := os.ReadFile(filepath.Join(out, "chat_template.jinja"))
 	require.NoError(t, err)
 	assert.Equal(t, tmpl, string(got))
-	assert.Equal(t, tmpl, loadModel(t, out).ChatTemplate)
+	assert.Equal(t, tmpl, loadModel(t, out).Chat.Source)
 }

@@ -11,19 +11,22 @@ import (
 	"strings"
 
 	"github.com/goarpo/arpo/nn"
+	"github.com/goarpo/arpo/nn/chat"
 	"github.com/goarpo/arpo/nn/tokenizer"
 )
 
-// EndOfTurn are the tokens chat templates close an assistant turn with:
-// ChatML's (ours, Qwen's) and Llama 3's.
+// EndOfTurn are the end-of-turn tokens every model stops at when its
+// vocabulary has them, template or not: ChatML's (ours, Qwen's) and
+// Llama 3's.
 var EndOfTurn = []string{"<|im_end|>", "<|eot_id|>"}
 
 // EOSIDs is the one list of token ids that end a reply: the tokenizer's
-// end-of-sequence token, the end-of-turn tokens of EndOfTurn it knows, the
-// eos_token_id of generation_config.json in hfDir (a number or a list;
-// hfDir may be ""), then the model config's eos_token_id (config.json's,
-// which a checkpoint's config keeps). tok may be nil. No id repeats.
-func EOSIDs(tok *tokenizer.Tokenizer, cfg nn.Config, hfDir string) ([]int32, error) {
+// end-of-sequence token, the end-of-turn tokens of the chat template tmpl
+// (nil: none) and of EndOfTurn that the vocabulary holds, the eos_token_id
+// of generation_config.json in hfDir (a number or a list; hfDir may be ""),
+// then the model config's eos_token_id (config.json's, which a
+// checkpoint's config keeps). tok may be nil. No id repeats.
+func EOSIDs(tok *tokenizer.Tokenizer, tmpl *chat.Template, cfg nn.Config, hfDir string) ([]int32, error) {
 	var ids []int32
 	add := func(id int32) {
 		if !slices.Contains(ids, id) {
@@ -34,7 +37,11 @@ func EOSIDs(tok *tokenizer.Tokenizer, cfg nn.Config, hfDir string) ([]int32, err
 		if id := tok.EOS(); id >= 0 {
 			add(int32(id))
 		}
-		for _, s := range EndOfTurn {
+		var texts []string
+		if tmpl != nil {
+			texts = tmpl.EndOfTurn
+		}
+		for _, s := range slices.Concat(texts, EndOfTurn) {
 			if id, ok := tok.TokenID(s); ok {
 				add(int32(id))
 			}

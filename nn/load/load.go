@@ -1,7 +1,6 @@
 package load
 
 import (
-	"encoding/json"
 	"errors"
 	"fmt"
 	"math"
@@ -11,6 +10,7 @@ import (
 
 	"github.com/goarpo/arpo/backend"
 	"github.com/goarpo/arpo/nn"
+	"github.com/goarpo/arpo/nn/chat"
 	"github.com/goarpo/arpo/nn/safetensors"
 	"github.com/goarpo/arpo/nn/tokenizer"
 )
@@ -34,10 +34,10 @@ type Loaded struct {
 	// none (a model folder with token ids only, or verl's character
 	// tokenizer, whose tokenizer_config.json is Found.TokenizerConfig).
 	Tokenizer *tokenizer.Tokenizer
-	// ChatTemplate is the Jinja chat_template of tokenizer_config.json, or
-	// "" when there is none. Models trained here use ChatML, which is what
-	// their tokenizer_config.json holds.
-	ChatTemplate string
+	// Chat is the model's chat template (nn/chat), or nil when its folder
+	// has none. Models trained here carry ChatML's
+	// (tokenizer.ChatMLTemplate) in their tokenizer_config.json.
+	Chat *chat.Template
 	// EOS are the token ids that end a reply: see EOSIDs.
 	EOS []int32
 	// Found says what --model was and which files were read.
@@ -107,10 +107,8 @@ func load(path string, o Options) (*Loaded, error) {
 	} else if o.RequireTokenizer {
 		return nil, fmt.Errorf("no tokenizer.json found with the model (looked in %s)", lookedIn(f))
 	}
-	if f.TokenizerConfig != "" {
-		if l.ChatTemplate, err = readChatTemplate(f.TokenizerConfig); err != nil {
-			return nil, err
-		}
+	if l.Chat, err = ChatTemplate(f.TokenizerConfig); err != nil {
+		return nil, err
 	}
 	if f.IsHF() {
 		l.Model, err = loadHF(f.Dir, o.Backend)
@@ -129,7 +127,7 @@ func load(path string, o Options) (*Loaded, error) {
 	if f.IsHF() {
 		hfDir = f.Dir
 	}
-	if l.EOS, err = EOSIDs(l.Tokenizer, l.Model.Cfg, hfDir); err != nil {
+	if l.EOS, err = EOSIDs(l.Tokenizer, l.Chat, l.Model.Cfg, hfDir); err != nil {
 		l.Model.Free()
 		return nil, err
 	}
@@ -252,40 +250,16 @@ func storedDType(infos map[string]safetensors.TensorInfo) string {
 
 func isFloat(dt string) bool { return dt == "F32" || dt == "BF16" || dt == "F16" || dt == "F64" }
 
-// readChatTemplate returns the chat template of the folder of a
-// tokenizer_config.json, where transformers saves it: chat_template.jinja,
-// else the chat_template of tokenizer_config.json (a string, or a list of
-// {"name", "template"} of which "default" is used); "" when absent.
-func readChatTemplate(path string) (string, error) {
-	if b, err := os.ReadFile(filepath.Join(filepath.Dir(path), "chat_template.jinja")); err == nil {
-		return string(b), nil
+// ChatTemplate reads the chat template that goes with a
+// tokenizer_config.json (see chat.Load: chat_template.jinja beside it, or
+// its chat_template entry); nil when path is "" or there is none.
+func ChatTemplate(tokenizerConfig string) (*chat.Template, error) {
+	if tokenizerConfig == "" {
+		return nil, nil
 	}
-	data, err := os.ReadFile(path)
-	if err != nil {
-		return "", err
+	t, err := chat.Load(filepath.Dir(tokenizerConfig))
+	if errors.Is(err, chat.ErrNoTemplate) {
+		return nil, nil
 	}
-	var cfg struct {
-		ChatTemplate json.RawMessage `json:"chat_template"`
-	}
-	if err := json.Unmarshal(data, &cfg); err != nil {
-		return "", fmt.Errorf("%s: %w", path, err)
-	}
-	raw := strings.TrimSpace(string(cfg.ChatTemplate))
-	if raw == "" || raw == "null" {
-		return "", nil
-	}
-	var s string
-	if err := json.Unmarshal(cfg.ChatTemplate, &s); err == nil {
-		return s, nil
-	}
-	var named []struct{ Name, Template string }
-	if err := json.Unmarshal(cfg.ChatTemplate, &named); err != nil {
-		return "", fmt.Errorf("%s: chat_template is neither a string nor a list of named templates", path)
-	}
-	for _, t := range named {
-		if t.Name == "default" {
-			return t.Template, nil
-		}
-	}
-	return "", fmt.Errorf("%s: chat_template lists no template named \"default\"", path)
+	return t, err
 }

@@ -16,6 +16,7 @@ import (
 	"github.com/goarpo/arpo/backend/cpu"
 	"github.com/goarpo/arpo/internal/shareddata"
 	"github.com/goarpo/arpo/nn"
+	"github.com/goarpo/arpo/nn/chat"
 	"github.com/goarpo/arpo/nn/safetensors"
 	"github.com/goarpo/arpo/nn/tokenizer"
 )
@@ -160,7 +161,8 @@ func TestLoadEveryKind(t *testing.T) {
 			assert.Equal(t, archJSON(t, testConfig()), archJSON(t, l.Model.Cfg))
 			requireSameWeights(t, want, l.Model)
 			require.NotNil(t, l.Tokenizer)
-			assert.Contains(t, l.ChatTemplate, "<|im_start|>", "our tokenizers carry a ChatML template")
+			require.NotNil(t, l.Chat, "our tokenizers carry a ChatML template")
+			assert.Equal(t, tokenizer.ChatMLTemplate, l.Chat.Source)
 			// <|endoftext|> (EOS) and <|im_end|> (end of turn).
 			assert.Equal(t, []int32{int32(l.Tokenizer.MustTokenID("<|endoftext|>")), int32(l.Tokenizer.MustTokenID("<|im_end|>"))}, l.EOS)
 			if tc.kind == HFSharded {
@@ -191,20 +193,20 @@ func TestEOSIDsMergesConfigs(t *testing.T) {
 	cfg := testConfig()
 	cfg.EOSTokenID = nn.TokenIDs{3, 9}
 	tok := testTokenizer(t)
-	ids, err := EOSIDs(tok, cfg, dir)
+	ids, err := EOSIDs(tok, nil, cfg, dir)
 	require.NoError(t, err)
 	assert.Equal(t, []int32{int32(tok.EOS()), int32(tok.MustTokenID("<|im_end|>")), 7, 9}, ids, "3 is <|im_end|> here: listed once")
-	ids, err = EOSIDs(nil, cfg, dir)
+	ids, err = EOSIDs(nil, nil, cfg, dir)
 	require.NoError(t, err)
 	assert.Equal(t, []int32{7, 3, 9}, ids)
-	ids, err = EOSIDs(nil, testConfig(), "")
+	ids, err = EOSIDs(nil, nil, testConfig(), "")
 	require.NoError(t, err)
 	assert.Empty(t, ids)
 	require.NoError(t, os.WriteFile(filepath.Join(dir, "generation_config.json"), []byte(`{"eos_token_id": "x"}`), 0o644))
-	_, err = EOSIDs(nil, cfg, dir)
+	_, err = EOSIDs(nil, nil, cfg, dir)
 	require.ErrorContains(t, err, "eos_token_id")
 	cfg.EOSTokenID = nn.TokenIDs{-1}
-	_, err = EOSIDs(nil, cfg, "")
+	_, err = EOSIDs(nil, nil, cfg, "")
 	require.ErrorContains(t, err, "eos_token_id -1 is out of range")
 }
 
@@ -343,4 +345,20 @@ func archJSON(t *testing.T, c nn.Config) map[string]any {
 		delete(m, k)
 	}
 	return m
+}
+
+// The chat template's end-of-turn texts join the list: a template that ends
+// turns with <|endoftext|> stops there even if the tokenizer's EOS is
+// another token.
+func TestEOSIDsTakesTheTemplatesEndOfTurn(t *testing.T) {
+	tok := testTokenizer(t)
+	require.NoError(t, tok.SetEOS("<|pad|>"))
+	tmpl, err := chat.New("{% for m in messages %}{{ m['content'] }}<|endoftext|>{% endfor %}", nil)
+	require.NoError(t, err)
+	ids, err := EOSIDs(tok, tmpl, testConfig(), "")
+	require.NoError(t, err)
+	assert.Equal(t, []int32{int32(tok.MustTokenID("<|pad|>")), int32(tok.MustTokenID("<|endoftext|>")), int32(tok.MustTokenID("<|im_end|>"))}, ids)
+	ids, err = EOSIDs(tok, nil, testConfig(), "")
+	require.NoError(t, err)
+	assert.Equal(t, []int32{int32(tok.MustTokenID("<|pad|>")), int32(tok.MustTokenID("<|im_end|>"))}, ids)
 }
