@@ -13,7 +13,7 @@
 // Every cmd/train run already ends with RUN/hf/, written the same way.
 //
 // Exit status: 0 on success, 2 for bad input (flags, model folder, --out),
-// 1 when writing fails.
+// 1 when writing fails, 3 for a bug (internal/exitcode).
 package main
 
 import (
@@ -26,11 +26,13 @@ import (
 
 	"github.com/goarpo/arpo/backend"
 	_ "github.com/goarpo/arpo/backend/cpu" // the backend the weights pass through
+	"github.com/goarpo/arpo/internal/exitcode"
 	"github.com/goarpo/arpo/nn/export"
 	"github.com/goarpo/arpo/nn/load"
 )
 
 func main() {
+	defer exitcode.OnPanic("export")
 	os.Exit(run(os.Args[1:], os.Stdout, os.Stderr))
 }
 
@@ -44,13 +46,13 @@ func run(args []string, stdout, stderr io.Writer) int {
 	var ue usageError
 	switch {
 	case err == nil, errors.Is(err, pflag.ErrHelp):
-		return 0
+		return exitcode.OK
 	case errors.As(err, &ue):
 		fmt.Fprintln(stderr, "export:", err)
-		return 2
+		return exitcode.BadInput
 	}
 	fmt.Fprintln(stderr, "export:", err)
-	return 1
+	return exitcode.Failure
 }
 
 func exportCmd(args []string, stdout io.Writer) error {

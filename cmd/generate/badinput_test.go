@@ -35,7 +35,7 @@ func TestBadInputExitsTwoWithOneMessage(t *testing.T) {
 	writeFile(t, twoCk, "b.safetensors", "x")
 	absurd := modelDir(t, true)
 	cfg := testConfig()
-	cfg.NumLayers = 1 << 40 // a hostile config.json: nothing of this size may be allocated
+	cfg.NumLayers, cfg.IntermediateSize = 4000, 4096 // 1.6G weights the files do not hold: nothing of this size may be allocated
 	writeFile(t, absurd, "config.json", string(cfg.HFJSON()))
 	misshapen := modelDir(t, true)
 	cfg = testConfig()

@@ -25,7 +25,10 @@ type Config struct {
 	Algo   string `json:"algo"`
 	Task   string `json:"task"`
 	Model  string `json:"model"`
-	Seed   uint64 `json:"seed"`
+	// Data is the shared data folder of --task hotpotqa-local; empty means
+	// tasks.DefaultDataDir ($ARPO_SHARED_DATA, else ../shared/data).
+	Data string `json:"data,omitempty"`
+	Seed uint64 `json:"seed"`
 	// DataSeed picks the ToolWorld data and the RL prompts of each step; 0
 	// means Seed. A grid of runs that differ only in Seed keeps it fixed so
 	// that every run sees the same questions in the same order. e.g. 1
@@ -91,6 +94,9 @@ type Config struct {
 	PPOEpochs    int     `json:"ppo-epochs"`
 	MiniBatches  int     `json:"mini-batches"`
 	CheckpointEv int     `json:"checkpoint-every"`
+	// SFTCheckpointEv is the SFT steps between checkpoints, so that a
+	// killed cold start loses at most this many steps. e.g. 100
+	SFTCheckpointEv int `json:"sft-checkpoint-every"`
 
 	// Evaluation.
 	EvalQuestions int     `json:"eval-questions"`
@@ -125,6 +131,10 @@ func quickPreset() Config {
 		// (measured: docs/TRAINING.md).
 		Vocab: 320, DModel: 128, Layers: 4, Heads: 4, KVHeads: 4, FFN: 352, Context: 512,
 		SFTSteps: 1200, SFTBatch: 24, SFTLR: 2e-3, SFTWarmup: 30, MicroTokens: 4096,
+		// 100 steps are about 35 s of the quick preset (1,200 steps in 7
+		// minutes); a checkpoint of its model and optimizer (10.6 MB) took
+		// 22 to 342 ms here, the SHA-256 of it 10 to 55 ms (docs/TRAINING.md).
+		SFTCheckpointEv: 100,
 		// 32 prompts a step, not 16: RL fits single prompts within a few
 		// steps, so a step's update is mostly about its own prompts, and
 		// twice the prompts halve that noise. At 16, 30 steps ended within
@@ -144,7 +154,7 @@ func smokePreset() Config {
 	c.Preset = "smoke"
 	c.TrainEntities, c.TestEntities, c.TrainQuestions, c.TestQuestions = 200, 100, 300, 20
 	c.Vocab, c.DModel, c.Layers, c.Heads, c.KVHeads, c.FFN, c.Context = 300, 32, 1, 2, 2, 64, 320
-	c.SFTSteps, c.SFTBatch, c.SFTWarmup = 3, 8, 1
+	c.SFTSteps, c.SFTBatch, c.SFTWarmup, c.SFTCheckpointEv = 3, 8, 1, 2
 	c.RLSteps, c.RLBatch, c.M, c.N, c.K, c.CheckpointEv = 2, 2, 4, 2, 4, 1
 	c.TokenBudget, c.CallLimit = 256, 4
 	c.EvalQuestions = 10
@@ -175,6 +185,7 @@ func bindFlags(fs *pflag.FlagSet, c *Config) {
 	fs.StringVar(&c.Preset, "preset", c.Preset, "starting point: quick (default, <15 min on 2 cores), smoke (<1 min), base, large")
 	fs.StringVar(&c.Algo, "algo", c.Algo, "RL algorithm: arpo, grpo, dapo or reinforce++")
 	fs.StringVar(&c.Task, "task", c.Task, "toolworld, hotpotqa-local, jsonl:FILE or parquet:FILE (FILE alone works too)")
+	fs.StringVar(&c.Data, "data", c.Data, "shared data folder for --task hotpotqa-local (default $ARPO_SHARED_DATA, else ../shared/data)")
 	fs.StringVar(&c.Model, "model", c.Model, "start from a run folder, a checkpoint file or folder, or a Hugging Face folder (skips SFT)")
 	fs.Uint64Var(&c.Seed, "seed", c.Seed, "seed of everything; the same seed gives the same run")
 	fs.Uint64Var(&c.DataSeed, "data-seed", c.DataSeed, "seed of the ToolWorld data and the RL prompt order; 0 uses --seed")
@@ -208,6 +219,7 @@ func bindFlags(fs *pflag.FlagSet, c *Config) {
 	fs.Float64Var(&c.SFTLR, "sft-lr", c.SFTLR, "SFT peak learning rate (cosine decay to 10%)")
 	fs.IntVar(&c.SFTWarmup, "sft-warmup", c.SFTWarmup, "SFT warm-up steps")
 	fs.IntVar(&c.MicroTokens, "micro-tokens", c.MicroTokens, "most tokens per forward pass (gradient accumulation)")
+	fs.IntVar(&c.SFTCheckpointEv, "sft-checkpoint-every", c.SFTCheckpointEv, "SFT steps between checkpoints")
 
 	fs.IntVar(&c.RLSteps, "rl-steps", c.RLSteps, "RL steps")
 	fs.IntVar(&c.RLBatch, "rl-batch", c.RLBatch, "prompts per RL step")
@@ -335,7 +347,9 @@ func readConfigFile(path string) (map[string]any, error) {
 	m := map[string]any{}
 	switch strings.ToLower(filepath.Ext(path)) {
 	case ".json":
-		err = json.Unmarshal(data, &m)
+		if err = duplicateKeys(data); err == nil {
+			err = json.Unmarshal(data, &m)
+		}
 	default:
 		err = yaml.Unmarshal(data, &m)
 	}
@@ -416,7 +430,7 @@ func (c Config) validate() error {
 		{"micro-tokens", c.MicroTokens, 1}, {"rl-steps", c.RLSteps, 0}, {"rl-batch", c.RLBatch, 1},
 		{"m", c.M, 1}, {"n", c.N, 1}, {"z", c.Z, 1}, {"k", c.K, 1}, {"call-limit", c.CallLimit, 0},
 		{"token-budget", c.TokenBudget, 16}, {"ppo-epochs", c.PPOEpochs, 1}, {"mini-batches", c.MiniBatches, 1},
-		{"checkpoint-every", c.CheckpointEv, 1}, {"eval-questions", c.EvalQuestions, 0}, {"eval-k", c.EvalK, 1},
+		{"checkpoint-every", c.CheckpointEv, 1}, {"sft-checkpoint-every", c.SFTCheckpointEv, 1}, {"eval-questions", c.EvalQuestions, 0}, {"eval-k", c.EvalK, 1},
 		{"eval-every", c.EvalEvery, 0},
 	} {
 		if p.v < p.min {
@@ -465,19 +479,21 @@ func (c Config) validate() error {
 			return badInput("--model: %v", err)
 		}
 	}
-	return nil
+	return c.checkSizes()
 }
 
-// parseTask splits --task into a kind and a file.
+// parseTask splits --task into a kind (toolworld, hotpotqa-local, jsonl,
+// parquet, or file: the format from the extension) and a file.
 func parseTask(s string) (kind, path string, err error) {
 	switch s {
 	case "toolworld", "hotpotqa-local":
 		return s, "", nil
 	}
+	kind = "file"
 	for _, k := range []string{"jsonl", "parquet"} {
 		for _, sep := range []string{":", "=", " "} {
 			if p, ok := strings.CutPrefix(s, k+sep); ok {
-				path = strings.TrimSpace(p)
+				path, kind = strings.TrimSpace(p), k
 			}
 		}
 		if path != "" {
@@ -493,7 +509,7 @@ func parseTask(s string) (kind, path string, err error) {
 	if _, err := os.Stat(path); err != nil {
 		return "", "", err
 	}
-	return "file", path, nil
+	return kind, path, nil
 }
 
 // world is the ToolWorld part of the configuration, as cmd/eval and

@@ -17,7 +17,7 @@
 // hf/, the final model as a Hugging Face folder (package nn/export).
 // See docs/TRAINING.md. Bad flags or files end with one message and exit
 // status 2 before any work starts; Ctrl-C saves a checkpoint and exits, and
-// --resume continues. It is not a serving or evaluation-only tool: see
+// --resume continues, also after a kill at any moment (runstate.go). It is not a serving or evaluation-only tool: see
 // cmd/eval and cmd/generate for those.
 package main
 
@@ -27,24 +27,26 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"os/signal"
-	"syscall"
 
 	"github.com/spf13/pflag"
+
+	"github.com/goarpo/arpo/internal/exitcode"
 
 	_ "github.com/goarpo/arpo/backend/cpu"    // the default backend
 	_ "github.com/goarpo/arpo/backend/vulkan" // --backend vulkan, in a build with -tags vulkan
 )
 
 func main() {
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer exitcode.OnPanic("train")
+	ctx, stop := exitcode.SignalContext("train", os.Stderr)
 	code := run(ctx, os.Args[1:], os.Stdout, os.Stderr)
 	stop()
 	os.Exit(code)
 }
 
 // run is the whole command; it returns the exit status: 0, 1 for a failure
-// during the run, 2 for bad input, 130 when interrupted (after saving).
+// during the run, 2 for bad input, 130 when interrupted (after saving); a
+// panic exits 3 (exitcode.OnPanic).
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	o, err := parseArgs(args)
 	if errors.Is(err, pflag.ErrHelp) {

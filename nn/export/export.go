@@ -123,6 +123,15 @@ func Write(src Source, dir string, o Options) error {
 	if err := os.MkdirAll(parent, 0o755); err != nil {
 		return fmt.Errorf("export: %w", err)
 	}
+	// Folders an export killed midway left beside DIR: only one export
+	// writes DIR at a time (cmd/train holds its run's lock), so they are
+	// stale.
+	stale, _ := filepath.Glob(filepath.Join(parent, "."+filepath.Base(dir)+".tmp-*"))
+	for _, p := range stale {
+		if err := os.RemoveAll(p); err != nil {
+			return fmt.Errorf("export: removing a stale temporary folder: %w", err)
+		}
+	}
 	tmp, err := os.MkdirTemp(parent, "."+filepath.Base(dir)+".tmp-*")
 	if err != nil {
 		return fmt.Errorf("export: %w", err)

@@ -203,6 +203,9 @@ func TestWriteRefusesNonEmptyTarget(t *testing.T) {
 	parent := t.TempDir()
 	out := filepath.Join(parent, "hf")
 	require.NoError(t, os.MkdirAll(out, 0o755)) // an empty folder is fine
+	// What an export killed midway leaves is cleaned up by the next.
+	require.NoError(t, os.MkdirAll(filepath.Join(parent, ".hf.tmp-123", "x"), 0o755))
+	require.NoError(t, os.MkdirAll(filepath.Join(parent, ".hf.tmp-456.old"), 0o755))
 	require.NoError(t, Write(FromLoaded(l), out, Options{}))
 	err := Write(FromLoaded(l), out, Options{})
 	var te TargetError

@@ -9,6 +9,7 @@ import (
 	"strings"
 
 	"github.com/goarpo/arpo/backend"
+	"github.com/goarpo/arpo/internal/sysmem"
 	"github.com/goarpo/arpo/nn"
 	"github.com/goarpo/arpo/nn/chat"
 	"github.com/goarpo/arpo/nn/safetensors"
@@ -49,20 +50,45 @@ func (l *Loaded) Free() { l.Model.Free() }
 
 // Load resolves path (see Resolve) and loads the model onto o.Backend with
 // its tokenizer, chat template and end-of-turn ids. Every error is about
-// the input (a bad or missing file) and is one line naming it; sizes and
-// shapes are checked against the files' headers before anything big is
-// allocated.
+// the input (a bad or missing file) and is one line naming it. The cheap
+// checks come first: the config (valid, fits the machine, matches the
+// weights' headers), then the tokenizer, then the weights themselves.
 func Load(path string, o Options) (*Loaded, error) {
 	l, err := load(path, o)
 	var te tokenizerFlagError
 	switch {
 	case errors.As(err, &te):
-		return nil, fmt.Errorf("--tokenizer %s: %w", o.Tokenizer, describe(te.err))
+		return nil, oneLine(fmt.Errorf("--tokenizer %s: %w", o.Tokenizer, describe(te.err)))
 	case err != nil:
-		return nil, fmt.Errorf("--model %s: %w", path, describe(err))
+		return nil, oneLine(fmt.Errorf("--model %s: %w", path, describe(err)))
 	}
 	return l, nil
 }
+
+// Check runs Load's checks without loading anything big: what path is,
+// and whether its config is valid, fits the machine and matches the
+// weights' headers. Errors read as Load's. Commands call it to refuse a bad
+// --model before they start other work.
+func Check(path string) (Found, error) {
+	f, err := Resolve(path)
+	if err == nil {
+		err = check(f)
+	}
+	if err != nil {
+		return f, oneLine(fmt.Errorf("--model %s: %w", path, describe(err)))
+	}
+	return f, nil
+}
+
+// lineError is an error whose message has its newlines (errors.Join's, as
+// in nn.Config.Validate) turned into "; ", so that a command prints one
+// line; it still unwraps to the original.
+type lineError struct{ err error }
+
+func (e lineError) Error() string { return strings.ReplaceAll(e.err.Error(), "\n", "; ") }
+func (e lineError) Unwrap() error { return e.err }
+
+func oneLine(err error) error { return lineError{err} }
 
 // tokenizerFlagError is a problem with Options.Tokenizer rather than with
 // the model.
@@ -76,6 +102,9 @@ func load(path string, o Options) (*Loaded, error) {
 	}
 	f, err := Resolve(path)
 	if err != nil {
+		return nil, err
+	}
+	if err := check(f); err != nil {
 		return nil, err
 	}
 	if o.Tokenizer != "" {
@@ -110,12 +139,7 @@ func load(path string, o Options) (*Loaded, error) {
 	if l.Chat, err = ChatTemplate(f.TokenizerConfig); err != nil {
 		return nil, err
 	}
-	if f.IsHF() {
-		l.Model, err = loadHF(f.Dir, o.Backend)
-	} else {
-		l.Model, err = loadCheckpoint(f.Weights[0], o.Backend)
-	}
-	if err != nil {
+	if l.Model, err = loadWeights(f, o.Backend); err != nil {
 		return nil, err
 	}
 	if l.Tokenizer != nil && l.Tokenizer.VocabSize() > l.Model.Cfg.VocabSize {
@@ -144,46 +168,62 @@ func lookedIn(f Found) string {
 	return f.Dir
 }
 
-// loadHF checks the folder's config against its safetensors headers, then
-// loads it with nn.LoadHF (which checks every tensor's name, shape and
-// values).
-func loadHF(dir string, b backend.Backend) (*nn.Model, error) {
-	cfg, err := nn.LoadConfig(filepath.Join(dir, "config.json"))
-	if err != nil {
-		return nil, err
+// check reads the model's config and refuses, before anything is
+// allocated, one that is invalid, larger than the machine, or larger than
+// the weights' headers hold. It costs no more than reading the headers.
+func check(f Found) error {
+	var cfg nn.Config
+	var infos map[string]safetensors.TensorInfo
+	var err error
+	if f.IsHF() {
+		path := filepath.Join(f.Dir, "config.json")
+		if cfg, err = nn.LoadConfig(path); err != nil {
+			return err
+		}
+		// Weights and gradients, 8 bytes a parameter, must fit the machine.
+		if err := sysmem.Check("the model", 8*float64(cfg.NumParams())); err != nil {
+			return err
+		}
+		if infos, _, err = safetensors.DirInfo(f.Dir); err != nil {
+			return err
+		}
+		if err := checkSize(cfg, infos); err != nil {
+			return fmt.Errorf("%s and the weights do not belong together: %w", path, err)
+		}
+		return nil
 	}
-	infos, _, err := safetensors.DirInfo(dir)
-	if err != nil {
-		return nil, err
-	}
-	if err := checkSize(cfg, infos); err != nil {
-		return nil, fmt.Errorf("%s and the weights do not belong together: %w", filepath.Join(dir, "config.json"), err)
-	}
-	return nn.LoadHF(dir, b)
-}
-
-// loadCheckpoint loads the weights of a training checkpoint after checking
-// its config against its header.
-func loadCheckpoint(path string, b backend.Backend) (*nn.Model, error) {
+	path := f.Weights[0]
 	meta, err := safetensors.ReadMetadata(path)
 	if err != nil {
-		return nil, err
+		return err
 	}
 	if meta["config"] == "" {
-		return nil, fmt.Errorf("%s is not a training checkpoint (no config in its metadata); a Hugging Face model is a folder with config.json", path)
+		return fmt.Errorf("%s is not a training checkpoint (no config in its metadata); a Hugging Face model is a folder with config.json", path)
 	}
-	cfg, err := nn.ParseConfig([]byte(meta["config"]))
-	if err != nil {
-		return nil, fmt.Errorf("%s: %w", path, err)
+	if cfg, err = nn.ParseConfig([]byte(meta["config"])); err != nil {
+		return fmt.Errorf("%s: %w", path, err)
 	}
-	infos, err := safetensors.FileInfo(path)
-	if err != nil {
-		return nil, err
+	// nn.LoadCheckpoint holds weights, gradients and AdamW's two moments.
+	if err := sysmem.Check("the checkpoint", 16*float64(cfg.NumParams())); err != nil {
+		return err
+	}
+	if infos, err = safetensors.FileInfo(path); err != nil {
+		return err
 	}
 	if err := checkSize(cfg, infos); err != nil {
-		return nil, fmt.Errorf("%s: its config and its weights do not belong together: %w", path, err)
+		return fmt.Errorf("%s: its config and its weights do not belong together: %w", path, err)
 	}
-	ck, err := nn.LoadCheckpoint(path, b)
+	return nil
+}
+
+// loadWeights loads the model check passed: a Hugging Face folder through
+// nn.LoadHF, a checkpoint through nn.LoadCheckpoint (which check every
+// tensor's name, shape, dtype and values).
+func loadWeights(f Found, b backend.Backend) (*nn.Model, error) {
+	if f.IsHF() {
+		return nn.LoadHF(f.Dir, b)
+	}
+	ck, err := nn.LoadCheckpoint(f.Weights[0], b)
 	if err != nil {
 		return nil, err
 	}

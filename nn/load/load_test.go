@@ -254,12 +254,17 @@ func TestLoadBadFolders(t *testing.T) {
 			d := hfDir(t)
 			editConfig(t, d, map[string]any{"hidden_size": 1000000000, "head_dim": 250000000})
 			return d
-		}, false, "the config describes at least 6e+18 weights, the files hold 36128"},
+		}, false, "invalid model config: hidden_size 1000000000 is over the limit of 1048576; head_dim 250000000 is over"},
 		{"absurd layer count", func(t *testing.T) string {
 			d := hfDir(t)
 			editConfig(t, d, map[string]any{"num_hidden_layers": 1000000000000000})
 			return d
-		}, false, "do not belong together"},
+		}, false, "num_hidden_layers 1000000000000000 is over the limit"},
+		{"sizes the weights do not have", func(t *testing.T) string {
+			d := hfDir(t)
+			editConfig(t, d, map[string]any{"num_hidden_layers": 4000, "intermediate_size": 4096})
+			return d
+		}, false, "config.json and the weights do not belong together: the config describes at least 1.59G weights, the files hold 36128"},
 		{"wrong shapes", func(t *testing.T) string {
 			d := hfDir(t)
 			editConfig(t, d, map[string]any{"intermediate_size": 40})

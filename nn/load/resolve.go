@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"strings"
 
+	"github.com/goarpo/arpo/nn"
 	"github.com/goarpo/arpo/nn/safetensors"
 )
 
@@ -123,6 +124,11 @@ func resolve(path string) (Found, error) {
 		return f, nil
 	case exists(filepath.Join(path, "config.json")):
 		f.Kind, f.Dir = HF, path
+		// The config first: an invalid or absurd one is the folder's
+		// problem whatever its weights are.
+		if _, err := nn.LoadConfig(filepath.Join(path, "config.json")); err != nil {
+			return f, err
+		}
 		if exists(filepath.Join(path, safetensors.IndexFileName)) {
 			f.Kind = HFSharded
 		} else if !exists(filepath.Join(path, safetensors.SingleFileName)) {
