@@ -97,6 +97,9 @@ type Config struct {
 	// SFTCheckpointEv is the SFT steps between checkpoints, so that a
 	// killed cold start loses at most this many steps. e.g. 100
 	SFTCheckpointEv int `json:"sft-checkpoint-every"`
+	// SaveTrees is the number of prompts per RL step whose rollout trees go
+	// to samples/trees-stepNNNN.jsonl for the dashboard; 0 saves none.
+	SaveTrees int `json:"save-trees"`
 
 	// Evaluation.
 	EvalQuestions int     `json:"eval-questions"`
@@ -143,7 +146,7 @@ func quickPreset() Config {
 		RLSteps: 30, RLBatch: 32, RLFamilies: "", LR: 1e-4,
 		M: 8, N: 4, Z: 1, K: 8, Alpha: 0.5, Beta: 0.2, Tau: 0.5, BranchRule: "stochastic", BranchScale: "reference",
 		CallLimit: 6, TokenBudget: 384, EpsLow: 0.2, EpsHigh: 0.2, DualClip: 3,
-		Attribution: "soft", PPOEpochs: 1, MiniBatches: 1, CheckpointEv: 10,
+		Attribution: "soft", PPOEpochs: 1, MiniBatches: 1, CheckpointEv: 10, SaveTrees: 4,
 		EvalQuestions: 500, EvalK: 1, Temperature: 0, TopP: 1, EvalEvery: 0,
 	}
 }
@@ -245,6 +248,7 @@ func bindFlags(fs *pflag.FlagSet, c *Config) {
 	fs.IntVar(&c.PPOEpochs, "ppo-epochs", c.PPOEpochs, "passes over each step's data")
 	fs.IntVar(&c.MiniBatches, "mini-batches", c.MiniBatches, "optimizer steps per pass")
 	fs.IntVar(&c.CheckpointEv, "checkpoint-every", c.CheckpointEv, "RL steps between checkpoints")
+	fs.IntVar(&c.SaveTrees, "save-trees", c.SaveTrees, "prompts per RL step whose rollout trees are saved for the dashboard (samples/trees-stepNNNN.jsonl)")
 
 	fs.IntVar(&c.EvalQuestions, "eval-questions", c.EvalQuestions, "test questions per evaluation (0: all)")
 	fs.IntVar(&c.EvalK, "eval-k", c.EvalK, "samples per question for pass@k (needs --temperature > 0)")
@@ -268,6 +272,7 @@ type options struct {
 	resume  string // --resume
 	set     map[string]bool
 	showCfg bool
+	serve   string // --serve: the dashboard's address, "" for none
 }
 
 // parseArgs builds the effective configuration: the preset (from the flags,
@@ -281,6 +286,7 @@ func parseArgs(args []string) (options, error) {
 	fs.StringVar(&o.file, "config", "", "config file (JSON or YAML) whose keys are flag names; flags override it")
 	fs.StringVar(&o.resume, "resume", "", "continue the run in this folder from its latest checkpoint")
 	fs.BoolVar(&o.showCfg, "print-config", false, "print the effective config as JSON and exit")
+	fs.StringVar(&o.serve, "serve", "", serveUsage)
 	if err := fs.Parse(args); err != nil {
 		if err == pflag.ErrHelp {
 			return o, err
@@ -431,7 +437,7 @@ func (c Config) validate() error {
 		{"m", c.M, 1}, {"n", c.N, 1}, {"z", c.Z, 1}, {"k", c.K, 1}, {"call-limit", c.CallLimit, 0},
 		{"token-budget", c.TokenBudget, 16}, {"ppo-epochs", c.PPOEpochs, 1}, {"mini-batches", c.MiniBatches, 1},
 		{"checkpoint-every", c.CheckpointEv, 1}, {"sft-checkpoint-every", c.SFTCheckpointEv, 1}, {"eval-questions", c.EvalQuestions, 0}, {"eval-k", c.EvalK, 1},
-		{"eval-every", c.EvalEvery, 0},
+		{"eval-every", c.EvalEvery, 0}, {"save-trees", c.SaveTrees, 0},
 	} {
 		if p.v < p.min {
 			return badInput("--%s must be >= %d, got %d", p.name, p.min, p.v)

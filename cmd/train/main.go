@@ -56,6 +56,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		fs.String("config", "", "config file (JSON or YAML) whose keys are flag names; flags override it")
 		fs.String("resume", "", "continue the run in this folder from its latest checkpoint")
 		fs.Bool("print-config", false, "print the effective config as JSON and exit")
+		fs.String("serve", "", serveUsage)
 		fmt.Fprintf(stdout, "usage: train [flags]\n\n%s", fs.FlagUsages())
 		return 0
 	}

@@ -47,7 +47,7 @@ type job struct {
 // change how long or how fast it runs, not what it computes (and what it
 // exports). configIdentity leaves the same fields out.
 var resumable = map[string]bool{"rl-steps": true, "threads": true, "checkpoint-every": true, "eval-every": true,
-	"sft-checkpoint-every": true, "export-dtype": true}
+	"sft-checkpoint-every": true, "save-trees": true, "serve": true, "export-dtype": true}
 
 func execute(ctx context.Context, o options, stdout io.Writer) error {
 	j := &job{out: stdout, tty: runlog.IsTerminal(stdout), start: time.Now(), resume: o.resume != ""}
@@ -74,6 +74,11 @@ func execute(ctx context.Context, o options, stdout io.Writer) error {
 		j.c.Out = j.dir
 		j.st.Phase = "sft"
 	}
+	stopServing, err := j.serve(ctx, o.serve)
+	if err != nil {
+		return err
+	}
+	defer stopServing()
 	if err := j.setup(ctx); err != nil {
 		return err
 	}
@@ -129,9 +134,10 @@ func (j *job) openResume(o options) error {
 			continue
 		}
 		if !resumable[name] {
-			return badInput("--resume: --%s cannot change in a resumed run (only --rl-steps, --threads, --checkpoint-every, --sft-checkpoint-every, --eval-every, --export-dtype)", name)
+			return badInput("--resume: --%s cannot change in a resumed run (only --rl-steps, --threads, --checkpoint-every, --sft-checkpoint-every, --eval-every, --save-trees, --serve, --export-dtype)", name)
 		}
 	}
+	c.SaveTrees = pick(o, "save-trees", o.cfg.SaveTrees, c.SaveTrees)
 	c.RLSteps, c.Threads, c.CheckpointEv, c.EvalEvery = pick(o, "rl-steps", o.cfg.RLSteps, c.RLSteps),
 		pick(o, "threads", o.cfg.Threads, c.Threads), pick(o, "checkpoint-every", o.cfg.CheckpointEv, c.CheckpointEv),
 		pick(o, "eval-every", o.cfg.EvalEvery, c.EvalEvery)
@@ -450,8 +456,14 @@ func (j *job) rlPhase(ctx context.Context) error {
 	for step := j.st.RLStep + 1; step <= c.RLSteps; step++ {
 		j.td.exec.ResetStats()
 		round := 0
-		refill := func(n int) []rl.Prompt { round++; return draw(step, round, n) }
-		met, _, err := tr.Step(ctx, step, draw(step, 0, c.RLBatch), refill)
+		drawn := draw(step, 0, c.RLBatch) // and DAPO's refills: saveTrees looks prompts up here
+		refill := func(n int) []rl.Prompt {
+			round++
+			ps := draw(step, round, n)
+			drawn = append(drawn, ps...)
+			return ps
+		}
+		met, scored, err := tr.Step(ctx, step, drawn[:c.RLBatch:c.RLBatch], refill)
 		if ctx.Err() != nil {
 			bar.Clear()
 			return j.interrupted()
@@ -473,6 +485,9 @@ func (j *job) rlPhase(ctx context.Context) error {
 			line.Invalid[string(p)] = n
 		}
 		if err := log.Add(line); err != nil {
+			return err
+		}
+		if err := j.saveTrees(step, drawn, scored); err != nil {
 			return err
 		}
 		if first.Step == 0 {
