@@ -48,7 +48,7 @@ type position struct {
 // without --out, so that runs of one config in two folders agree bit for
 // bit, checkpoints included.
 func configIdentity(c Config) string {
-	c.RLSteps, c.Threads, c.CheckpointEv, c.EvalEvery, c.SFTCheckpointEv, c.Out = 0, 0, 0, 0, 0, ""
+	c.RLSteps, c.Threads, c.CheckpointEv, c.EvalEvery, c.SFTCheckpointEv, c.Out, c.ExportDType = 0, 0, 0, 0, 0, "", ""
 	b, err := json.Marshal(c)
 	if err != nil {
 		panic(err) // a Config always marshals
