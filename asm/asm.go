@@ -14,6 +14,8 @@ var (
 	maxImpl        = maxGeneric
 	argmaxImpl     = argmaxGeneric
 	expImpl        = expGeneric
+	expSubImpl     = expSubGeneric
+	expSumsImpl    = expSumsGeneric
 	softmaxImpl    = softmaxGeneric
 	logSoftmaxImpl = logSoftmaxGeneric
 	entropyImpl    = entropyGeneric
@@ -71,6 +73,20 @@ func Exp(dst, x []float32) {
 	need(len(x), len(dst))
 	expImpl(dst, x)
 }
+
+// ExpSub computes dst[i] = exp(x[i] - m) for i < len(dst) and returns
+// their sum: the exponentials of a softmax relative to a known maximum m
+// (or any shift), for callers that normalise or accumulate themselves.
+func ExpSub(dst, x []float32, m float32) float32 {
+	need(len(x), len(dst))
+	return expSubImpl(dst, x, m)
+}
+
+// ExpSums returns s = sum(exp(x[i] - m)) and sx = sum(exp(x[i] - m)*(x[i] - m))
+// over x: with m = max(x), log s is the log-sum-exp minus m and
+// log s - sx/s the entropy of softmax(x). Callers that see a row in pieces
+// (the fused LM head) combine the pieces' sums themselves.
+func ExpSums(x []float32, m float32) (s, sx float32) { return expSumsImpl(x, m) }
 
 // Softmax computes dst = exp(x - max(x)) / sum(exp(x - max(x))) over one row.
 // dst may alias x.
