@@ -106,6 +106,11 @@ func LogSoftmax(dst, x []float32) {
 // H = -sum(p[i]*log p[i]) = logsumexp(x) - sum(p[i]*x[i]).
 func Entropy(x []float32) float32 { return entropyImpl(x) }
 
+// EntropyOf returns the entropy of softmax(x) from s, sx = ExpSums(x,
+// max(x)): Entropy(x) is exactly EntropyOf(ExpSums(x, Max(x))), for a
+// caller that needs s too.
+func EntropyOf(s, sx float32) float32 { return entropyOf(s, sx) }
+
 // RMSNorm computes dst[i] = x[i] * r * w[i] with r = 1/sqrt(mean(x^2) + eps)
 // over one row, and returns r (kept by the caller for backward).
 func RMSNorm(dst, x, w []float32, eps float32) float32 {

@@ -210,6 +210,8 @@ func TestRowKernels(t *testing.T) {
 				gs, gsx := v.expSums(x.s(), m)
 				require.InDelta(t, ws, gs, tol*float64(ws), "expsums s n=%d", n)
 				require.InDelta(t, wsx, gsx, tol*float64(ws)*16, "expsums sx n=%d", n)
+				// The sampler relies on ExpSub and ExpSums summing alike.
+				require.Equal(t, math.Float32bits(gs), math.Float32bits(v.expSub(dst.s(), x.s(), m)), "expsub vs expsums sum n=%d", n)
 
 				softmaxGeneric(ref, x.s())
 				v.softmax(dst.s(), x.s())
