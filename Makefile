@@ -38,8 +38,9 @@ fuzz:
 	$(GO) test -run '^$$' -fuzz '^FuzzCheckFormat$$' -fuzztime 5s ./tasks/grade
 
 # vulkan: the conformance suite on whatever Vulkan driver is installed (Mesa's
-# software driver in CI) with the Khronos validation layer, and a check that
-# the committed SPIR-V matches its GLSL.
+# software driver in CI) with the Khronos validation layer, nn's PyTorch
+# fixtures (training and greedy decoding) on it, and a check that the
+# committed SPIR-V matches its GLSL.
 vulkan:
 	@if [ ! -f /usr/include/vulkan/vulkan.h ]; then \
 		echo "skipping vulkan checks: libvulkan-dev is not installed"; \
@@ -48,7 +49,7 @@ vulkan:
 		if command -v glslc >/dev/null; then \
 			$(GO) generate ./backend/vulkan && git diff --exit-code -- backend/vulkan/shaders; \
 		else echo "skipping SPIR-V check: glslc is not installed"; fi; \
-		VK_INSTANCE_LAYERS=VK_LAYER_KHRONOS_validation $(GO) test -count=1 -tags vulkan ./backend/... ./cmd/train; \
+		VK_INSTANCE_LAYERS=VK_LAYER_KHRONOS_validation $(GO) test -count=1 -tags vulkan ./backend/... ./nn ./nn/engine ./cmd/train; \
 	fi
 
 # bench: the Go benchmarks; `go run ./cmd/bench` prints JSON lines instead.

@@ -127,10 +127,11 @@ type Backend interface {
 
 	// RoPE rotates q-or-k rows in place with the Hugging Face rotate-half
 	// layout: x is (len(pos), heads*headDim); row i uses position pos[i].
-	// Pairs are (j, j+headDim/2) with frequency theta^(-2j/headDim).
-	RoPE(x View, pos []int32, heads, headDim int, theta float32)
+	// Pairs are (j, j+headDim/2) with frequency rope.InvFreq(headDim)[j]
+	// (theta^(-2j/headDim) without scaling).
+	RoPE(x View, pos []int32, heads, headDim int, rope RoPEParams)
 	// RoPEBackward applies the inverse rotation to gradient rows in place.
-	RoPEBackward(dx View, pos []int32, heads, headDim int, theta float32)
+	RoPEBackward(dx View, pos []int32, heads, headDim int, rope RoPEParams)
 
 	// Attention is causal self-attention over a packed batch. q is
 	// (T, heads*headDim), k and v are (T, kvHeads*headDim) with heads a

@@ -109,13 +109,25 @@ func (l *Layer) backward(cfg *Config, a *layerActs, dx, x *tensor.Tensor, pos []
 	linearBackward(dxn, 1, l.UpG, nil, dup, xn, l.Up)
 	RMSNormBackward(dx, l.MLPNormG, dxn, a.xmid, l.MLPNorm, a.rstd2)
 
-	// Attention: xmid = x + o(attn(rope(q), rope(k), v)).
+	// Attention: xmid = x + o(attn(rope(q), rope(k), v)), q and k head-normed
+	// first in Qwen3.
 	datt := a.temp(b, "datt", T, H*D)
 	linearBackward(datt, 0, l.OG, l.OBG, dx, a.att, l.O)
 	dq, dk, dv := a.temp(b, "dq", T, H*D), a.temp(b, "dk", T, KV*D), a.temp(b, "dv", T, KV*D)
 	b.AttentionBackward(dq.View(), dk.View(), dv.View(), datt.View(), a.q.View(), a.k.View(), a.v.View(), a.att.View(), a.lse.View(), seqs, H, KV, D, AttentionScale(D))
-	b.RoPEBackward(dq.View(), pos, H, D, float32(cfg.RopeTheta))
-	b.RoPEBackward(dk.View(), pos, KV, D, float32(cfg.RopeTheta))
+	rope := cfg.RoPE()
+	b.RoPEBackward(dq.View(), pos, H, D, rope)
+	b.RoPEBackward(dk.View(), pos, KV, D, rope)
+	if l.QNorm != nil {
+		// dq and dk are now the gradients at the norms' outputs; carry them
+		// to the projections' outputs.
+		dqr, dkr := a.temp(b, "dqraw", T, H*D), a.temp(b, "dkraw", T, KV*D)
+		dqr.Zero()
+		dkr.Zero()
+		HeadRMSNormBackward(dqr, l.QNormG, dq, a.qraw, l.QNorm, a.qrstd, H)
+		HeadRMSNormBackward(dkr, l.KNormG, dk, a.kraw, l.KNorm, a.krstd, KV)
+		dq, dk = dqr, dkr
+	}
 	RMSNorm(xn, rstd, x, l.AttnNorm, cfg.RMSNormEps)
 	linearBackward(dxn, 0, l.QG, l.QBG, dq, xn, l.Q)
 	linearBackward(dxn, 1, l.KG, l.KBG, dk, xn, l.K)

@@ -1,10 +1,10 @@
-// Package nn is the Llama/Qwen2 decoder-only transformer of this project,
+// Package nn is the Llama/Qwen2/Qwen3 decoder-only transformer of this project,
 // written as explicit forward/backward pairs on top of package tensor, so
-// that every numeric step runs through a backend.Backend (CPU today, Vulkan
-// later):
+// that every numeric step runs through a backend.Backend (CPU or Vulkan):
 //
-//   - Config: the Hugging Face config.json of LlamaForCausalLM and
-//     Qwen2ForCausalLM, validated.
+//   - Config: the Hugging Face config.json of LlamaForCausalLM (with Llama
+//     3's "llama3" and "linear" rope_scaling), Qwen2ForCausalLM and
+//     Qwen3ForCausalLM (per-head q_norm/k_norm before RoPE), validated.
 //   - Model: weights and gradients with Hugging Face names, seeded
 //     initialisation, loading a Hugging Face folder (config.json +
 //     safetensors).

@@ -40,6 +40,10 @@ type layerActs struct {
 	rstd1, rstd2 *tensor.Tensor // (T, 1)
 	q            *tensor.Tensor // (T, H*D) after RoPE
 	k, v         *tensor.Tensor // (T, KV*D), k after RoPE
+	// With Qwen3's q_norm/k_norm: q and k as projected, before the norms,
+	// and each head's rstd, (T*H, 1) and (T*KV, 1).
+	qraw, kraw   *tensor.Tensor
+	qrstd, krstd *tensor.Tensor
 	att, lse     *tensor.Tensor // (T, H*D) attention output; (T, H) its log-sum-exp
 	xmid         *tensor.Tensor // (T, C) residual stream after attention
 	gate, up     *tensor.Tensor // (T, F)
@@ -150,9 +154,18 @@ func (l *Layer) forward(cfg *Config, a *layerActs, out, x *tensor.Tensor, pos []
 	xn := a.temp(b, "xn", T, C)
 	RMSNorm(xn, a.rstd1, x, l.AttnNorm, cfg.RMSNormEps)
 	a.q, a.k, a.v = a.keep(b, "q", T, H*D), a.keep(b, "k", T, KV*D), a.keep(b, "v", T, KV*D)
-	l.QKV(a.q, a.k, a.v, xn)
-	RoPE(a.q, pos, H, D, cfg.RopeTheta)
-	RoPE(a.k, pos, KV, D, cfg.RopeTheta)
+	if l.QNorm != nil {
+		a.qraw, a.kraw = a.keep(b, "qraw", T, H*D), a.keep(b, "kraw", T, KV*D)
+		a.qrstd, a.krstd = a.keep(b, "qrstd", T*H, 1), a.keep(b, "krstd", T*KV, 1)
+		l.QKV(a.qraw, a.kraw, a.v, xn)
+		HeadRMSNorm(a.q, a.qrstd, a.qraw, l.QNorm, H, cfg.RMSNormEps)
+		HeadRMSNorm(a.k, a.krstd, a.kraw, l.KNorm, KV, cfg.RMSNormEps)
+	} else {
+		l.QKV(a.q, a.k, a.v, xn)
+	}
+	rope := cfg.RoPE()
+	RoPE(a.q, pos, H, D, rope)
+	RoPE(a.k, pos, KV, D, rope)
 	a.att, a.lse = a.keep(b, "att", T, H*D), a.keep(b, "lse", T, H)
 	b.Attention(a.att.View(), a.lse.View(), a.q.View(), a.k.View(), a.v.View(), seqs, H, KV, D, AttentionScale(D))
 	a.xmid = a.keep(b, "xmid", T, C)
@@ -174,9 +187,24 @@ func RMSNorm(out, rstd, x, w *tensor.Tensor, eps float64) {
 	x.B.RMSNorm(out.View(), rstd.View(), x.View(), w.View(), T, C, float32(eps))
 }
 
+// HeadRMSNorm normalises each head of x (T, heads*D) on its own, with the
+// weight w (D) shared by the heads: Qwen3's q_norm and k_norm. rstd is
+// (T*heads), kept for backward.
+func HeadRMSNorm(out, rstd, x, w *tensor.Tensor, heads int, eps float64) {
+	rows, D := x.Dim(0)*heads, w.Dim(0)
+	x.B.RMSNorm(out.View(), rstd.View(), x.View(), w.View(), rows, D, float32(eps))
+}
+
+// HeadRMSNormBackward accumulates into dx (T, heads*D) and dw (D) from dout,
+// the gradient at HeadRMSNorm's output.
+func HeadRMSNormBackward(dx, dw, dout, x, w, rstd *tensor.Tensor, heads int) {
+	rows, D := x.Dim(0)*heads, w.Dim(0)
+	x.B.RMSNormBackward(dx.View(), dw.View(), dout.View(), x.View(), w.View(), rstd.View(), rows, D)
+}
+
 // RoPE rotates x (T, heads*headDim) in place, row i by position pos[i].
-func RoPE(x *tensor.Tensor, pos []int32, heads, headDim int, theta float64) {
-	x.B.RoPE(x.View(), pos, heads, headDim, float32(theta))
+func RoPE(x *tensor.Tensor, pos []int32, heads, headDim int, rope backend.RoPEParams) {
+	x.B.RoPE(x.View(), pos, heads, headDim, rope)
 }
 
 // QKV projects the normed input xn (T, C) to q (T, H*D), k and v (T, KV*D),

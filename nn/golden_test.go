@@ -15,9 +15,12 @@ import (
 // TestGoldenTorch compares the model with the plain-PyTorch reference of
 // scripts/torch_golden.py (fixture nn/testdata/golden.safetensors): logits,
 // masked cross-entropy, every parameter's gradient, the gradient norm and the
-// weights after one clipped AdamW step, for three tiny configs (Llama MHA;
+// weights after one clipped AdamW step, for six tiny configs (Llama MHA;
 // Qwen2 GQA + q/k/v bias + tied embeddings; Llama GQA + q/k/v/o bias +
-// head_dim != hidden/heads), within a relative error of 1e-4.
+// head_dim != hidden/heads; Qwen3 q_norm/k_norm + head_dim 8 != 16/4 + tied;
+// Llama 3 RoPE scaling "llama3"; Qwen3 + q/k/v/o bias + "linear" RoPE
+// scaling), within a relative error of 1e-4. nn/engine's golden test checks
+// greedy generation from the same fixture.
 func TestGoldenTorch(t *testing.T) {
 	const path = "testdata/golden.safetensors"
 	ts, err := safetensors.ReadFile(path)
@@ -26,7 +29,7 @@ func TestGoldenTorch(t *testing.T) {
 	require.NoError(t, err)
 	cases, err := strconv.Atoi(meta["cases"])
 	require.NoError(t, err)
-	require.Equal(t, 3, cases)
+	require.Equal(t, 6, cases)
 	for bname, b := range testBackends(t) {
 		for k := 0; k < cases; k++ {
 			t.Run(fmt.Sprintf("%s/c%d", bname, k), func(t *testing.T) {
@@ -54,6 +57,13 @@ func TestGoldenTorch(t *testing.T) {
 					Clip        float64 `json:"clip"`
 				}
 				require.NoError(t, json.Unmarshal([]byte(meta[fmt.Sprintf("c%d.adamw", k)]), &hp))
+
+				// RoPE's frequencies, scaled as modeling_rope_utils does (in
+				// float32 there, float64 here).
+				for j, want := range get("rope.inv_freq") {
+					got := cfg.RoPE().InvFreq(cfg.HeadDim)[j]
+					require.InEpsilon(t, want, got, 1e-6, "inverse frequency %d", j)
+				}
 
 				m, err := New(cfg, b)
 				require.NoError(t, err)
@@ -149,4 +159,40 @@ func checkRel(t *testing.T, what string, got, want []float32) {
 	require.Equal(t, len(want), len(got), what)
 	e := relErr(got, want, 1e-6)
 	require.LessOrEqual(t, e, 1e-4, "%s: relative error %.3g", what, e)
+}
+
+// TestGoldenHFFolders loads the two Hugging Face folders scripts/torch_golden.py
+// writes as downloaded checkpoints are (config.json with the published keys,
+// BF16 weights): a Qwen3 (q_norm/k_norm, tied) and a Llama 3 (rope_scaling
+// llama3, eos list), and compares the logits of a packed batch with
+// PyTorch's from the same BF16 weights.
+func TestGoldenHFFolders(t *testing.T) {
+	ts, err := safetensors.ReadFile("testdata/golden.safetensors")
+	require.NoError(t, err)
+	for _, name := range []string{"hf-qwen3", "hf-llama3"} {
+		for bname, b := range testBackends(t) {
+			t.Run(name+"/"+bname, func(t *testing.T) {
+				m, err := LoadHF("testdata/"+name, b)
+				require.NoError(t, err)
+				defer m.Free()
+				require.Equal(t, "bfloat16", m.Cfg.TorchDtype)
+				if name == "hf-qwen3" {
+					require.NotNil(t, m.Layers[1].KNorm)
+				} else {
+					require.Equal(t, TokenIDs{2, 3}, m.Cfg.EOSTokenID)
+					require.Equal(t, "llama3", m.Cfg.RoPE().Scaling)
+				}
+				var tokens []int32
+				for _, v := range ts[name+".tokens"].Data {
+					tokens = append(tokens, int32(v))
+				}
+				p, err := m.Forward(tokens, Pack(7, 3, 5))
+				require.NoError(t, err)
+				defer p.Free()
+				lg := p.Logits()
+				defer lg.Free()
+				checkRel(t, "logits", readAll(t, lg), ts[name+".logits"].Data)
+			})
+		}
+	}
 }

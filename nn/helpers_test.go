@@ -6,7 +6,8 @@ import (
 	"testing"
 
 	"github.com/goarpo/arpo/backend"
-	_ "github.com/goarpo/arpo/backend/cpu" // registers "cpu"
+	_ "github.com/goarpo/arpo/backend/cpu"    // registers "cpu"
+	_ "github.com/goarpo/arpo/backend/vulkan" // registers "vulkan" (a real device with -tags vulkan)
 	"github.com/stretchr/testify/require"
 )
 
@@ -14,22 +15,33 @@ import (
 // backend with 2 threads.
 func testBackends(t *testing.T) map[string]backend.Backend {
 	bs := map[string]backend.Backend{"ref": refBackend{}}
-	if b, err := backend.Open("cpu", backend.Options{Threads: 2}); err == nil {
-		bs["cpu"] = b
-	} else {
-		t.Logf("cpu backend unavailable: %v", err)
+	for _, name := range []string{"cpu", "vulkan"} {
+		if b, err := backend.Open(name, backend.Options{Threads: 2}); err == nil {
+			bs[name] = b
+		} else {
+			t.Logf("%s backend unavailable: %v", name, err)
+		}
 	}
 	return bs
 }
 
+func intPtr(v int) *int { return &v }
+
 // tinyConfigs cover the variants: GQA with q/k/v bias and tied embeddings
-// (qwen2), and Llama with q/k/v/o biases, untied.
+// (qwen2), Llama with q/k/v/o biases, untied, and Qwen3 with Llama 3's RoPE.
 func tinyConfigs() map[string]Config {
 	cs := map[string]Config{
 		"qwen2-gqa-tied": {ModelType: "qwen2", VocabSize: 11, HiddenSize: 8, NumLayers: 2, NumHeads: 4, NumKVHeads: 2,
 			HeadDim: 4, IntermediateSize: 12, RopeTheta: 10000, RMSNormEps: 1e-6, TieWordEmbeddings: true, MaxPositionEmbeddings: 64},
 		"llama-bias": {ModelType: "llama", VocabSize: 9, HiddenSize: 8, NumLayers: 2, NumHeads: 2, NumKVHeads: 2,
 			HeadDim: 6, IntermediateSize: 10, RopeTheta: 500, RMSNormEps: 1e-5, AttentionBias: true, MaxPositionEmbeddings: 64},
+		// Qwen3: q_norm/k_norm, head_dim != hidden/heads, tied embeddings;
+		// with Llama 3's RoPE remapping (head_dim 6 at theta 500 puts one
+		// pair in each of its three bands) and the special ids.
+		"qwen3-llama3rope": {ModelType: "qwen3", VocabSize: 10, HiddenSize: 8, NumLayers: 2, NumHeads: 2, NumKVHeads: 1,
+			HeadDim: 6, IntermediateSize: 12, RopeTheta: 500, RMSNormEps: 1e-6, TieWordEmbeddings: true, MaxPositionEmbeddings: 64,
+			RopeScaling: &RopeScaling{RopeType: "llama3", Factor: 4, LowFreqFactor: 1, HighFreqFactor: 4, OriginalMaxPositionEmbeddings: 64},
+			BOSTokenID:  intPtr(1), EOSTokenID: TokenIDs{2, 3}, TorchDtype: "bfloat16"},
 	}
 	for k, c := range cs {
 		c.HiddenAct = "silu" // as ParseConfig fills it

@@ -91,7 +91,9 @@ func (m *Model) SaveHF(dir string) error {
 		return fmt.Errorf("save model: %w", err)
 	}
 	return atomicfile.WriteFile(filepath.Join(dir, "config.json"), func(w io.Writer) error {
-		_, err := w.Write(m.Cfg.HFJSON())
+		cfg := m.Cfg
+		cfg.TorchDtype = "float32" // the weights just written
+		_, err := w.Write(cfg.HFJSON())
 		return err
 	})
 }

@@ -32,6 +32,8 @@ type Layer struct {
 	KB, KBG             *tensor.Tensor // (KV*D) or nil
 	VB, VBG             *tensor.Tensor // (KV*D) or nil
 	OB, OBG             *tensor.Tensor // (C) or nil
+	QNorm, QNormG       *tensor.Tensor // (D) or nil: Qwen3's q_norm, shared by the heads
+	KNorm, KNormG       *tensor.Tensor // (D) or nil: Qwen3's k_norm
 	MLPNorm, MLPNormG   *tensor.Tensor // (C)
 	Gate, GateG         *tensor.Tensor // (F, C)
 	Up, UpG             *tensor.Tensor // (F, C)
@@ -169,6 +171,10 @@ func New(cfg Config, b backend.Backend) (*Model, error) {
 		add(p+"self_attn.o_proj.weight", &l.O, &l.OG, true, C, H*D)
 		if cfg.OBias() {
 			add(p+"self_attn.o_proj.bias", &l.OB, &l.OBG, false, C)
+		}
+		if cfg.QKNorm() {
+			add(p+"self_attn.q_norm.weight", &l.QNorm, &l.QNormG, false, D)
+			add(p+"self_attn.k_norm.weight", &l.KNorm, &l.KNormG, false, D)
 		}
 		add(p+"post_attention_layernorm.weight", &l.MLPNorm, &l.MLPNormG, false, C)
 		add(p+"mlp.gate_proj.weight", &l.Gate, &l.GateG, true, F, C)

@@ -168,15 +168,15 @@ func (refBackend) RMSNormBackward(dx, dw, dout, x, w, rstd backend.View, rows, c
 	}
 }
 
-func ropeRef(x []float32, pos []int32, heads, headDim int, theta float32, sign float64) {
+func ropeRef(x []float32, pos []int32, heads, headDim int, rope backend.RoPEParams, sign float64) {
 	half := headDim / 2
+	invFreq := rope.InvFreq(headDim)
 	w := heads * headDim
 	for i, p := range pos {
 		for h := 0; h < heads; h++ {
 			row := x[i*w+h*headDim:]
 			for j := 0; j < half; j++ {
-				freq := math.Pow(float64(theta), -2*float64(j)/float64(headDim))
-				ang := float64(p) * freq
+				ang := float64(p) * invFreq[j]
 				c, s := math.Cos(ang), sign*math.Sin(ang)
 				a, b := float64(row[j]), float64(row[j+half])
 				row[j] = float32(a*c - b*s)
@@ -185,11 +185,11 @@ func ropeRef(x []float32, pos []int32, heads, headDim int, theta float32, sign f
 		}
 	}
 }
-func (refBackend) RoPE(x backend.View, pos []int32, heads, headDim int, theta float32) {
-	ropeRef(rs(x, len(pos)*heads*headDim), pos, heads, headDim, theta, 1)
+func (refBackend) RoPE(x backend.View, pos []int32, heads, headDim int, rope backend.RoPEParams) {
+	ropeRef(rs(x, len(pos)*heads*headDim), pos, heads, headDim, rope, 1)
 }
-func (refBackend) RoPEBackward(dx backend.View, pos []int32, heads, headDim int, theta float32) {
-	ropeRef(rs(dx, len(pos)*heads*headDim), pos, heads, headDim, theta, -1)
+func (refBackend) RoPEBackward(dx backend.View, pos []int32, heads, headDim int, rope backend.RoPEParams) {
+	ropeRef(rs(dx, len(pos)*heads*headDim), pos, heads, headDim, rope, -1)
 }
 
 func seqTotal(seqs []backend.Seq) int {

@@ -155,15 +155,17 @@ func TestGradientAccumulation(t *testing.T) {
 }
 
 // TestCheckpointResumeIsBitwise trains 6 steps straight, and 3 steps, a
-// checkpoint, a reload and 3 more: the weights must be bitwise equal.
+// checkpoint, a reload and 3 more: the weights must be bitwise equal, and
+// the config (Qwen3's, with its RoPE scaling and special ids) the same.
 func TestCheckpointResumeIsBitwise(t *testing.T) {
 	for name, b := range testBackends(t) {
-		t.Run(name, func(t *testing.T) { testCheckpointResume(t, b) })
+		for _, c := range []string{"qwen2-gqa-tied", "qwen3-llama3rope"} {
+			t.Run(name+"/"+c, func(t *testing.T) { testCheckpointResume(t, b, tinyConfigs()[c]) })
+		}
 	}
 }
 
-func testCheckpointResume(t *testing.T, b backend.Backend) {
-	cfg := tinyConfigs()["qwen2-gqa-tied"]
+func testCheckpointResume(t *testing.T, b backend.Backend, cfg Config) {
 	hp := DefaultAdamW(3e-3)
 	hp.Schedule = Schedule{Decay: "cosine", Warmup: 2, Total: 6}
 	// Each step draws its batch from the run's RNG, so the RNG state is part

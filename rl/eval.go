@@ -122,7 +122,7 @@ func Evaluate(ctx context.Context, roller *Roller, prompts []Prompt, cfg EvalCon
 		for _, t := range trajs {
 			p := prompts[lo+t.Prompt]
 			tree := trees[t.Prompt]
-			rw := p.Example.Reward(t.Text)
+			rw := p.Example.Reward(t.Text, t.Calls)
 			pr := Prediction{
 				ID: p.Example.ID, Family: familyOf(p), Novel: p.Example.Novel, Sample: seen[t.Prompt],
 				Question: p.Example.Question, Gold: p.Example.Answer, Response: t.Text,

@@ -68,18 +68,16 @@ func (u *run) afterToken(ctx context.Context, t *traj) {
 	}
 
 	h := float64(ent) * u.norm
-	k := u.r.Cfg.K
+	k := u.cfg.K
 	if t.hInit < 0 && k > 0 {
-		t.initSm += h
-		t.initN++
-		if t.initN >= k {
-			t.hInit = t.initSm / float64(t.initN)
+		t.init = append(t.init, h)
+		if len(t.init) >= k {
+			t.hInit = StepEntropy(t.init)
 		}
 	}
 	if t.look != nil {
-		t.look.sum += h
-		t.look.n++
-		if t.look.n >= k {
+		t.look.ents = append(t.look.ents, h)
+		if len(t.look.ents) >= k {
 			u.decide(t)
 		}
 	}
@@ -87,8 +85,8 @@ func (u *run) afterToken(ctx context.Context, t *traj) {
 		return
 	}
 	// The turn ended: close the measurements with the tokens there are.
-	if t.hInit < 0 && t.initN > 0 {
-		t.hInit = t.initSm / float64(t.initN)
+	if t.hInit < 0 && len(t.init) > 0 {
+		t.hInit = StepEntropy(t.init)
 	}
 	if t.look != nil {
 		u.decide(t)
@@ -104,13 +102,14 @@ func (u *run) afterToken(ctx context.Context, t *traj) {
 		nd.ToolCalls++
 		t.calls[ev.Tag]++
 		u.stats.ToolCallsByTool[ev.Tag]++
-		w := &toolWait{due: u.clock + u.r.Cfg.ToolLag, result: make(chan string, 1), tool: ev.Tag}
+		w := &toolWait{due: u.clock + u.cfg.ToolLag, result: make(chan string, 1), tool: ev.Tag}
 		go func() { w.result <- u.r.Tools.Result(ctx, ev) }()
 		t.wait = w
 	case tools.Invalid:
-		// Nothing runs: the explanation goes in as the result right away.
+		// Nothing runs: the explanation goes in as the result right away,
+		// and no look-ahead opens after it (see applyResults).
 		u.stats.InvalidCalls++
-		w := &toolWait{due: u.clock, result: make(chan string, 1)}
+		w := &toolWait{due: u.clock, result: make(chan string, 1), invalid: true}
 		w.result <- u.r.Tools.Result(ctx, ev)
 		t.wait = w
 	default:
@@ -124,6 +123,11 @@ func (u *run) afterToken(ctx context.Context, t *traj) {
 func (u *run) applyResults(ctx context.Context) error {
 	var fed []*traj
 	var streams []*engine.Stream
+	// look says which of fed get a look-ahead window: only those after a
+	// tool that ran. The explanation of an invalid call is not a tool
+	// result, and the entropy after it says nothing about one (the
+	// reference ends such trajectories instead).
+	var look []bool
 	for _, t := range u.live {
 		if t.wait == nil || t.wait.due > u.clock || t.dead {
 			continue
@@ -136,9 +140,10 @@ func (u *run) applyResults(ctx context.Context) error {
 			return ctx.Err()
 		}
 		u.stats.ToolWait += time.Since(t0)
+		invalid := t.wait.invalid
 		t.wait = nil
 		toks := u.r.Tok.EncodeResult(res)
-		if t.s.Len()+len(toks) >= u.r.Cfg.TokenBudget {
+		if t.s.Len()+len(toks) >= u.cfg.TokenBudget {
 			// No room for the result and an answer: the budget ends it.
 			t.s.Stopped = engine.StopLength
 			u.finish(t)
@@ -155,6 +160,10 @@ func (u *run) applyResults(ctx context.Context) error {
 		u.stats.TokensPrefilled += len(t.s.Pending())
 		fed = append(fed, t)
 		streams = append(streams, t.s)
+		look = append(look, u.cfg.Branch && !invalid)
+		if u.cfg.Branch && invalid {
+			u.stats.LookaheadsSkipped++
+		}
 	}
 	if len(fed) == 0 {
 		return nil
@@ -165,10 +174,10 @@ func (u *run) applyResults(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("rollout: prefill of tool results: %w", err)
 	}
-	for _, t := range fed {
+	for i, t := range fed {
 		resultNode := t.node
 		t.node = t.p.tree.AddNode(Node{Parent: resultNode})
-		if u.r.Cfg.Branch {
+		if look[i] {
 			t.look = &lookahead{
 				snap:       u.r.Engine.ForkStream(t.s, nil),
 				snapText:   t.text.String(),
@@ -182,25 +191,25 @@ func (u *run) applyResults(ctx context.Context) error {
 }
 
 // decide closes a look-ahead window: ARPO's branch probability from the
-// entropy rise after the tool result, and Z branches from the snapshot taken
-// right after the result when the prompt's budget allows.
+// entropy rise after the tool result (branch.go), and Z branches from the
+// snapshot taken right after the result when the prompt's budget allows.
 func (u *run) decide(t *traj) {
-	c, lk, p := u.r.Cfg, t.look, t.p
+	c, lk, p := u.cfg, t.look, t.p
 	t.look = nil
 	defer u.r.Engine.ReleaseStream(lk.snap)
-	if lk.n == 0 {
+	if len(lk.ents) == 0 {
 		return
 	}
-	dH := lk.sum/float64(lk.n) - max(t.hInit, 0)
-	u.stats.DeltaH = append(u.stats.DeltaH, dH)
-	prob := c.Alpha + c.Beta*dH
-	var branch bool
-	if c.Rule == BranchThreshold {
-		branch = prob > c.Tau
-	} else {
-		branch = float64(p.decide.Float32()) < min(max(prob, 0), 1)
-	}
-	if !branch {
+	dH := StepEntropy(lk.ents) - max(t.hInit, 0)
+	bp := &BranchPoint{DeltaH: dH, Prob: BranchProbability(BranchInputs{
+		DeltaH: dH, Alpha: c.Alpha, Beta: c.Beta, Scale: c.Scale, Mean: c.DeltaHMean, Std: c.DeltaHStd,
+	})}
+	// The draw is taken under either rule so that the decision stream of a
+	// prompt does not depend on the rule.
+	bp.Branched = ShouldBranch(c.Rule, bp.Prob, c.Tau, p.decide.Float32())
+	p.tree.Nodes[lk.resultNode].Branch = bp
+	defer func() { u.stats.Points = append(u.stats.Points, *bp) }()
+	if !bp.Branched {
 		return
 	}
 	for z := 0; z < c.Z && p.committed < c.M; z++ {
@@ -212,7 +221,9 @@ func (u *run) decide(t *traj) {
 		}
 		b.text.WriteString(lk.snapText)
 		b.node = p.tree.AddNode(Node{Parent: lk.resultNode})
+		b.start = b.node
 		p.committed++
+		bp.Children++
 		u.stats.Branches++
 		u.live = append(u.live, b)
 	}
@@ -228,8 +239,8 @@ func (u *run) finish(t *traj) {
 	p.tree.Leaves = append(p.tree.Leaves, t.node)
 	p.finished++
 	u.done = append(u.done, Trajectory{
-		Prompt: p.idx, Leaf: t.node, Text: t.text.String(), Calls: t.calls,
-		Stop: t.s.Stopped, Branched: t.branch,
+		Prompt: p.idx, Leaf: t.node, Start: t.start, Text: t.text.String(), Calls: t.calls,
+		Stop: t.s.Stopped, Branched: t.branch, Tree: p.tree,
 	})
 	u.r.Engine.ReleaseStream(t.s)
 	t.dead = true
@@ -249,8 +260,8 @@ func (u *run) compact() {
 	clear(u.live[len(kept):])
 	u.live = kept
 	for _, p := range u.prompts {
-		if liveOf[p] == 0 && p.finished < u.r.Cfg.M {
-			u.addRoots(p, u.r.Cfg.M-p.finished)
+		if liveOf[p] == 0 && p.finished < u.cfg.M {
+			u.addRoots(p, u.cfg.M-p.finished)
 		}
 	}
 }

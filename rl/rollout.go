@@ -43,6 +43,12 @@ type RolloutConfig struct {
 	Beta   float64    // weight of the entropy rise, e.g. 0.2
 	Tau    float64    // threshold of BranchThreshold, e.g. 0.5
 	Rule   BranchRule // e.g. BranchStochastic
+	// Scale says how ΔH enters the branch probability (branch.go); ""
+	// is ScaleReference. DeltaHMean and DeltaHStd standardise ΔH on
+	// ScaleCalibrated: the trainer sets them for each step from the rises
+	// of earlier steps (Trainer.DeltaH).
+	Scale                 BranchScale
+	DeltaHMean, DeltaHStd float64
 
 	Sampling sample.Params
 	// TokenBudget caps a trajectory's tokens: prompt, generated and tool
@@ -72,6 +78,12 @@ func (c RolloutConfig) Validate() error {
 		return fmt.Errorf("rollout: K (entropy look-ahead tokens) must be >= 1, got %d", c.K)
 	case c.Branch && c.Rule != BranchStochastic && c.Rule != BranchThreshold:
 		return fmt.Errorf("rollout: unknown branch rule %q (want %s or %s)", c.Rule, BranchStochastic, BranchThreshold)
+	case c.Branch && c.Scale != "" && c.Scale != ScaleReference && c.Scale != ScaleCalibrated:
+		return fmt.Errorf("rollout: unknown branch scale %q (want %s or %s)", c.Scale, ScaleReference, ScaleCalibrated)
+	case c.Branch && (math.IsNaN(c.Alpha) || math.IsInf(c.Alpha, 0) || math.IsNaN(c.Beta) || math.IsInf(c.Beta, 0)):
+		return fmt.Errorf("rollout: alpha and beta must be finite, got %v and %v", c.Alpha, c.Beta)
+	case c.Branch && (math.IsNaN(c.DeltaHMean) || math.IsInf(c.DeltaHMean, 0) || !(c.DeltaHStd >= 0) || math.IsInf(c.DeltaHStd, 0)):
+		return fmt.Errorf("rollout: the calibration of entropy rises must be finite with a standard deviation >= 0, got %v and %v", c.DeltaHMean, c.DeltaHStd)
 	case !c.Branch && c.N != c.M:
 		return fmt.Errorf("rollout: without branching N (%d) must equal M (%d)", c.N, c.M)
 	case c.TokenBudget < 2:
@@ -84,14 +96,21 @@ func (c RolloutConfig) Validate() error {
 
 // Trajectory is one finished trajectory of a rollout.
 type Trajectory struct {
-	Prompt int    // index of its prompt in the Rollout call
-	Leaf   int    // its last node in the prompt's tree
-	Text   string // everything after the prompt: the policy's text and the results
+	Prompt int // index of its prompt in the Rollout call
+	Leaf   int // its last node in the prompt's tree
+	// Start is its first own node. A branch's Start hangs under the node
+	// that ends with the tool result it branched after, whose Branch says
+	// how uncertain the policy was there.
+	Start int
+	Text  string // everything after the prompt: the policy's text and the results
 	// Calls counts tool calls by tag along its whole path.
 	Calls map[string]int
 	Stop  engine.StopReason
 	// Branched says whether it began as a branch (not a root).
 	Branched bool
+	// Tree is the rollout tree of its prompt, shared by the prompt's
+	// trajectories.
+	Tree *Tree `json:"-"`
 }
 
 // RolloutStats are exact counts for one rollout.
@@ -104,13 +123,17 @@ type RolloutStats struct {
 	ToolCallsByTool map[string]int
 	InvalidCalls    int // malformed calls answered without running a tool
 	Branches        int
-	// DeltaH is ΔH = H_t - H_init at every tool result whose look-ahead was
-	// measured, in order.
-	DeltaH          []float64
-	TokensGenerated int
-	TokensPrefilled int // prompt and tool-result tokens fed
-	GenTime         time.Duration
-	ToolWait        time.Duration // time the loop waited for late tool results
+	// Points are the closed look-ahead windows, in the order they closed:
+	// ΔH = H_t - H_init after a tool result, the branch probability and the
+	// decision.
+	Points []BranchPoint
+	// LookaheadsSkipped counts invalid calls after which no look-ahead
+	// opened (branching only).
+	LookaheadsSkipped int
+	TokensGenerated   int
+	TokensPrefilled   int // prompt and tool-result tokens fed
+	GenTime           time.Duration
+	ToolWait          time.Duration // time the loop waited for late tool results
 }
 
 // Roller runs rollouts with one engine, tokenizer, protocol and tool runner.
@@ -119,26 +142,33 @@ type Roller struct {
 	Tok      Tokenizer
 	Protocol *tools.Protocol
 	Tools    ToolRunner
-	Cfg      RolloutConfig
-	sampler  sample.Sampler
+	// Cfg is the configuration of Rollout; RolloutWith takes one per call.
+	Cfg     RolloutConfig
+	sampler sample.Sampler
 }
 
-// Rollout runs every prompt (each a tokenised, rendered prompt) to M
+// Rollout is RolloutWith the roller's own configuration, r.Cfg.
+func (r *Roller) Rollout(ctx context.Context, prompts [][]int32, step int) ([]*Tree, []Trajectory, RolloutStats, error) {
+	return r.RolloutWith(ctx, r.Cfg, prompts, step)
+}
+
+// RolloutWith runs every prompt (each a tokenised, rendered prompt) to cfg.M
 // finished trajectories and returns one tree per prompt and the trajectories
 // in finishing order. step identifies the training step so that every step
-// draws fresh randomness from the same seed.
-func (r *Roller) Rollout(ctx context.Context, prompts [][]int32, step int) ([]*Tree, []Trajectory, RolloutStats, error) {
-	if err := r.Cfg.Validate(); err != nil {
+// draws fresh randomness from the same seed. The result is a function of the
+// model, cfg, the prompts and step alone.
+func (r *Roller) RolloutWith(ctx context.Context, cfg RolloutConfig, prompts [][]int32, step int) ([]*Tree, []Trajectory, RolloutStats, error) {
+	if err := cfg.Validate(); err != nil {
 		return nil, nil, RolloutStats{}, err
 	}
-	run := newRun(r, step)
+	run := newRun(r, cfg, step)
 	defer run.release()
 	for i, p := range prompts {
 		if len(p) == 0 {
 			return nil, nil, RolloutStats{}, fmt.Errorf("rollout: prompt %d is empty", i)
 		}
-		if len(p) >= r.Cfg.TokenBudget {
-			return nil, nil, RolloutStats{}, fmt.Errorf("rollout: prompt %d has %d tokens, at or over the token budget %d", i, len(p), r.Cfg.TokenBudget)
+		if len(p) >= cfg.TokenBudget {
+			return nil, nil, RolloutStats{}, fmt.Errorf("rollout: prompt %d has %d tokens, at or over the token budget %d", i, len(p), cfg.TokenBudget)
 		}
 		run.addPrompt(p)
 	}

@@ -17,7 +17,7 @@ import (
 // tinyVocab is a vocabulary of whole tags and calls, so that a policy that
 // draws tokens uniformly writes tool calls, answers and malformed calls
 // often. A result "ok" is exactly tokens 6, 8, 7.
-var tinyVocab = []string{"<eos>", "<search>x", "</search>", "<answer>x</answer>", "x", "\n", "<result>\n", "\n</result>\n", "ok", "y"}
+var tinyVocab = []string{"<eos>", "<search>x", "</search>", "<answer>x</answer>", "x", "\n", "<result>\n", "\n</result>\n", "ok", "y", "<search>q</search>"}
 
 type tinyTok struct{}
 
@@ -182,7 +182,7 @@ func TestTrajectoryLevelRolloutNeverBranches(t *testing.T) {
 	require.NoError(t, err)
 	assert.Len(t, trajs, 8)
 	assert.Zero(t, st.Branches)
-	assert.Empty(t, st.DeltaH)
+	assert.Empty(t, st.Points)
 	assert.Equal(t, st.ToolCallsFlat, st.ToolCalls)
 	assert.Equal(t, trees[0].ToolCallsFlat(), trees[0].ToolCallsExecuted())
 }

@@ -14,6 +14,7 @@ import (
 // run is the state of one Rollout call.
 type run struct {
 	r       *Roller
+	cfg     RolloutConfig
 	step    int
 	gen     engine.GenConfig
 	prompts []*promptState
@@ -46,10 +47,10 @@ type traj struct {
 	proto  *tools.Stream
 	calls  map[string]int
 	branch bool
+	start  int // its first own node: a root's child of node 0, or a branch's of the result node
 
-	hInit  float64 // normalised entropy of its root's first k tokens; < 0 until known
-	initN  int
-	initSm float64
+	hInit float64   // step entropy (StepEntropy) of its root's first k tokens; < 0 until known
+	init  []float64 // normalised entropies of those tokens while they come
 
 	look *lookahead // set while measuring the entropy after a tool result
 	wait *toolWait  // set while a tool call runs
@@ -64,8 +65,7 @@ type lookahead struct {
 	snapProto  *tools.Stream
 	snapCalls  map[string]int
 	resultNode int
-	n          int
-	sum        float64
+	ents       []float64 // normalised entropies of the look-ahead tokens so far
 }
 
 // toolWait is a tool call in flight: its result is due at a fixed clock.
@@ -73,17 +73,20 @@ type toolWait struct {
 	due    int
 	result chan string
 	tool   string
+	// invalid marks the explanation of a call that did not run.
+	invalid bool
 }
 
-func newRun(r *Roller, step int) *run {
+func newRun(r *Roller, cfg RolloutConfig, step int) *run {
 	stops := []string{"</answer>"}
 	for _, t := range r.Protocol.Tools {
 		stops = append(stops, "</"+t+">")
 	}
 	return &run{
 		r:    r,
+		cfg:  cfg,
 		step: step,
-		gen:  engine.GenConfig{EOS: r.Cfg.EOS, Stops: stops, TokenText: r.Tok.TokenText},
+		gen:  engine.GenConfig{EOS: cfg.EOS, Stops: stops, TokenText: r.Tok.TokenText},
 		stats: RolloutStats{
 			ToolCallsByTool: map[string]int{},
 		},
@@ -99,7 +102,7 @@ func (u *run) streamSeed(prompt int, kind string, id uint64) uint64 {
 }
 
 func (u *run) addPrompt(tokens []int32) {
-	c := u.r.Cfg
+	c := u.cfg
 	p := &promptState{idx: len(u.prompts), tree: &Tree{}}
 	p.decide = sample.NewRNG(c.Seed, u.streamSeed(p.idx, "decide", 0))
 	p.root = u.r.Engine.NewStream(tokens, c.Sampling, nil, c.TokenBudget, u.gen)
@@ -125,7 +128,7 @@ func (u *run) start() error {
 		return fmt.Errorf("rollout: prefill of prompts: %w", err)
 	}
 	for _, p := range u.prompts {
-		u.addRoots(p, u.r.Cfg.N)
+		u.addRoots(p, u.cfg.N)
 	}
 	return nil
 }
@@ -133,10 +136,11 @@ func (u *run) start() error {
 // addRoots starts n fresh trajectories of prompt p.
 func (u *run) addRoots(p *promptState, n int) {
 	for i := 0; i < n; i++ {
-		rng := sample.NewRNG(u.r.Cfg.Seed, u.streamSeed(p.idx, "traj", p.nextID))
+		rng := sample.NewRNG(u.cfg.Seed, u.streamSeed(p.idx, "traj", p.nextID))
 		p.nextID++
 		t := &traj{p: p, s: u.r.Engine.ForkStream(p.root, rng), calls: map[string]int{}, hInit: -1, proto: u.r.Protocol.NewStream()}
 		t.node = p.tree.AddNode(Node{Parent: 0})
+		t.start = t.node
 		p.committed++
 		u.live = append(u.live, t)
 	}

@@ -33,6 +33,10 @@ type Trainer struct {
 	// Cfg.Loss.KLCoef > 0.
 	Ref *nn.Model
 	Cfg AlgoConfig
+	// DeltaH estimates the spread of entropy rises over earlier steps: the
+	// standardisation of ScaleCalibrated branching. Step updates it; it is
+	// part of the run's state, saved and restored with checkpoints.
+	DeltaH DeltaHStats
 }
 
 // StepMetrics are the per-step numbers of the spec, written as one JSON line.
@@ -49,22 +53,27 @@ type StepMetrics struct {
 	ToolCallsFlat   int            `json:"tool_calls_flat"` // a trajectory-level rollout's cost
 	ToolCallsByTool map[string]int `json:"tool_calls_by_tool"`
 	InvalidCalls    int            `json:"invalid_calls"`
-	Branches        int            `json:"branches"`
-	DeltaHMean      float64        `json:"delta_h_mean"`
-	DeltaHCount     int            `json:"delta_h_count"`
-	TokensGenerated int            `json:"tokens_generated"`
-	TokensPrefilled int            `json:"tokens_prefilled"`
-	ResponseLen     float64        `json:"response_len"` // mean policy tokens per trajectory
-	Loss            float64        `json:"loss"`
-	ClipFrac        float64        `json:"clip_frac"`
-	ApproxKL        float64        `json:"approx_kl"` // KL(old || new) estimate
-	KL              float64        `json:"kl"`        // k3 to the reference, when used
-	GradNorm        float64        `json:"grad_norm"`
-	LR              float64        `json:"lr"`
-	TimeRollout     float64        `json:"time_rollout_s"`
-	TimeGen         float64        `json:"time_gen_s"`
-	TimeToolWait    float64        `json:"time_tool_wait_s"`
-	TimeUpdate      float64        `json:"time_update_s"`
+	// LookaheadsSkipped counts invalid calls after which ARPO opened no
+	// look-ahead window (their explanation is not a tool result).
+	LookaheadsSkipped int     `json:"lookaheads_skipped"`
+	Branches          int     `json:"branches"`
+	DeltaHMean        float64 `json:"delta_h_mean"`
+	DeltaHCount       int     `json:"delta_h_count"` // closed look-ahead windows
+	Branching
+	GroupDiagnostics
+	TokensGenerated int     `json:"tokens_generated"`
+	TokensPrefilled int     `json:"tokens_prefilled"`
+	ResponseLen     float64 `json:"response_len"` // mean policy tokens per trajectory
+	Loss            float64 `json:"loss"`
+	ClipFrac        float64 `json:"clip_frac"`
+	ApproxKL        float64 `json:"approx_kl"` // KL(old || new) estimate
+	KL              float64 `json:"kl"`        // k3 to the reference, when used
+	GradNorm        float64 `json:"grad_norm"`
+	LR              float64 `json:"lr"`
+	TimeRollout     float64 `json:"time_rollout_s"`
+	TimeGen         float64 `json:"time_gen_s"`
+	TimeToolWait    float64 `json:"time_tool_wait_s"`
+	TimeUpdate      float64 `json:"time_update_s"`
 }
 
 // Step runs one RL step on prompts. refill supplies further prompts for
@@ -76,17 +85,26 @@ func (tr *Trainer) Step(ctx context.Context, step int, prompts []Prompt, refill 
 	if tr.Cfg.Loss.KLCoef > 0 && tr.Ref == nil {
 		return StepMetrics{}, nil, fmt.Errorf("rl: a KL coefficient needs a reference model")
 	}
-	tr.Roller.Cfg = tr.Cfg.Rollout
+	cfg := tr.Cfg.Rollout
+	cfg.DeltaHMean, cfg.DeltaHStd = tr.DeltaH.Mean, tr.DeltaH.Std()
 	met := StepMetrics{Step: step, ToolCallsByTool: map[string]int{}}
 
 	t0 := time.Now()
-	groups, all, err := tr.collect(ctx, step, prompts, refill, &met)
+	groups, all, points, err := tr.collect(ctx, cfg, step, prompts, refill, &met)
 	if err != nil {
 		return met, nil, err
 	}
 	met.TimeRollout = time.Since(t0).Seconds()
 	tr.rewardStats(all, &met)
+	met.Branching = branchingStats(points, cfg)
+	met.GroupDiagnostics = groupDiagnostics(all)
+	rises := make([]float64, len(points))
+	for i, p := range points {
+		rises[i] = p.DeltaH
+	}
+	next := tr.DeltaH.Update(rises)
 	if len(groups) == 0 {
+		tr.DeltaH = next
 		return met, all, nil // nothing to learn from this step
 	}
 
@@ -96,6 +114,7 @@ func (tr *Trainer) Step(ctx context.Context, step int, prompts []Prompt, refill 
 		return met, nil, err
 	}
 	met.TimeUpdate = time.Since(t1).Seconds()
+	tr.DeltaH = next
 	return met, scored, nil
 }
 
@@ -106,11 +125,13 @@ type group struct {
 	trajs  []Scored
 }
 
-// collect rolls out the prompts (and, for DAPO, refills) and returns the
-// groups to train on and every scored trajectory.
-func (tr *Trainer) collect(ctx context.Context, step int, prompts []Prompt, refill func(int) []Prompt, met *StepMetrics) ([]group, []Scored, error) {
+// collect rolls out the prompts (and, for DAPO, refills) with cfg and
+// returns the groups to train on, every scored trajectory and every closed
+// look-ahead window.
+func (tr *Trainer) collect(ctx context.Context, cfg RolloutConfig, step int, prompts []Prompt, refill func(int) []Prompt, met *StepMetrics) ([]group, []Scored, []BranchPoint, error) {
 	var kept []group
 	var all []Scored
+	var points []BranchPoint
 	batch := prompts
 	for round := 0; len(batch) > 0; round++ {
 		toks := make([][]int32, len(batch))
@@ -118,17 +139,18 @@ func (tr *Trainer) collect(ctx context.Context, step int, prompts []Prompt, refi
 			toks[i] = p.Tokens
 		}
 		// The round goes into the seed so refills draw fresh randomness.
-		trees, trajs, st, err := tr.Roller.Rollout(ctx, toks, step<<4|min(round, 15))
+		trees, trajs, st, err := tr.Roller.RolloutWith(ctx, cfg, toks, step<<4|min(round, 15))
 		if err != nil {
-			return nil, nil, err
+			return nil, nil, nil, err
 		}
 		addRollout(met, st)
+		points = append(points, st.Points...)
 		gs := make([]group, len(batch))
 		for i := range gs {
 			gs[i] = group{prompt: batch[i], tree: trees[i]}
 		}
 		for _, t := range trajs {
-			s := Scored{Trajectory: t, Reward: batch[t.Prompt].Example.Reward(t.Text)}
+			s := Scored{Trajectory: t, Reward: batch[t.Prompt].Example.Reward(t.Text, t.Calls)}
 			gs[t.Prompt].trajs = append(gs[t.Prompt].trajs, s)
 			all = append(all, s)
 		}
@@ -147,7 +169,7 @@ func (tr *Trainer) collect(ctx context.Context, step int, prompts []Prompt, refi
 		}
 	}
 	met.Groups = len(kept)
-	return kept, all, nil
+	return kept, all, points, nil
 }
 
 func allEqual(ts []Scored) bool {
@@ -168,11 +190,12 @@ func addRollout(met *StepMetrics, st RolloutStats) {
 	met.InvalidCalls += st.InvalidCalls
 	met.Branches += st.Branches
 	n := float64(met.DeltaHCount)
-	for _, d := range st.DeltaH {
-		met.DeltaHMean = (met.DeltaHMean*n + d) / (n + 1)
+	for _, p := range st.Points {
+		met.DeltaHMean = (met.DeltaHMean*n + p.DeltaH) / (n + 1)
 		n++
 	}
 	met.DeltaHCount = int(n)
+	met.LookaheadsSkipped += st.LookaheadsSkipped
 	met.TokensGenerated += st.TokensGenerated
 	met.TokensPrefilled += st.TokensPrefilled
 	met.TimeGen += st.GenTime.Seconds()

@@ -44,9 +44,10 @@ func (e *Example) Score(answer string) float64 {
 	return grade.Score(e.Metric, answer, e.Golds())
 }
 
-// Reward is the hierarchical reward of a whole response (see grade).
-func (e *Example) Reward(response string) grade.Reward {
-	return grade.HierarchicalReward(response, e.Metric, e.Golds())
+// Reward is the hierarchical reward of a whole response (see grade); ran
+// counts the tool calls that ran, by tag.
+func (e *Example) Reward(response string, ran map[string]int) grade.Reward {
+	return grade.HierarchicalReward(response, e.Metric, e.Golds(), ran)
 }
 
 // Passage is one document of a search corpus; its JSONL form

@@ -131,6 +131,6 @@ func TestSplitResults(t *testing.T) {
 func TestExampleReward(t *testing.T) {
 	e := Example{Answer: "Frank Lowy", Aliases: []string{"Lowy"}, Metric: grade.MetricEM}
 	assert.Equal(t, 1.0, e.Score("lowy"))
-	assert.Equal(t, 1.0, e.Reward("<answer> Frank Lowy </answer>").Value)
-	assert.Equal(t, -1.0, e.Reward("<answer> Frank Lowy").Value)
+	assert.Equal(t, 1.0, e.Reward("<answer> Frank Lowy </answer>", nil).Value)
+	assert.Equal(t, -1.0, e.Reward("<answer> Frank Lowy", nil).Value)
 }

@@ -112,7 +112,7 @@ func TestGoldsGradeThemselves(t *testing.T) {
 			require.Equal(t, grade.MetricMath, e.Metric, rel)
 			require.Equal(t, 1.0, e.Score(e.Answer), "%s row %d: %q", rel, i, e.Answer)
 			resp := "<think> done </think>\n<answer> \\boxed{" + e.Answer + "} </answer>"
-			require.Equal(t, 1.0, e.Reward(resp).Value, "%s row %d: %q", rel, i, e.Answer)
+			require.Equal(t, 1.0, e.Reward(resp, nil).Value, "%s row %d: %q", rel, i, e.Answer)
 		}
 	}
 }

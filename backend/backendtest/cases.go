@@ -174,6 +174,29 @@ func Cases() []Case {
 			s.b.RMSNorm(out, rstd, s.up(s.rand(rows*cols, 2)), s.up(s.rand(cols, 1)), rows, cols, 1e-6)
 			return s.outputs([]string{"out", "rstd"}, []backend.View{out, rstd}, []int{rows * cols, rows})
 		}),
+		// Qwen3's q_norm/k_norm: one short row per head, many rows, one
+		// weight shared by all of them.
+		opCase(backend.OpRMSNorm, "rmsnorm/heads", 1e-5, 30, func(s *session) (map[string][]float32, error) {
+			const r, c = 37 * 14, 128
+			out, rstd := s.up(make([]float32, r*c)), s.up(make([]float32, r))
+			s.b.RMSNorm(out, rstd, s.up(s.rand(r*c, 2)), s.up(s.rand(c, 1)), r, c, 1e-6)
+			return s.outputs([]string{"out", "rstd"}, []backend.View{out, rstd}, []int{r * c, r})
+		}),
+		opCase(backend.OpRMSNormBackward, "rmsnorm_backward/heads", 1e-4, 31, func(s *session) (map[string][]float32, error) {
+			const r, c = 37 * 14, 128
+			x := s.rand(r*c, 2)
+			rstd := make([]float32, r)
+			for i := range rstd {
+				var ss float64
+				for _, v := range x[i*c : (i+1)*c] {
+					ss += float64(v) * float64(v)
+				}
+				rstd[i] = float32(1 / math.Sqrt(ss/c+1e-6))
+			}
+			dx, dw := s.up(make([]float32, r*c)), s.up(s.rand(c, 1))
+			s.b.RMSNormBackward(dx, dw, s.up(s.rand(r*c, 1)), s.up(x), s.up(s.rand(c, 1)), s.up(rstd), r, c)
+			return s.outputs([]string{"dx", "dw"}, []backend.View{dx, dw}, []int{r * c, c})
+		}),
 		opCase(backend.OpRMSNormBackward, "rmsnorm_backward", 1e-4, 13, func(s *session) (map[string][]float32, error) {
 			x := s.rand(rows*wideCols, 2)
 			rstd := make([]float32, rows)
@@ -279,16 +302,25 @@ func gemmCases() []Case {
 func ropeCases() []Case {
 	var cs []Case
 	for i, op := range []backend.Op{backend.OpRoPE, backend.OpRoPEBackward} {
-		for j, theta := range []float32{1e4, 1e6} {
-			name := fmt.Sprintf("%s/theta=%g", op, theta)
-			cs = append(cs, opCase(op, name, 1e-6, uint64(200+2*i+j), func(s *session) (map[string][]float32, error) {
+		for j, rc := range []struct {
+			name string
+			rope backend.RoPEParams
+		}{
+			{"theta=10000", backend.Theta(1e4)},
+			{"theta=1e+06", backend.Theta(1e6)},
+			// Llama 3.1's remapping, positions past its original context.
+			{"llama3", backend.RoPEParams{Theta: 5e5, Scaling: backend.RoPEScalingLlama3, Factor: 8, LowFreqFactor: 1, HighFreqFactor: 4, OriginalMaxPos: 512}},
+			{"linear", backend.RoPEParams{Theta: 1e4, Scaling: backend.RoPEScalingLinear, Factor: 4}},
+		} {
+			name := fmt.Sprintf("%s/%s", op, rc.name)
+			cs = append(cs, opCase(op, name, 1e-6, uint64(200+4*i+j), func(s *session) (map[string][]float32, error) {
 				const n, heads, hd = 130, 3, 64
 				pos := s.ids(n, 5000)
 				x := s.up(s.rand(n*heads*hd, 2))
 				if op == backend.OpRoPE {
-					s.b.RoPE(x, pos, heads, hd, theta)
+					s.b.RoPE(x, pos, heads, hd, rc.rope)
 				} else {
-					s.b.RoPEBackward(x, pos, heads, hd, theta)
+					s.b.RoPEBackward(x, pos, heads, hd, rc.rope)
 				}
 				return one(s, "x", x, n*heads*hd)
 			}))

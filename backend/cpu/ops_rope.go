@@ -8,14 +8,14 @@ import (
 	"github.com/goarpo/arpo/backend"
 )
 
-// ropeCachedPositions bounds the cos/sin tables kept per (headDim, theta):
+// ropeCachedPositions bounds the cos/sin tables kept per (headDim, rope):
 // positions beyond it are computed per call rather than cached, so a stray
 // huge position cannot allocate gigabytes.
 const ropeCachedPositions = 1 << 17
 
 type ropeKey struct {
 	headDim int
-	theta   float32
+	rope    backend.RoPEParams
 }
 
 // ropeTable holds cos and sin of pos*invFreq[j], each (n, headDim/2). A
@@ -26,19 +26,10 @@ type ropeTable struct {
 }
 
 // ropeCache is shared by every CPU backend: the tables are pure functions
-// of (headDim, theta), so sharing them is safe and saves memory.
+// of (headDim, rope), so sharing them is safe and saves memory.
 var ropeCache struct {
 	sync.Mutex
 	tables map[ropeKey]*ropeTable
-}
-
-// ropeInvFreq returns theta^(-2j/headDim) for j < headDim/2, in float64.
-func ropeInvFreq(headDim int, theta float32) []float64 {
-	f := make([]float64, headDim/2)
-	for j := range f {
-		f[j] = math.Pow(float64(theta), -float64(2*j)/float64(headDim))
-	}
-	return f
 }
 
 // ropeAngles writes cos and sin of p*invFreq[j], computed in float64 and
@@ -52,8 +43,8 @@ func ropeAngles(cos, sin []float32, p int, invFreq []float64) {
 
 // ropeTablesFor returns a table that covers positions [0, need), need <=
 // ropeCachedPositions.
-func ropeTablesFor(headDim int, theta float32, need int) *ropeTable {
-	key := ropeKey{headDim, theta}
+func ropeTablesFor(headDim int, rope backend.RoPEParams, need int) *ropeTable {
+	key := ropeKey{headDim, rope}
 	ropeCache.Lock()
 	defer ropeCache.Unlock()
 	t := ropeCache.tables[key]
@@ -67,7 +58,7 @@ func ropeTablesFor(headDim int, theta float32, need int) *ropeTable {
 	n = min(n, ropeCachedPositions)
 	half := headDim / 2
 	nt := &ropeTable{n: n, cos: make([]float32, n*half), sin: make([]float32, n*half)}
-	invFreq := ropeInvFreq(headDim, theta)
+	invFreq := rope.InvFreq(headDim)
 	for p := 0; p < n; p++ {
 		ropeAngles(nt.cos[p*half:(p+1)*half], nt.sin[p*half:(p+1)*half], p, invFreq)
 	}
@@ -79,25 +70,28 @@ func ropeTablesFor(headDim int, theta float32, need int) *ropeTable {
 }
 
 // RoPE implements backend.Backend; x is (len(pos), heads*headDim).
-func (c *CPU) RoPE(x backend.View, pos []int32, heads, headDim int, theta float32) {
-	c.rope(x, pos, heads, headDim, theta, 1)
+func (c *CPU) RoPE(x backend.View, pos []int32, heads, headDim int, rope backend.RoPEParams) {
+	c.rope(x, pos, heads, headDim, rope, 1)
 }
 
 // RoPEBackward implements backend.Backend: the transpose of a rotation is
 // the rotation by the opposite angle.
-func (c *CPU) RoPEBackward(dx backend.View, pos []int32, heads, headDim int, theta float32) {
-	c.rope(dx, pos, heads, headDim, theta, -1)
+func (c *CPU) RoPEBackward(dx backend.View, pos []int32, heads, headDim int, rope backend.RoPEParams) {
+	c.rope(dx, pos, heads, headDim, rope, -1)
 }
 
 // rope rotates every head of every row of x (len(pos), heads*headDim) by
 // sign*angle: pairs (j, j+headDim/2) become
 // (x1*cos - x2*sin, x2*cos + x1*sin) with sin negated for sign -1.
-func (c *CPU) rope(x backend.View, pos []int32, heads, headDim int, theta float32, sign float32) {
+func (c *CPU) rope(x backend.View, pos []int32, heads, headDim int, rope backend.RoPEParams, sign float32) {
 	if len(pos) == 0 || heads <= 0 {
 		return
 	}
 	if headDim <= 0 || headDim%2 != 0 {
 		panic(fmt.Sprintf("cpu: RoPE head dimension %d must be even and positive", headDim))
+	}
+	if err := rope.Validate(); err != nil {
+		panic("cpu: " + err.Error())
 	}
 	maxPos := 0
 	for i, p := range pos {
@@ -106,7 +100,7 @@ func (c *CPU) rope(x backend.View, pos []int32, heads, headDim int, theta float3
 		}
 		maxPos = max(maxPos, int(p))
 	}
-	tab := ropeTablesFor(headDim, theta, min(maxPos+1, ropeCachedPositions))
+	tab := ropeTablesFor(headDim, rope, min(maxPos+1, ropeCachedPositions))
 	half, cols := headDim/2, heads*headDim
 	xs := slice(x, len(pos)*cols)
 	c.pool.chunks(len(pos), rowGrain(cols), func(lo, hi int) {
@@ -120,7 +114,7 @@ func (c *CPU) rope(x backend.View, pos []int32, heads, headDim int, theta float3
 			} else {
 				if cosBuf == nil {
 					cosBuf, sinBuf = make([]float32, half), make([]float32, half)
-					invFreq = ropeInvFreq(headDim, theta)
+					invFreq = rope.InvFreq(headDim)
 				}
 				ropeAngles(cosBuf, sinBuf, p, invFreq)
 				cs, sn = cosBuf, sinBuf

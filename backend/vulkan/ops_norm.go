@@ -48,10 +48,10 @@ func (b *Backend) RMSNormBackward(dx, dw, dout, x, w, rstd backend.View, rows, c
 // ropeKey identifies a cos/sin table.
 type ropeKey struct {
 	headDim int
-	theta   float32
+	rope    backend.RoPEParams
 }
 
-// ropeTable is a device copy of cos and sin of p*theta^(-2j/headDim) for
+// ropeTable is a device copy of cos and sin of p*rope.InvFreq(headDim)[j] for
 // positions [0, n): cos at element p*half+j, sin n*half further.
 type ropeTable struct {
 	buf *Buffer
@@ -64,12 +64,9 @@ const ropeMaxTable = 1 << 17
 
 // ropeAngles computes the table rows of the given positions, in float64
 // rounded once, as the CPU backend does: cos rows then sin rows.
-func ropeAngles(pos []int32, headDim int, theta float32) []float32 {
+func ropeAngles(pos []int32, headDim int, rope backend.RoPEParams) []float32 {
 	half := headDim / 2
-	invFreq := make([]float64, half)
-	for j := range invFreq {
-		invFreq[j] = math.Pow(float64(theta), -float64(2*j)/float64(headDim))
-	}
+	invFreq := rope.InvFreq(headDim)
 	out := make([]float32, 2*len(pos)*half)
 	sin := out[len(pos)*half:]
 	for i, p := range pos {
@@ -82,8 +79,8 @@ func ropeAngles(pos []int32, headDim int, theta float32) []float32 {
 }
 
 // ropeTableFor returns a device table covering positions [0, need).
-func (b *Backend) ropeTableFor(headDim int, theta float32, need int) *ropeTable {
-	key := ropeKey{headDim, theta}
+func (b *Backend) ropeTableFor(headDim int, rope backend.RoPEParams, need int) *ropeTable {
+	key := ropeKey{headDim, rope}
 	t := b.rope[key]
 	if t != nil && t.n >= need {
 		return t
@@ -99,27 +96,30 @@ func (b *Backend) ropeTableFor(headDim int, theta float32, need int) *ropeTable 
 		pos[i] = int32(i)
 	}
 	nt := &ropeTable{buf: b.Alloc(n * headDim).(*Buffer), n: n}
-	b.Write(backend.Whole(nt.buf), ropeAngles(pos, headDim, theta))
+	b.Write(backend.Whole(nt.buf), ropeAngles(pos, headDim, rope))
 	b.rope[key] = nt
 	return nt
 }
 
 // RoPE implements backend.Backend; x is (len(pos), heads*headDim).
-func (b *Backend) RoPE(x backend.View, pos []int32, heads, headDim int, theta float32) {
-	b.ropeOp(x, pos, heads, headDim, theta, 1)
+func (b *Backend) RoPE(x backend.View, pos []int32, heads, headDim int, rope backend.RoPEParams) {
+	b.ropeOp(x, pos, heads, headDim, rope, 1)
 }
 
 // RoPEBackward implements backend.Backend: the inverse rotation.
-func (b *Backend) RoPEBackward(dx backend.View, pos []int32, heads, headDim int, theta float32) {
-	b.ropeOp(dx, pos, heads, headDim, theta, -1)
+func (b *Backend) RoPEBackward(dx backend.View, pos []int32, heads, headDim int, rope backend.RoPEParams) {
+	b.ropeOp(dx, pos, heads, headDim, rope, -1)
 }
 
-func (b *Backend) ropeOp(x backend.View, pos []int32, heads, headDim int, theta, sign float32) {
+func (b *Backend) ropeOp(x backend.View, pos []int32, heads, headDim int, rope backend.RoPEParams, sign float32) {
 	if len(pos) == 0 || heads <= 0 {
 		return
 	}
 	if headDim <= 0 || headDim%2 != 0 {
 		panic(fmt.Sprintf("vulkan: RoPE head dimension %d must be even and positive", headDim))
+	}
+	if err := rope.Validate(); err != nil {
+		panic("vulkan: " + err.Error())
 	}
 	maxPos := 0
 	for i, p := range pos {
@@ -134,7 +134,7 @@ func (b *Backend) ropeOp(x backend.View, pos []int32, heads, headDim int, theta,
 	var cOff, sOff uint32
 	idx := pos
 	if maxPos < ropeMaxTable {
-		t := b.ropeTableFor(headDim, theta, maxPos+1)
+		t := b.ropeTableFor(headDim, rope, maxPos+1)
 		tab, cOff = b.bindView(t.buf, 0, t.n*headDim, false)
 		sOff = cOff + uint32(t.n*half)
 	} else {
@@ -145,7 +145,7 @@ func (b *Backend) ropeOp(x backend.View, pos []int32, heads, headDim int, theta,
 			b.err = err
 			return
 		}
-		copy(s.floats(), ropeAngles(pos, headDim, theta))
+		copy(s.floats(), ropeAngles(pos, headDim, rope))
 		tab, cOff, sOff = bindStaged(s), 0, uint32(len(pos)*half)
 		idx = make([]int32, len(pos))
 		for i := range idx {

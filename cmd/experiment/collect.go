@@ -35,10 +35,15 @@ type (
 		Seconds float64    `json:"seconds"`
 	}
 	stepLine struct {
-		Step            int `json:"step"`
-		ToolCalls       int `json:"tool_calls"`
-		ToolCallsFlat   int `json:"tool_calls_flat"`
-		TokensGenerated int `json:"tokens_generated"`
+		Step             int     `json:"step"`
+		ToolCalls        int     `json:"tool_calls"`
+		ToolCallsFlat    int     `json:"tool_calls_flat"`
+		TokensGenerated  int     `json:"tokens_generated"`
+		GroupsWithSignal float64 `json:"groups_with_signal"`
+		PassAtM          float64 `json:"pass_at_m"`
+		DistinctAnswers  float64 `json:"distinct_answers"`
+		BranchProbHigh   float64 `json:"branch_prob_above_0.6"`
+		BranchProbStd    float64 `json:"branch_prob_std"`
 	}
 )
 
@@ -71,8 +76,15 @@ type RunResult struct {
 	TestCalls       float64 `json:"test_tool_calls_per_question"`
 	TokensGenerated int     `json:"tokens_generated"`
 	WallS           float64 `json:"wall_s"` // the run's own clock; cmd/experiment's when it has one
-	Accuracy        []Point `json:"test_acc_curve"`
-	Calls           []Point `json:"tool_calls_curve"`
+	// Means over RL steps of the rollout-group diagnostics (rl.GroupDiagnostics)
+	// and of ARPO's branch-probability spread.
+	GroupsWithSignal float64 `json:"groups_with_signal"`
+	PassAtM          float64 `json:"pass_at_m"`
+	DistinctAnswers  float64 `json:"distinct_answers"`
+	BranchProbHigh   float64 `json:"branch_prob_above_0.6"`
+	BranchProbStd    float64 `json:"branch_prob_std"`
+	Accuracy         []Point `json:"test_acc_curve"`
+	Calls            []Point `json:"tool_calls_curve"`
 }
 
 // readRun reads a finished run folder.
@@ -110,7 +122,15 @@ func readRun(dir string) (RunResult, error) {
 		r.TrainCallsFlat += s.ToolCallsFlat
 		r.TokensGenerated += s.TokensGenerated
 		r.Calls = append(r.Calls, Point{s.Step, float64(s.ToolCalls)})
+		r.GroupsWithSignal += s.GroupsWithSignal
+		r.PassAtM += s.PassAtM
+		r.DistinctAnswers += s.DistinctAnswers
+		r.BranchProbHigh += s.BranchProbHigh
+		r.BranchProbStd += s.BranchProbStd
 	}
+	n := float64(len(steps))
+	r.GroupsWithSignal, r.PassAtM, r.DistinctAnswers = ratio(r.GroupsWithSignal, n), ratio(r.PassAtM, n), ratio(r.DistinctAnswers, n)
+	r.BranchProbHigh, r.BranchProbStd = ratio(r.BranchProbHigh, n), ratio(r.BranchProbStd, n)
 	r.CallsPerStep = ratio(float64(r.TrainCalls), float64(len(steps)))
 	r.FlatPerStep = ratio(float64(r.TrainCallsFlat), float64(len(steps)))
 	// A resumed run may log an evaluation twice; keep the last per step.
@@ -184,6 +204,10 @@ var metricCols = []struct {
 	{"test_tool_calls_per_question", "test calls/q", "%.2f", func(r RunResult) float64 { return r.TestCalls }},
 	{"tokens_generated", "tokens gen.", "%.0f", func(r RunResult) float64 { return float64(r.TokensGenerated) }},
 	{"wall_s", "wall s", "%.1f", func(r RunResult) float64 { return r.WallS }},
+	{"groups_with_signal", "groups w/ signal", "%.3f", func(r RunResult) float64 { return r.GroupsWithSignal }},
+	{"pass_at_m", "pass@M", "%.3f", func(r RunResult) float64 { return r.PassAtM }},
+	{"distinct_answers", "answers/group", "%.2f", func(r RunResult) float64 { return r.DistinctAnswers }},
+	{"branch_prob_std", "sd(P)", "%.3f", func(r RunResult) float64 { return r.BranchProbStd }},
 }
 
 // aggregate groups runs by arm, in the order arms are given.

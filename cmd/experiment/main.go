@@ -211,6 +211,7 @@ func runGrid(ctx context.Context, args []string, stdout io.Writer) error {
 // runs the entropy analysis when the spec asks for it.
 func (g *grid) collect(ctx context.Context, cells []Cell) error {
 	var runs []RunResult
+	scores := map[string][]questionScores{}
 	for _, c := range cells {
 		cellDir := filepath.Join(g.dir, "cells", c.Name)
 		var rec record
@@ -223,6 +224,11 @@ func (g *grid) collect(ctx context.Context, cells []Cell) error {
 		}
 		r.Cell, r.Arm, r.Seed, r.WallS = c.Name, c.Arm, c.Seed, rec.WallS
 		runs = append(runs, r)
+		qs, err := readScores(cellDir)
+		if err != nil {
+			return fmt.Errorf("collect %s: %w", c.Name, err)
+		}
+		scores[c.Arm] = append(scores[c.Arm], qs)
 	}
 	arms := aggregate(g.spec.arms(), runs)
 	var md bytes.Buffer
@@ -234,6 +240,18 @@ func (g *grid) collect(ctx context.Context, cells []Cell) error {
 	if err := writeMarkdown(&md, arms, runs); err != nil {
 		return err
 	}
+	var names []string
+	for _, a := range g.spec.arms() {
+		names = append(names, a.Name)
+	}
+	base := g.spec.Baseline
+	if base == "" {
+		base = names[0]
+	}
+	paired := pairedComparison(names, base, scores, 2000, 1)
+	if err := writePaired(&md, paired); err != nil {
+		return err
+	}
 	if g.spec.Entropy != nil {
 		if err := g.entropies(ctx, &md, runs); err != nil {
 			return err
@@ -243,7 +261,7 @@ func (g *grid) collect(ctx context.Context, cells []Cell) error {
 		return err
 	}
 	if err := runlog.WriteJSON(filepath.Join(g.dir, "results.json"), map[string]any{
-		"name": g.spec.Name, "data_varies_with_seed": !g.dataSeed, "arms": arms, "cells": runs,
+		"name": g.spec.Name, "data_varies_with_seed": !g.dataSeed, "arms": arms, "cells": runs, "paired": paired,
 	}); err != nil {
 		return err
 	}

@@ -37,6 +37,9 @@ type Spec struct {
 	// Entropy, when set, runs the entropy analysis on the SFT checkpoint
 	// and every cell's final checkpoint.
 	Entropy *EntropySpec `json:"entropy"`
+	// Baseline is the arm every other arm is compared with, question by
+	// question (paired.go); default the first arm.
+	Baseline string `json:"baseline"`
 }
 
 // SFTSpec is the shared cold start: an existing checkpoint, or one
@@ -155,6 +158,15 @@ func (s *Spec) validate() error {
 	}
 	if len(s.Seeds) == 0 {
 		return fmt.Errorf("no seeds: give seeds, e.g. [1, 2, 3]")
+	}
+	if s.Baseline != "" {
+		found := false
+		for _, a := range s.arms() {
+			found = found || a.Name == s.Baseline
+		}
+		if !found {
+			return fmt.Errorf("baseline %q is not one of the arms", s.Baseline)
+		}
 	}
 	seen := map[uint64]bool{}
 	for _, sd := range s.Seeds {

@@ -78,6 +78,7 @@ type Config struct {
 	Beta         float64 `json:"beta"`
 	Tau          float64 `json:"tau"`
 	BranchRule   string  `json:"branch-rule"`
+	BranchScale  string  `json:"branch-scale"`
 	CallLimit    int     `json:"call-limit"`
 	TokenBudget  int     `json:"token-budget"`
 	EpsLow       float64 `json:"eps-low"`
@@ -125,7 +126,7 @@ func quickPreset() Config {
 		// noise of the SFT model; at 32, 3 seeds gained 2.6 to 5.0 points;
 		// lr 2e-4 drifted (docs/TRAINING.md).
 		RLSteps: 30, RLBatch: 32, RLFamilies: "", LR: 1e-4,
-		M: 8, N: 4, Z: 1, K: 8, Alpha: 0.5, Beta: 0.2, Tau: 0.5, BranchRule: "stochastic",
+		M: 8, N: 4, Z: 1, K: 8, Alpha: 0.5, Beta: 0.2, Tau: 0.5, BranchRule: "stochastic", BranchScale: "reference",
 		CallLimit: 6, TokenBudget: 384, EpsLow: 0.2, EpsHigh: 0.2, DualClip: 3,
 		Attribution: "soft", PPOEpochs: 1, MiniBatches: 1, CheckpointEv: 10,
 		EvalQuestions: 500, EvalK: 1, Temperature: 0, TopP: 1, EvalEvery: 0,
@@ -215,6 +216,7 @@ func bindFlags(fs *pflag.FlagSet, c *Config) {
 	fs.Float64Var(&c.Beta, "beta", c.Beta, "ARPO: weight of the entropy rise")
 	fs.Float64Var(&c.Tau, "tau", c.Tau, "ARPO: threshold of the threshold rule")
 	fs.StringVar(&c.BranchRule, "branch-rule", c.BranchRule, "ARPO: stochastic or threshold")
+	fs.StringVar(&c.BranchScale, "branch-scale", c.BranchScale, "ARPO: reference (P = alpha + beta*dH) or calibrated (dH standardised by earlier steps' rises; try --beta 0.25)")
 	fs.IntVar(&c.CallLimit, "call-limit", c.CallLimit, "tool calls per trajectory (0: no limit)")
 	fs.IntVar(&c.TokenBudget, "token-budget", c.TokenBudget, "tokens per trajectory: prompt, text and results")
 	fs.Float64Var(&c.EpsLow, "eps-low", c.EpsLow, "PPO clip below")
@@ -364,6 +366,9 @@ func (c Config) algoConfig() (rl.AlgoConfig, error) {
 		r.N = c.N
 	}
 	r.Z, r.K, r.Alpha, r.Beta, r.Tau, r.Rule = c.Z, c.K, c.Alpha, c.Beta, c.Tau, rl.BranchRule(c.BranchRule)
+	if r.Scale, err = rl.ParseBranchScale(c.BranchScale); err != nil {
+		return rl.AlgoConfig{}, err
+	}
 	r.TokenBudget, r.Seed = c.TokenBudget, c.Seed
 	ac.Loss.EpsLow, ac.Loss.EpsHigh, ac.Loss.DualClip = float32(c.EpsLow), float32(c.EpsHigh), float32(c.DualClip)
 	if algo == rl.DAPO && c.EpsHigh == c.EpsLow {
@@ -430,6 +435,8 @@ func (c Config) validate() error {
 		return badInput("--top-p must be in [0, 1], got %v", c.TopP)
 	case c.BranchRule != "stochastic" && c.BranchRule != "threshold":
 		return badInput("--branch-rule: want stochastic or threshold, got %q", c.BranchRule)
+	case c.BranchScale != "" && c.BranchScale != string(rl.ScaleReference) && c.BranchScale != string(rl.ScaleCalibrated):
+		return badInput("--branch-scale: want reference or calibrated, got %q", c.BranchScale)
 	case c.Attribution != "soft" && c.Attribution != "hard":
 		return badInput("--attribution: want soft or hard, got %q", c.Attribution)
 	case c.Attribution == "hard" && c.Algo != "arpo":

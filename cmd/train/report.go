@@ -54,7 +54,9 @@ func summaryTable(w io.Writer, before, after evalRecord) {
 
 // plots draws plots.png from metrics.jsonl and evals.jsonl: reward and
 // accuracy over steps, tool calls executed against a trajectory-level
-// rollout's, and the entropy around tool results before and after RL.
+// rollout's, the entropy around tool results before and after RL, and what
+// the rollout groups give (groups with signal, pass@M, ARPO's branch
+// probabilities).
 func (j *job) plots() error {
 	mets, err := runlog.ReadJSONL[metricsLine](filepath.Join(j.dir, "metrics.jsonl"))
 	if err != nil {
@@ -65,7 +67,12 @@ func (j *job) plots() error {
 		return err
 	}
 	var step, reward, acc, calls, flat []float64
+	var signal, passM, probMean, probHigh []float64
 	for _, m := range mets {
+		signal = append(signal, m.GroupsWithSignal)
+		passM = append(passM, m.PassAtM)
+		probMean = append(probMean, m.BranchProbMean)
+		probHigh = append(probHigh, m.BranchProbHigh)
 		x := float64(m.Step)
 		step = append(step, x)
 		reward = append(reward, m.RewardMean)
@@ -102,6 +109,14 @@ func (j *job) plots() error {
 		}},
 		{Title: "Entropy around tool results", XLabel: "tokens from the end of a result", YLabel: "entropy / ln V", Series: ents},
 	}
+	groups := runlog.Chart{Title: "Rollout groups and branching", XLabel: "RL step", YLabel: "share", Series: []runlog.Series{
+		{Name: "groups with signal", X: step, Y: signal}, {Name: "pass@M", X: step, Y: passM},
+	}}
+	if j.c.Algo == string(rl.ARPO) {
+		groups.Series = append(groups.Series, runlog.Series{Name: "mean branch probability", X: step, Y: probMean},
+			runlog.Series{Name: "branch probability > 0.6", X: step, Y: probHigh})
+	}
+	charts = append(charts, groups)
 	return runlog.SavePNG(filepath.Join(j.dir, "plots.png"), charts...)
 }
 

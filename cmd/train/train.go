@@ -27,6 +27,9 @@ type state struct {
 	Phase   string `json:"phase"` // "sft", "rl" or "done"
 	SFTStep int    `json:"sft_step"`
 	RLStep  int    `json:"rl_step"`
+	// DeltaH is the trainer's running spread of entropy rises, which
+	// calibrated branching reads: restored so a resumed run branches alike.
+	DeltaH rl.DeltaHStats `json:"delta_h"`
 }
 
 // job is one run in progress.
@@ -380,7 +383,7 @@ func (j *job) rlPhase(ctx context.Context) error {
 	}
 	ac, _ := c.algoConfig()
 	ac.Rollout = j.roller.Cfg
-	tr := &rl.Trainer{Model: j.model, Opt: j.opt, Roller: j.roller, Cfg: ac}
+	tr := &rl.Trainer{Model: j.model, Opt: j.opt, Roller: j.roller, Cfg: ac, DeltaH: j.st.DeltaH}
 	if ac.Loss.KLCoef > 0 {
 		ref, err := j.reference()
 		if err != nil {
@@ -447,6 +450,7 @@ func (j *job) rlPhase(ctx context.Context) error {
 		}
 		last = met
 		j.st.RLStep = step
+		j.st.DeltaH = tr.DeltaH
 		status := fmt.Sprintf("reward %.2f acc %.2f calls %d/%d", met.RewardMean, met.Accuracy, met.ToolCalls, met.ToolCallsFlat)
 		bar.Set(step, status)
 		if j.tty {

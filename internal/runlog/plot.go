@@ -77,8 +77,15 @@ func SavePNG(path string, charts ...Chart) error {
 		return nil
 	}
 	const w, h = 5 * vg.Inch, 3.6 * vg.Inch
-	img := vgimgCanvas(w*vg.Length(len(charts)), h)
-	tiles := draw.Tiles{Rows: 1, Cols: len(charts), PadX: vg.Millimeter * 4, PadTop: vg.Millimeter * 2,
+	// Up to three charts in a row; more wrap onto rows of two, so that
+	// the picture stays readable.
+	cols := len(charts)
+	if cols > 3 {
+		cols = 2
+	}
+	rows := (len(charts) + cols - 1) / cols
+	img := vgimgCanvas(w*vg.Length(cols), h*vg.Length(rows))
+	tiles := draw.Tiles{Rows: rows, Cols: cols, PadX: vg.Millimeter * 4, PadY: vg.Millimeter * 4, PadTop: vg.Millimeter * 2,
 		PadBottom: vg.Millimeter * 2, PadLeft: vg.Millimeter * 2, PadRight: vg.Millimeter * 2}
 	dc := draw.New(img)
 	for i, c := range charts {
@@ -86,7 +93,7 @@ func SavePNG(path string, charts ...Chart) error {
 		if err != nil {
 			return err
 		}
-		p.Draw(tiles.At(dc, i, 0))
+		p.Draw(tiles.At(dc, i%cols, i/cols))
 	}
 	return savePNG(path, img)
 }

@@ -181,18 +181,26 @@ func (e *Engine) layers(ids, pos, slots []int32, seqs []backend.PagedSeq) {
 	m, b, s, cfg := e.m, e.b, &e.s, e.m.Cfg
 	T := len(ids)
 	C, H, KV, D, F := cfg.HiddenSize, cfg.NumHeads, cfg.NumKVHeads, cfg.HeadDim, cfg.IntermediateSize
-	eps, theta := float32(cfg.RMSNormEps), float32(cfg.RopeTheta)
+	eps, rope := float32(cfg.RMSNormEps), cfg.RoPE()
 	scale := float32(1 / math.Sqrt(float64(D)))
 	x, h := s.x.View(), s.h.View()
 	b.Embedding(x, m.Embed.View(), ids, C)
 	for li := range m.Layers {
 		l := &m.Layers[li]
 		b.RMSNorm(h, s.rstd.View(), x, l.AttnNorm.View(), T, C, eps)
-		linear(b, s.q, s.h, l.Q, l.QB, T)
-		linear(b, s.k, s.h, l.K, l.KB, T)
+		if l.QNorm != nil {
+			// Qwen3: RMS-norm each head of q and k before RoPE.
+			linear(b, s.qr, s.h, l.Q, l.QB, T)
+			linear(b, s.kr, s.h, l.K, l.KB, T)
+			b.RMSNorm(s.q.View(), s.hrstd.View(), s.qr.View(), l.QNorm.View(), T*H, D, eps)
+			b.RMSNorm(s.k.View(), s.hrstd.View(), s.kr.View(), l.KNorm.View(), T*KV, D, eps)
+		} else {
+			linear(b, s.q, s.h, l.Q, l.QB, T)
+			linear(b, s.k, s.h, l.K, l.KB, T)
+		}
 		linear(b, s.v, s.h, l.V, l.VB, T)
-		b.RoPE(s.q.View(), pos, H, D, theta)
-		b.RoPE(s.k.View(), pos, KV, D, theta)
+		b.RoPE(s.q.View(), pos, H, D, rope)
+		b.RoPE(s.k.View(), pos, KV, D, rope)
 		b.ScatterRows(backend.Whole(e.cache.ks[li]), s.k.View(), slots, KV*D)
 		b.ScatterRows(backend.Whole(e.cache.vs[li]), s.v.View(), slots, KV*D)
 		b.PagedAttention(s.att.View(), s.q.View(), backend.Whole(e.cache.ks[li]), backend.Whole(e.cache.vs[li]), seqs, e.cache.blockSize, H, KV, D, scale)
@@ -256,6 +264,9 @@ type scratch struct {
 	rows, logitRows                   int
 	x, h, rstd, q, k, v, att, o, g, u *tensor.Tensor
 	logits                            *tensor.Tensor
+	// Qwen3's q and k before their head norms, and the norms' rstd
+	// (T*H); nil for models without q_norm/k_norm.
+	qr, kr, hrstd *tensor.Tensor
 }
 
 func (s *scratch) ensure(b backend.Backend, cfg nn.Config, T, R int) {
@@ -272,10 +283,14 @@ func (s *scratch) ensure(b backend.Backend, cfg nn.Config, T, R int) {
 	s.k, s.v = tensor.New(b, T, KVD), tensor.New(b, T, KVD)
 	s.g, s.u = tensor.New(b, T, F), tensor.New(b, T, F)
 	s.logits = tensor.New(b, R, cfg.VocabSize)
+	if cfg.QKNorm() {
+		s.qr, s.kr = tensor.New(b, T, HD), tensor.New(b, T, KVD)
+		s.hrstd = tensor.New(b, T*cfg.NumHeads)
+	}
 }
 
 func (s *scratch) free(b backend.Backend) {
-	for _, t := range []*tensor.Tensor{s.x, s.h, s.rstd, s.q, s.k, s.v, s.att, s.o, s.g, s.u, s.logits} {
+	for _, t := range []*tensor.Tensor{s.x, s.h, s.rstd, s.q, s.k, s.v, s.att, s.o, s.g, s.u, s.logits, s.qr, s.kr, s.hrstd} {
 		if t != nil {
 			t.Free()
 		}

@@ -20,7 +20,11 @@ func testModel(t *testing.T, modelType string, threads int) *nn.Model {
 		ModelType: modelType, VocabSize: 67, HiddenSize: 32, NumLayers: 2,
 		NumHeads: 4, NumKVHeads: 2, HeadDim: 8, IntermediateSize: 48,
 		RopeTheta: 10000, RMSNormEps: 1e-6, MaxPositionEmbeddings: 256,
-		TieWordEmbeddings: modelType == "qwen2",
+		TieWordEmbeddings: modelType != "llama",
+	}
+	if modelType == "qwen3" { // q_norm/k_norm, head_dim != hidden/heads, Llama 3 RoPE
+		cfg.HeadDim = 12
+		cfg.RopeScaling = &nn.RopeScaling{RopeType: "llama3", Factor: 8, LowFreqFactor: 1, HighFreqFactor: 4, OriginalMaxPositionEmbeddings: 64}
 	}
 	m, err := nn.New(cfg, cpu.New(threads))
 	require.NoError(t, err)
@@ -63,7 +67,7 @@ func requireClose(t *testing.T, want, got []float32, tol float64, msg string) {
 }
 
 func TestPrefillAndDecodeMatchTrainingForward(t *testing.T) {
-	for _, mt := range []string{"llama", "qwen2"} {
+	for _, mt := range []string{"llama", "qwen2", "qwen3"} {
 		t.Run(mt, func(t *testing.T) {
 			m := testModel(t, mt, 2)
 			r := rand.New(rand.NewPCG(1, 2))

@@ -56,6 +56,8 @@ func TestCheckFormat(t *testing.T) {
 	}
 }
 
+var ranBoth = map[string]int{"search": 1, "python": 1}
+
 func TestHierarchicalReward(t *testing.T) {
 	const both = "<think> t </think><search> q </search><result>\n1734 and 1523\n</result>\n" +
 		"<python> print(1734 - 1523) </python><result>\n211\n</result>\n"
@@ -64,18 +66,24 @@ func TestHierarchicalReward(t *testing.T) {
 		in       string
 		m        Metric
 		golds    []string
+		ran      map[string]int
 		want     float64
 		wantBool bool
 	}{
-		{"invalid", "<answer> 211", MetricMath, []string{"211"}, -1, false},
-		{"correct with both tools", both + "<answer> 211 </answer>", MetricMath, []string{"211"}, 1.1, true},
-		{"wrong with both tools", both + "<answer> 210 </answer>", MetricMath, []string{"211"}, 0, false},
-		{"correct, python only", "<python> print(2) </python><result>\n2\n</result>\n<answer> 2 </answer>", MetricMath, []string{"2"}, 1, false},
-		{"partial F1 with both tools", both + "<answer> Frank </answer>", MetricF1, []string{"Frank Lowy"}, 2.0/3 + 0.1, true},
-		{"EM", "<answer> the Frank Lowy </answer>", MetricEM, []string{"Frank Lowy"}, 1, false},
+		{"invalid", "<answer> 211", MetricMath, []string{"211"}, ranBoth, -1, false},
+		{"correct with both tools", both + "<answer> 211 </answer>", MetricMath, []string{"211"}, ranBoth, 1.1, true},
+		{"wrong with both tools", both + "<answer> 210 </answer>", MetricMath, []string{"211"}, ranBoth, 0, false},
+		{"correct, python only", "<python> print(2) </python><result>\n2\n</result>\n<answer> 2 </answer>", MetricMath, []string{"2"}, map[string]int{"python": 1}, 1, false},
+		{"partial F1 with both tools", both + "<answer> Frank </answer>", MetricF1, []string{"Frank Lowy"}, ranBoth, 2.0/3 + 0.1, true},
+		{"EM", "<answer> the Frank Lowy </answer>", MetricEM, []string{"Frank Lowy"}, nil, 1, false},
+		// An empty <python> </python> is answered with the protocol's
+		// explanation and runs nothing: both tags are in the text, but
+		// only search ran, so no bonus.
+		{"python refused, not run", "<search> q </search><result>\n211\n</result>\n<python> </python><result>\nThe python call is empty.\n</result>\n<answer> 211 </answer>",
+			MetricMath, []string{"211"}, map[string]int{"search": 1}, 1, false},
 	} {
 		t.Run(c.name, func(t *testing.T) {
-			r := HierarchicalReward(c.in, c.m, c.golds)
+			r := HierarchicalReward(c.in, c.m, c.golds, c.ran)
 			assert.InDelta(t, c.want, r.Value, 1e-12)
 			assert.Equal(t, c.wantBool, r.Bonus)
 			assert.GreaterOrEqual(t, r.Value, -1.0)
@@ -106,7 +114,7 @@ func FuzzCheckFormat(f *testing.F) {
 		if fm.Valid() && fm.Answer == "" {
 			t.Fatalf("valid format with empty answer: %q", s)
 		}
-		r := HierarchicalReward(s, MetricMath, []string{"1"})
+		r := HierarchicalReward(s, MetricMath, []string{"1"}, fm.Calls)
 		if r.Value < -1 || r.Value > 1+MultiToolBonus {
 			t.Fatalf("reward %v out of range", r.Value)
 		}

@@ -34,7 +34,7 @@ func Score(m Metric, answer string, golds []string) float64 {
 	panic(fmt.Sprintf("grade: unknown metric %q", m))
 }
 
-// MultiToolBonus is added to a positive score when the trajectory used both
+// MultiToolBonus is added to a positive score when the trajectory ran both
 // search and python (the ARPO reward).
 const MultiToolBonus = 0.1
 
@@ -48,15 +48,17 @@ type Reward struct {
 
 // HierarchicalReward scores a response: -1 for an invalid format, else the
 // task score, plus MultiToolBonus when the score is positive and both search
-// and python were called.
-func HierarchicalReward(response string, m Metric, golds []string) Reward {
+// and python ran. ran counts the tool calls that actually ran, by tag (the
+// rollout's count): a call the protocol refused (an empty <python> </python>,
+// answered with an explanation) is in the text but earns no bonus.
+func HierarchicalReward(response string, m Metric, golds []string, ran map[string]int) Reward {
 	f := CheckFormat(response)
 	if !f.Valid() {
 		return Reward{Value: -1, Format: f}
 	}
 	r := Reward{Score: Score(m, f.Answer, golds), Format: f}
 	r.Value = r.Score
-	if r.Score > 0 && f.Calls["search"] > 0 && f.Calls["python"] > 0 {
+	if r.Score > 0 && ran["search"] > 0 && ran["python"] > 0 {
 		r.Bonus = true
 		r.Value += MultiToolBonus
 	}

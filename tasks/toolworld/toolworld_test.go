@@ -54,7 +54,8 @@ func TestGoldTrajectories(t *testing.T) {
 	require.Len(t, d.Test, 500)
 	for _, set := range [][]tasks.Example{d.Train, d.Test} {
 		for _, e := range set {
-			r := e.Reward(e.Gold)
+			// Every call of a gold trajectory ran.
+			r := e.Reward(e.Gold, grade.CheckFormat(e.Gold).Calls)
 			require.True(t, r.Format.Valid(), "%s: %v\n%s", e.ID, r.Format.Err, e.Gold)
 			require.Equal(t, 1.0, r.Score, "%s: %s", e.ID, e.Gold)
 			calls := r.Format.Calls["search"] + r.Format.Calls["python"]
