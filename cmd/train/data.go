@@ -45,12 +45,20 @@ func loadTask(ctx context.Context, c Config) (*taskData, error) {
 		return loadToolWorld(ctx, c)
 	case "hotpotqa-local":
 		var ex []tasks.Example
-		if ex, corpus, err = tasks.LoadShared("hotpotqa-local"); err != nil {
+		dir := c.Data
+		if dir == "" {
+			dir = tasks.DefaultDataDir()
+		}
+		if ex, corpus, err = tasks.LoadShared(dir, "hotpotqa-local"); err != nil {
 			return nil, badInput("--task hotpotqa-local: %v", err)
 		}
 		td.train, td.test = splitTest(ex, c.EvalQuestions)
 	default:
-		ex, err := tasks.Load(path, tasks.Options{})
+		spec := path // the format from the extension, or the one --task named
+		if kind != "file" {
+			spec = kind + ":" + path
+		}
+		ex, err := tasks.Load(spec, tasks.Options{})
 		if err != nil {
 			return nil, badInput("--task: %v", err)
 		}
@@ -94,7 +102,10 @@ func executor(ts []tools.Tool, c Config) (*tools.Executor, *tools.Protocol, erro
 // gold trajectories with the real tools, so that demonstrations show
 // exactly what a rollout will see.
 func loadToolWorld(ctx context.Context, c Config) (*taskData, error) {
-	d, err := toolworld.Generate(c.world().Config())
+	d, err := toolworld.GenerateContext(ctx, c.world().Config())
+	if ctx.Err() != nil {
+		return nil, fmt.Errorf("%w while building ToolWorld: nothing saved yet", errInterrupted)
+	}
 	if err != nil {
 		return nil, badInput("toolworld: %v", err)
 	}
@@ -103,10 +114,13 @@ func loadToolWorld(ctx context.Context, c Config) (*taskData, error) {
 	if err != nil {
 		return nil, err
 	}
-	st := d.FillGold(func(tool, arg string) (string, error) {
+	st, err := d.FillGoldContext(ctx, func(tool, arg string) (string, error) {
 		r := exec.Do(context.WithoutCancel(ctx), tool, arg) // fast, and needed whole
 		return tools.Truncate(strings.TrimRight(r.Output, " \t\r\n"), c.MaxResult), r.Err
 	})
+	if err != nil {
+		return nil, fmt.Errorf("%w while checking ToolWorld's demonstrations: nothing saved yet", errInterrupted)
+	}
 	exec.ResetStats()
 	td := &taskData{demos: d.Demos(), test: d.Test, exec: exec, proto: proto}
 	rlFams := map[string]bool{}

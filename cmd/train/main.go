@@ -16,7 +16,7 @@
 // trajectories per evaluation), evals.jsonl, summary.json and PNG plots.
 // See docs/TRAINING.md. Bad flags or files end with one message and exit
 // status 2 before any work starts; Ctrl-C saves a checkpoint and exits, and
-// --resume continues. It is not a serving or evaluation-only tool: see
+// --resume continues, also after a kill at any moment (runstate.go). It is not a serving or evaluation-only tool: see
 // cmd/eval and cmd/generate for those.
 package main
 
@@ -26,24 +26,26 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"os/signal"
-	"syscall"
 
 	"github.com/spf13/pflag"
+
+	"github.com/goarpo/arpo/internal/exitcode"
 
 	_ "github.com/goarpo/arpo/backend/cpu"    // the default backend
 	_ "github.com/goarpo/arpo/backend/vulkan" // --backend vulkan, in a build with -tags vulkan
 )
 
 func main() {
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer exitcode.OnPanic("train")
+	ctx, stop := exitcode.SignalContext("train", os.Stderr)
 	code := run(ctx, os.Args[1:], os.Stdout, os.Stderr)
 	stop()
 	os.Exit(code)
 }
 
 // run is the whole command; it returns the exit status: 0, 1 for a failure
-// during the run, 2 for bad input, 130 when interrupted (after saving).
+// during the run, 2 for bad input, 130 when interrupted (after saving); a
+// panic exits 3 (exitcode.OnPanic).
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	o, err := parseArgs(args)
 	if errors.Is(err, pflag.ErrHelp) {
@@ -53,6 +55,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		fs.String("config", "", "config file (JSON or YAML) whose keys are flag names; flags override it")
 		fs.String("resume", "", "continue the run in this folder from its latest checkpoint")
 		fs.Bool("print-config", false, "print the effective config as JSON and exit")
+		fs.String("serve", "", serveUsage)
 		fmt.Fprintf(stdout, "usage: train [flags]\n\n%s", fs.FlagUsages())
 		return 0
 	}

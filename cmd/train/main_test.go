@@ -37,9 +37,10 @@ func TestSmokePresetRunsEndToEnd(t *testing.T) {
 	require.Len(t, mets, 2, "one line per RL step")
 	assert.Equal(t, 2, mets[1].Step)
 	assert.Positive(t, mets[0].Trajectories)
-	var st state
-	require.NoError(t, runlog.ReadJSON(filepath.Join(dir, "state.json"), &st))
-	assert.Equal(t, state{Phase: "done", SFTStep: 3, RLStep: 2}, st)
+	st, err := readState(filepath.Join(dir, "state.json"))
+	require.NoError(t, err)
+	assert.Equal(t, position{Phase: "done", SFTStep: 3, RLStep: 2, Config: st.Config}, st.position)
+	assert.NotEmpty(t, st.Config)
 
 	// The same folder again is refused: a run never overwrites another.
 	code, _, stderr = runCmd(t, "--preset", "smoke", "--out", dir)
@@ -67,13 +68,15 @@ func TestSmokePresetRunsEndToEnd(t *testing.T) {
 }
 
 func TestInterruptSavesAndResumeMatches(t *testing.T) {
-	// A run cancelled before it starts SFT saves a checkpoint, exits 130 and
-	// resumes to the same weights as an uninterrupted run.
+	// A run cancelled before it starts SFT (once the task is built: a
+	// cancellation before that stops the build and saves nothing) saves a
+	// checkpoint, exits 130 and resumes to the same weights as an
+	// uninterrupted run.
 	dir := filepath.Join(t.TempDir(), "run")
 	ctx, cancel := context.WithCancel(context.Background())
-	cancel()
-	var out, errb bytes.Buffer
-	code := run(ctx, []string{"--preset", "smoke", "--out", dir, "--threads", "1"}, &out, &errb)
+	var errb bytes.Buffer
+	out := &cancelAfter{prefix: "task ", cancel: cancel}
+	code := run(ctx, []string{"--preset", "smoke", "--out", dir, "--threads", "1"}, out, &errb)
 	require.Equal(t, 130, code, errb.String())
 	assert.Contains(t, errb.String(), "--resume "+dir)
 	code, _, stderr := runCmd(t, "--resume", dir, "--threads", "1")
