@@ -227,6 +227,16 @@ func (e *Engine) head(want []int) ([]float32, error) {
 		}
 	}
 	b.RMSNorm(s.h.View(), s.rstd.View(), s.x.View(), m.Norm.View(), R, C, float32(cfg.RMSNormEps))
+	if _, host := s.logits.Buffer().(hostBuffer); host {
+		// The buffers are host memory (the CPU backend): the logits go
+		// straight into a new buffer that is returned as is, instead of
+		// into the scratch and then copied (R x V floats, 600 KB a row with
+		// a 150k vocabulary). Streams keep their rows across calls, so the
+		// buffer is never reused.
+		buf := b.Alloc(R * V)
+		b.Gemm(false, true, R, V, C, 1, s.h.View(), C, m.LMHead.View(), C, 0, backend.Whole(buf), V)
+		return buf.(hostBuffer).Data()[: R*V : R*V], nil
+	}
 	b.Gemm(false, true, R, V, C, 1, s.h.View(), C, m.LMHead.View(), C, 0, s.logits.View(), V)
 	out := make([]float32, R*V)
 	if err := b.Read(out, s.logits.View()); err != nil {
@@ -234,6 +244,10 @@ func (e *Engine) head(want []int) ([]float32, error) {
 	}
 	return out, nil
 }
+
+// hostBuffer is a backend buffer in host memory, whose contents the host
+// may use directly (cpu.Buffer).
+type hostBuffer interface{ Data() []float32 }
 
 // linear computes y = x W^T (+ bias) for T rows; W is (out, in).
 func linear(b backend.Backend, y, x, w, bias *tensor.Tensor, T int) {

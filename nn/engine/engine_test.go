@@ -209,3 +209,33 @@ func TestGenerateStopsAndReproduces(t *testing.T) {
 	// sampling being far from ties; the seeded draws themselves are per stream.
 	assert.Equal(t, a, b)
 }
+
+// TestParallelSamplingIsThreadInvariant: with a vocabulary large enough
+// for Step to sample its streams in parallel, the streams' tokens,
+// log-probs and entropies are bitwise those of one thread.
+func TestParallelSamplingIsThreadInvariant(t *testing.T) {
+	run := func(threads int) []*Stream {
+		cfg := nn.Config{
+			ModelType: "qwen2", VocabSize: parallelSampleVocab + 3, HiddenSize: 16, NumLayers: 1,
+			NumHeads: 2, NumKVHeads: 1, HeadDim: 8, IntermediateSize: 16,
+			RopeTheta: 10000, RMSNormEps: 1e-6, MaxPositionEmbeddings: 64, TieWordEmbeddings: true,
+		}
+		m, err := nn.New(cfg, cpu.New(threads))
+		require.NoError(t, err)
+		m.Init(4)
+		e := New(m, Options{BlockSize: 4})
+		defer e.Close()
+		var streams []*Stream
+		for i := 0; i < 5; i++ {
+			streams = append(streams, e.NewStream([]int32{1, 2, int32(i)}, sample.Params{Temperature: 1}, sample.NewRNG(9, uint64(i)), 20, GenConfig{}))
+		}
+		require.NoError(t, e.Generate(streams, GenConfig{}))
+		return streams
+	}
+	one, three := run(1), run(3)
+	for i := range one {
+		require.Equal(t, one[i].Tokens, three[i].Tokens, "stream %d", i)
+		require.Equal(t, one[i].LogProbs, three[i].LogProbs, "stream %d", i)
+		require.Equal(t, one[i].Entropies, three[i].Entropies, "stream %d", i)
+	}
+}
