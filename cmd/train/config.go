@@ -13,6 +13,7 @@ import (
 	"github.com/spf13/pflag"
 	"go.yaml.in/yaml/v3"
 
+	"github.com/goarpo/arpo/nn/export"
 	"github.com/goarpo/arpo/rl"
 )
 
@@ -111,6 +112,10 @@ type Config struct {
 	Temperature   float64 `json:"temperature"`
 	TopP          float64 `json:"top-p"`
 	EvalEvery     int     `json:"eval-every"`
+
+	// ExportDType is the dtype of RUN/hf/model.safetensors: bf16, f16 or
+	// f32; "" keeps the dtype the model came in (F32 when trained here).
+	ExportDType string `json:"export-dtype,omitempty"`
 }
 
 // presets are the named starting points; flags and files change them.
@@ -189,7 +194,7 @@ func bindFlags(fs *pflag.FlagSet, c *Config) {
 	fs.StringVar(&c.Algo, "algo", c.Algo, "RL algorithm: arpo, grpo, dapo or reinforce++")
 	fs.StringVar(&c.Task, "task", c.Task, "toolworld, hotpotqa-local, jsonl:FILE or parquet:FILE (FILE alone works too)")
 	fs.StringVar(&c.Data, "data", c.Data, "shared data folder for --task hotpotqa-local (default $ARPO_SHARED_DATA, else ../shared/data)")
-	fs.StringVar(&c.Model, "model", c.Model, "start from a checkpoint file or folder, or a Hugging Face folder (skips SFT)")
+	fs.StringVar(&c.Model, "model", c.Model, "start from a run folder, a checkpoint file or folder, or a Hugging Face folder (skips SFT)")
 	fs.Uint64Var(&c.Seed, "seed", c.Seed, "seed of everything; the same seed gives the same run")
 	fs.Uint64Var(&c.DataSeed, "data-seed", c.DataSeed, "seed of the ToolWorld data and the RL prompt order; 0 uses --seed")
 	fs.IntVar(&c.Threads, "threads", c.Threads, "CPU threads (0: all)")
@@ -258,6 +263,7 @@ func bindFlags(fs *pflag.FlagSet, c *Config) {
 	fs.Float64Var(&c.Temperature, "temperature", c.Temperature, "evaluation temperature (0: greedy)")
 	fs.Float64Var(&c.TopP, "top-p", c.TopP, "evaluation top-p")
 	fs.IntVar(&c.EvalEvery, "eval-every", c.EvalEvery, "RL steps between extra evaluations (0: before and after only)")
+	fs.StringVar(&c.ExportDType, "export-dtype", c.ExportDType, "dtype of the run's hf/ export: bf16, f16 or f32 (default: as the model came in)")
 }
 
 // usageError is bad input: the command prints it and exits with status 2.
@@ -418,6 +424,9 @@ func (c Config) validate() error {
 	}
 	if c.Device < 0 {
 		return badInput("--device must be >= 0, got %d", c.Device)
+	}
+	if _, err := export.ParseDType(c.ExportDType); err != nil {
+		return badInput("--export-dtype: %v", err)
 	}
 	if c.Backend != "cpu" && c.Backend != "vulkan" {
 		return badInput("--backend: unknown backend %q (want cpu or vulkan)", c.Backend)

@@ -276,3 +276,17 @@ func TestCheckpointCarriesItsPosition(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, j.st.position, got)
 }
+
+// Every flag a resume may change is left out of the run's identity, and
+// nothing else is.
+func TestConfigIdentityLeavesOutExactlyTheResumableFlags(t *testing.T) {
+	base := quickPreset()
+	id := configIdentity(base)
+	changed := base
+	changed.RLSteps, changed.Threads, changed.CheckpointEv, changed.EvalEvery = 99, 3, 7, 5
+	changed.SFTCheckpointEv, changed.SaveTrees, changed.ExportDType, changed.Out = 9, 2, "f32", "/elsewhere"
+	assert.Equal(t, id, configIdentity(changed), "resumable flags and --out do not change the identity")
+	other := base
+	other.Seed++
+	assert.NotEqual(t, id, configIdentity(other), "the seed decides the run's numbers")
+}

@@ -13,7 +13,8 @@
 // The run folder holds config.json (the effective configuration),
 // tokenizer.json, sft.jsonl and metrics.jsonl (one line per step),
 // checkpoints/ (sft, latest and final), samples/ (one JSONL of graded
-// trajectories per evaluation), evals.jsonl, summary.json and PNG plots.
+// trajectories per evaluation), evals.jsonl, summary.json, PNG plots and
+// hf/, the final model as a Hugging Face folder (package nn/export).
 // See docs/TRAINING.md. Bad flags or files end with one message and exit
 // status 2 before any work starts; Ctrl-C saves a checkpoint and exits, and
 // --resume continues, also after a kill at any moment (runstate.go). It is not a serving or evaluation-only tool: see

@@ -16,6 +16,7 @@ import (
 	"github.com/goarpo/arpo/internal/runlog"
 	"github.com/goarpo/arpo/nn"
 	"github.com/goarpo/arpo/nn/engine"
+	"github.com/goarpo/arpo/nn/load"
 	"github.com/goarpo/arpo/nn/tokenizer"
 	"github.com/goarpo/arpo/rl"
 )
@@ -44,10 +45,10 @@ type job struct {
 }
 
 // resumable lists the flags that may change when a run is resumed: they
-// change how long or how fast it runs, not what it computes. configIdentity
-// leaves the same fields out.
+// change how long or how fast it runs, not what it computes (and what it
+// exports). configIdentity leaves the same fields out.
 var resumable = map[string]bool{"rl-steps": true, "threads": true, "checkpoint-every": true, "eval-every": true,
-	"sft-checkpoint-every": true, "save-trees": true, "serve": true, "workers": true, "nats": true}
+	"sft-checkpoint-every": true, "save-trees": true, "serve": true, "export-dtype": true, "workers": true, "nats": true}
 
 func execute(ctx context.Context, o options, stdout io.Writer) error {
 	j := &job{out: stdout, tty: runlog.IsTerminal(stdout), start: time.Now(), resume: o.resume != ""}
@@ -105,6 +106,9 @@ func execute(ctx context.Context, o options, stdout io.Writer) error {
 	if err := j.saveAs("final"); err != nil {
 		return err
 	}
+	if err := j.exportHF(); err != nil {
+		return err
+	}
 	return j.finish(before, after)
 }
 
@@ -131,7 +135,7 @@ func (j *job) openResume(o options) error {
 			continue
 		}
 		if !resumable[name] {
-			return badInput("--resume: --%s cannot change in a resumed run (only --rl-steps, --threads, --checkpoint-every, --sft-checkpoint-every, --eval-every, --save-trees, --serve, --workers, --nats)", name)
+			return badInput("--resume: --%s cannot change in a resumed run (only --rl-steps, --threads, --checkpoint-every, --sft-checkpoint-every, --eval-every, --save-trees, --serve, --export-dtype, --workers, --nats)", name)
 		}
 	}
 	c.SaveTrees = pick(o, "save-trees", o.cfg.SaveTrees, c.SaveTrees)
@@ -140,6 +144,9 @@ func (j *job) openResume(o options) error {
 		pick(o, "threads", o.cfg.Threads, c.Threads), pick(o, "checkpoint-every", o.cfg.CheckpointEv, c.CheckpointEv),
 		pick(o, "eval-every", o.cfg.EvalEvery, c.EvalEvery)
 	c.SFTCheckpointEv = pick(o, "sft-checkpoint-every", o.cfg.SFTCheckpointEv, c.SFTCheckpointEv)
+	if o.set["export-dtype"] {
+		c.ExportDType = o.cfg.ExportDType
+	}
 	if err := c.validate(); err != nil {
 		return err
 	}
@@ -194,9 +201,11 @@ func (j *job) setup(ctx context.Context) error {
 		}
 		j.printf("%-10s %s at %s\n", "resume", j.dir, j.st.at())
 	case j.c.Model != "":
-		if j.model, j.tok, err = loadPretrained(j.c.Model, j.b); err != nil {
+		l, err := loadPretrained(j.c.Model, j.b)
+		if err != nil {
 			return err
 		}
+		j.model, j.tok = l.Model, l.Tokenizer
 		j.st.Phase = "rl"
 	default:
 		t0 := time.Now()
@@ -214,8 +223,9 @@ func (j *job) setup(ctx context.Context) error {
 	}
 	// A pretrained model is told the turn format in a system prompt; a model
 	// trained here (or a checkpoint of one) learnt it from demonstrations.
+	hfDir := pretrainedHF(j.c.Model)
 	j.td.system = ""
-	if j.c.Model != "" && isHF(j.c.Model) {
+	if hfDir != "" {
 		j.td.system = defaultSystem
 	}
 	if !resuming {
@@ -252,7 +262,13 @@ func (j *job) setup(ctx context.Context) error {
 	}
 	bpe := rl.BPE{T: j.tok}
 	ac, _ := j.c.algoConfig()
-	ac.Rollout.EOS = eosIDs(j.tok)
+	tmpl, err := j.chatTemplate(hfDir)
+	if err != nil {
+		return badInput("--model: %v", err)
+	}
+	if ac.Rollout.EOS, err = load.EOSIDs(j.tok, tmpl, j.model.Cfg, hfDir); err != nil {
+		return badInput("--model: %v", err)
+	}
 	if ac.Rollout.TokenBudget > j.model.Cfg.MaxPositionEmbeddings {
 		ac.Rollout.TokenBudget = j.model.Cfg.MaxPositionEmbeddings
 	}
@@ -522,8 +538,11 @@ func (j *job) rlPhase(ctx context.Context) error {
 // --model the run started from.
 func (j *job) reference() (*nn.Model, error) {
 	if j.c.Model != "" {
-		m, _, err := loadPretrained(j.c.Model, j.b)
-		return m, err
+		l, err := loadPretrained(j.c.Model, j.b)
+		if err != nil {
+			return nil, err
+		}
+		return l.Model, nil
 	}
 	if err := j.checkSFT(); err != nil {
 		return nil, err

@@ -32,11 +32,12 @@ type Options struct {
 
 // The CPU backend's dispatch thresholds that invariantGemm keeps to
 // (backend/cpu/gemm.go: gemmDotsMaxM, gemmDotsSmallM, gemmDotsMaxA,
-// gemmTiny); TestBatchInvariant fails if they drift apart.
+// gemmDotsMinK, gemmTiny); TestBatchInvariant fails if they drift apart.
 const (
 	dotRows      = 64
 	dotRowsSmall = 8
 	dotMaxA      = 1 << 17
+	dotMinK      = 128 // below it, 2+ rows take the blocked kernel
 	tinyProduct  = 2048
 	// invariantPad bounds the scratch rows a padded piece reads and writes
 	// past the last row.
@@ -167,7 +168,7 @@ func (e *Engine) Forward(feeds []Feed) ([]float32, error) {
 	if e.invariant {
 		pad = invariantPad
 	}
-	e.s.ensure(e.b, cfg, T+pad, R+pad)
+	e.s.ensure(e.b, cfg, T+pad, R+e.padPast(R, cfg.VocabSize, cfg.HiddenSize))
 	ids := make([]int32, 0, T)
 	pos := make([]int32, 0, T)
 	slots := make([]int32, 0, T)
@@ -257,6 +258,16 @@ func (e *Engine) head(want []int) ([]float32, error) {
 		}
 	}
 	b.RMSNorm(s.h.View(), s.rstd.View(), s.x.View(), m.Norm.View(), R, C, float32(cfg.RMSNormEps))
+	if _, host := s.logits.Buffer().(hostBuffer); host {
+		// The buffers are host memory (the CPU backend): the logits go
+		// straight into a new buffer that is returned as is, instead of
+		// into the scratch and then copied (R x V floats, 600 KB a row with
+		// a 150k vocabulary). Streams keep their rows across calls, so the
+		// buffer is never reused.
+		buf := b.Alloc((R + e.padPast(R, V, C)) * V)
+		e.gemm(R, V, C, s.h.View(), m.LMHead.View(), backend.Whole(buf))
+		return buf.(hostBuffer).Data()[: R*V : R*V], nil
+	}
 	e.gemm(R, V, C, s.h.View(), m.LMHead.View(), s.logits.View())
 	out := make([]float32, R*V)
 	if err := b.Read(out, s.logits.View()); err != nil {
@@ -264,6 +275,10 @@ func (e *Engine) head(want []int) ([]float32, error) {
 	}
 	return out, nil
 }
+
+// hostBuffer is a backend buffer in host memory, whose contents the host
+// may use directly (cpu.Buffer).
+type hostBuffer interface{ Data() []float32 }
 
 // linear computes y = x W^T (+ bias) for T rows; W is (out, in).
 func (e *Engine) linear(y, x, w, bias *tensor.Tensor, T int) {
@@ -284,20 +299,49 @@ func (e *Engine) gemm(m, n, k int, x, w, y backend.View) {
 	invariantGemm(e.b, m, n, k, x, w, y)
 }
 
-// invariantGemm keeps every row on the CPU backend's dot-product kernel:
-// pieces of at most dotRows rows (dotRowsSmall when such a piece of x
-// would not stay in cache, as the backend decides), each padded with the
-// scratch rows after it to more than tinyProduct multiply-adds so that
-// the plain loop never runs. Pieces run in order, so a piece's padding
-// rows are written before the next piece writes them again; the last
-// piece may use invariantPad rows past m.
-func invariantGemm(b backend.Backend, m, n, k int, x, w, y backend.View) {
-	piece := dotRows
-	if dotRows*k > dotMaxA {
-		piece = dotRowsSmall
+// padPast is how many rows past m the matrix product of m rows by a (n, k)
+// weight reads and writes (only with BatchInvariant, and only for tiny
+// products: see invariantGemm).
+func (e *Engine) padPast(m, n, k int) int {
+	if !e.invariant || m == 0 {
+		return 0
 	}
+	piece, least := invariantPieces(m, k)
+	last := m - (m-1)/piece*piece // rows of the last piece
+	rows := max(last, least)
+	for rows*n*k <= tinyProduct {
+		rows++
+	}
+	return rows - last
+}
+
+// invariantPieces returns the rows of each piece of an invariant product
+// of m rows with inner size k, and the fewest rows a piece may have.
+// Inner sizes of dotMinK and more take the dot-product kernel, whose sums
+// depend on neither the rows nor the threads: pieces of at most dotRows
+// rows (dotRowsSmall when such a piece of x would not stay in cache, as
+// the backend decides). Shorter inner sizes take the blocked kernel, whose
+// sums do not depend on the rows either, for any 2 rows or more: one piece
+// of at least 2 rows.
+func invariantPieces(m, k int) (piece, least int) {
+	switch {
+	case k < dotMinK:
+		return max(m, 1), 2
+	case dotRows*k > dotMaxA:
+		return dotRowsSmall, 1
+	}
+	return dotRows, 1
+}
+
+// invariantGemm runs y = x W^T in the pieces of invariantPieces, each
+// padded with the scratch rows after it to its least rows and past
+// tinyProduct multiply-adds (so that the plain loop never runs). Pieces
+// run in order, so a piece's padding rows are written before the next
+// piece writes them again; the last piece may use padPast rows past m.
+func invariantGemm(b backend.Backend, m, n, k int, x, w, y backend.View) {
+	piece, least := invariantPieces(m, k)
 	for r := 0; r < m; r += piece {
-		rows := min(piece, m-r)
+		rows := max(min(piece, m-r), least)
 		for rows*n*k <= tinyProduct {
 			rows++
 		}
