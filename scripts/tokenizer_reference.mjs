@@ -2,7 +2,10 @@
 // Hugging Face tokenizers port in JavaScript (@huggingface/tokenizers, the
 // engine of transformers.js, which translates the Oniguruma split regexes
 // faithfully, \s as \p{White_Space} included) gives for tricky strings, with
-// the GPT-2 and Qwen3 tokenizers in ../shared/data/tokenizers.
+// the GPT-2, Qwen3 and Llama 3.1 tokenizers in ../shared/data/tokenizers.
+// For Llama 3.1 it also records encode(add_special_tokens=true), which
+// prepends <|begin_of_text|> (its TemplateProcessing post-processor), and
+// for text cases GPT-2 with a Digits pre-tokenizer first (gpt2_digits).
 //
 // Run by hand, never by tests, from a folder OUTSIDE the repository:
 //
@@ -36,7 +39,9 @@ const { Tokenizer } = require("@huggingface/tokenizers");
 
 const gpt2Regex = "'s|'t|'re|'ve|'m|'ll|'d| ?\\p{L}+| ?\\p{N}+| ?[^\\s\\p{L}\\p{N}]+|\\s+(?!\\S)|\\s+";
 
-function gpt2Tokenizer() {
+// gpt2Tokenizer returns GPT-2; with digits, its pre-tokenizer first splits
+// digits one by one (the Digits pre-tokenizer of StarCoder and SmolLM).
+function gpt2Tokenizer(digits = false) {
   const vocab = JSON.parse(fs.readFileSync(path.join(data, "gpt2", "encoder.json"), "utf8"));
   const merges = fs.readFileSync(path.join(data, "gpt2", "vocab.bpe"), "utf8")
     .split("\n").slice(1).filter((l) => l.length > 0);
@@ -46,6 +51,7 @@ function gpt2Tokenizer() {
       rstrip: false, normalized: true, special: true }],
     normalizer: null,
     pre_tokenizer: { type: "Sequence", pretokenizers: [
+      ...(digits ? [{ type: "Digits", individual_digits: true }] : []),
       { type: "Split", pattern: { Regex: gpt2Regex }, behavior: "Isolated", invert: false },
       { type: "ByteLevel", add_prefix_space: false, trim_offsets: true, use_regex: false }] },
     post_processor: { type: "ByteLevel", add_prefix_space: false, trim_offsets: true, use_regex: true },
@@ -54,6 +60,12 @@ function gpt2Tokenizer() {
       end_of_word_suffix: "", fuse_unk: false, byte_fallback: false, ignore_merges: false, vocab, merges },
   };
   return new Tokenizer(json, {});
+}
+
+function llamaTokenizer() {
+  const json = JSON.parse(fs.readFileSync(path.join(data, "llama3_1", "tokenizer.json"), "utf8"));
+  const config = JSON.parse(fs.readFileSync(path.join(data, "llama3_1", "tokenizer_config.json"), "utf8"));
+  return new Tokenizer(json, config);
 }
 
 function qwenTokenizer() {
@@ -99,6 +111,11 @@ const texts = [
   "1".repeat(100) + " " + "12".repeat(40),
   "\u00e9".repeat(80) + "!!" + "-".repeat(90),
   "The quick brown fox jumps over the lazy dog. THE QUICK BROWN FOX!",
+  // Llama 3 splits numbers in runs of up to three digits.
+  "1234567 12345.6789 1,234,567 abc1234def x12 123 1234",
+  "\u0663\u0664\u0665\u0666\u0667 \u00bd\u00be\u2153 \u2460\u2461\u2462\u2463 \u0967\u0968\u0969\u096a 1\u00b2\u00b3 9\u0663",
+  "<|begin_of_text|><|start_header_id|>user<|end_header_id|>\n\nHi<|eot_id|><|start_header_id|>assistant<|end_header_id|>\n\n",
+  "<|reserved_special_token_5|>x<|eom_id|> <|end_of_text|> <|python_tag|>",
 ];
 
 // Random strings from pieces chosen to meet every branch of the split
@@ -186,7 +203,9 @@ function encodeBytes(tok, bytes) {
 }
 
 const gpt2 = gpt2Tokenizer();
+const gpt2Digits = gpt2Tokenizer(true);
 const qwen = qwenTokenizer();
+const llama = llamaTokenizer();
 const cases = [];
 for (const text of texts) {
   const g = gpt2.encode(text, { add_special_tokens: false }).ids;
@@ -197,11 +216,14 @@ for (const text of texts) {
       console.error("gpt-3-encoder disagrees on", JSON.stringify(text), JSON.stringify(g2), JSON.stringify(g));
     }
   }
-  cases.push({ text, gpt2: g, qwen3: q });
+  const l = llama.encode(text, { add_special_tokens: false }).ids;
+  const ls = llama.encode(text, { add_special_tokens: true }).ids;
+  const gd = gpt2Digits.encode(text, { add_special_tokens: false }).ids;
+  cases.push({ text, gpt2: g, qwen3: q, llama3: l, llama3_special: ls, gpt2_digits: gd });
 }
 for (const hex of byteCases) {
   const bytes = Uint8Array.from(hex.match(/../g).map((h) => parseInt(h, 16)));
-  cases.push({ hex, gpt2: encodeBytes(gpt2, bytes), qwen3: encodeBytes(qwen, bytes) });
+  cases.push({ hex, gpt2: encodeBytes(gpt2, bytes), qwen3: encodeBytes(qwen, bytes), llama3: encodeBytes(llama, bytes) });
 }
 const outPath = path.join(repo, "nn", "tokenizer", "testdata", "reference.json");
 // One case a line keeps the file small and its diffs readable.

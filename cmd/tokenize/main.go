@@ -1,9 +1,17 @@
 // Command tokenize prints the token ids of its standard input as a JSON
-// array, or with --decode turns a JSON array of ids back into text. It is a
-// tool for checking tokenizers by hand and from scripts, not a library.
+// array, with --decode turns a JSON array of ids back into text, and with
+// --render prints a conversation rendered by the tokenizer's chat template.
+// It is a tool for checking tokenizers by hand and from scripts, not a
+// library.
 //
 //	echo -n 'Hello <think>' | go run ./cmd/tokenize --tokenizer ../shared/data/tokenizers/qwen3
 //	echo '[9707, 220, 151667]' | go run ./cmd/tokenize --tokenizer tok.json --decode
+//	go run ./cmd/tokenize --tokenizer ../shared/data/tokenizers/qwen3 --render < conversation.json
+//
+// conversation.json holds the keyword arguments of Hugging Face's
+// apply_chat_template: {"messages": [{"role": "user", "content": "Hi"}],
+// "add_generation_prompt": true, "enable_thinking": false}; other keys
+// (date_string, ...) are passed to the template too.
 package main
 
 import (
@@ -12,7 +20,9 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
 
+	"github.com/goarpo/arpo/nn/chat"
 	"github.com/goarpo/arpo/nn/tokenizer"
 	"github.com/spf13/pflag"
 )
@@ -29,6 +39,7 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	path := fs.String("tokenizer", "", "tokenizer.json, encoder.json (GPT-2, with vocab.bpe beside it) or a folder holding one")
 	decode := fs.Bool("decode", false, "read a JSON array of token ids and print their text")
 	ordinary := fs.Bool("ordinary", false, "encode special-token text such as <|im_end|> as plain text")
+	render := fs.Bool("render", false, "read apply_chat_template's keyword arguments as JSON and print the text the folder's chat template renders")
 	fail := func(err error) int {
 		fmt.Fprintln(stderr, "tokenize:", err)
 		return 2
@@ -44,6 +55,12 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	}
 	if fs.NArg() > 0 {
 		return fail(fmt.Errorf("unexpected arguments %q (input is read from stdin)", fs.Args()))
+	}
+	if *render && (*decode || *ordinary) {
+		return fail(errors.New("--render cannot be combined with --decode or --ordinary"))
+	}
+	if *render {
+		return renderChat(*path, stdin, stdout, fail)
 	}
 	tok, err := tokenizer.Load(*path)
 	if err != nil {
@@ -82,6 +99,43 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		return fail(err)
 	}
 	if _, err := fmt.Fprintf(stdout, "%s\n", out); err != nil {
+		return fail(err)
+	}
+	return 0
+}
+
+// maxConversation bounds the conversation read from stdin.
+const maxConversation = 64 << 20
+
+// renderChat prints the conversation on stdin rendered by the chat template
+// of the folder of path (a folder, or a file in it).
+func renderChat(path string, stdin io.Reader, stdout io.Writer, fail func(error) int) int {
+	dir := path
+	if st, err := os.Stat(path); err != nil {
+		return fail(err)
+	} else if !st.IsDir() {
+		dir = filepath.Dir(path)
+	}
+	tmpl, err := chat.Load(dir)
+	if err != nil {
+		return fail(err)
+	}
+	in, err := io.ReadAll(io.LimitReader(stdin, maxConversation+1))
+	if err != nil {
+		return fail(fmt.Errorf("reading stdin: %w", err))
+	}
+	if len(in) > maxConversation {
+		return fail(fmt.Errorf("conversation on stdin is larger than %d bytes", maxConversation))
+	}
+	conv, err := chat.ParseConversation(in)
+	if err != nil {
+		return fail(fmt.Errorf("stdin: %w", err))
+	}
+	text, err := tmpl.Render(conv)
+	if err != nil {
+		return fail(err)
+	}
+	if _, err := io.WriteString(stdout, text); err != nil {
 		return fail(err)
 	}
 	return 0

@@ -2,6 +2,8 @@ package main
 
 import (
 	"bytes"
+	"encoding/json"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -73,5 +75,74 @@ func TestBadInput(t *testing.T) {
 		_, errOut, code := call(c.args, c.stdin)
 		assert.Equal(t, 2, code, name)
 		assert.Contains(t, errOut, c.msg, name)
+	}
+}
+
+// --render prints what the folder's chat template renders: for a tokenizer
+// trained here, exactly the ChatML that tokenizer.ChatML writes.
+func TestRenderTrainedChatML(t *testing.T) {
+	p := trained(t)
+	conv := `{"messages": [{"role": "system", "content": "S"}, {"role": "user", "content": "the city?"}], "add_generation_prompt": true}`
+	out, errOut, code := call([]string{"--tokenizer", p, "--render"}, conv)
+	require.Equal(t, 0, code, errOut)
+	want := tokenizer.ChatML([]tokenizer.Message{{Role: "system", Content: "S"}, {Role: "user", Content: "the city?"}},
+		tokenizer.ChatOptions{AddGenerationPrompt: true})
+	assert.Equal(t, want, out)
+}
+
+// --render with the real Qwen3 folder gives @huggingface/jinja's rendering
+// (nn/chat/testdata/reference.json), the thinking switch included.
+func TestRenderQwen3(t *testing.T) {
+	dir := filepath.Dir(shareddata.Path(t, "tokenizers/qwen3/tokenizer_config.json"))
+	var convs []struct {
+		Name   string
+		Kwargs json.RawMessage
+	}
+	data, err := os.ReadFile("../../nn/chat/testdata/conversations.json")
+	require.NoError(t, err)
+	require.NoError(t, json.Unmarshal(data, &convs))
+	var ref struct {
+		Cases []struct{ Template, Conversation, Text string }
+	}
+	data, err = os.ReadFile("../../nn/chat/testdata/reference.json")
+	require.NoError(t, err)
+	require.NoError(t, json.Unmarshal(data, &ref))
+	want := map[string]string{}
+	for _, c := range ref.Cases {
+		if c.Template == "qwen3" {
+			want[c.Conversation] = c.Text
+		}
+	}
+	for _, c := range convs {
+		out, errOut, code := call([]string{"--tokenizer", dir, "--render"}, string(c.Kwargs))
+		require.Equal(t, 0, code, errOut)
+		assert.Equal(t, want[c.Name], out, c.Name)
+	}
+}
+
+// Bad conversations and folders without a template get one line and exit 2.
+func TestRenderBadInput(t *testing.T) {
+	p := trained(t)
+	noTemplate := t.TempDir()
+	require.NoError(t, os.WriteFile(filepath.Join(noTemplate, "tokenizer_config.json"), []byte(`{"eos_token": "x"}`), 0o644))
+	for name, c := range map[string]struct {
+		args  []string
+		stdin string
+	}{
+		"not json":          {[]string{"--tokenizer", p, "--render"}, `{"messages": [`},
+		"no messages":       {[]string{"--tokenizer", p, "--render"}, `{"add_generation_prompt": true}`},
+		"message not obj":   {[]string{"--tokenizer", p, "--render"}, `{"messages": ["hi"]}`},
+		"no role":           {[]string{"--tokenizer", p, "--render"}, `{"messages": [{"content": "hi"}]}`},
+		"bad thinking":      {[]string{"--tokenizer", p, "--render"}, `{"messages": [], "enable_thinking": "no"}`},
+		"no template":       {[]string{"--tokenizer", noTemplate, "--render"}, `{"messages": []}`},
+		"no config":         {[]string{"--tokenizer", t.TempDir(), "--render"}, `{"messages": []}`},
+		"missing folder":    {[]string{"--tokenizer", "/nonexistent/dir", "--render"}, `{"messages": []}`},
+		"render and decode": {[]string{"--tokenizer", p, "--render", "--decode"}, `{"messages": []}`},
+	} {
+		out, errOut, code := call(c.args, c.stdin)
+		assert.Equal(t, 2, code, name)
+		assert.Empty(t, out, name)
+		assert.Equal(t, 1, strings.Count(errOut, "\n"), "%s: %q", name, errOut)
+		assert.True(t, strings.HasPrefix(errOut, "tokenize: "), "%s: %q", name, errOut)
 	}
 }

@@ -68,3 +68,40 @@ func BenchmarkTrain8k(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkSplitLlama3 compares the Llama 3 split of 1 MB of GSM8K by the
+// hand-written scanner and by the general regex engine (which tokenizers
+// with other split regexes use).
+func BenchmarkSplitLlama3(b *testing.B) {
+	text := gsm8kText(b, 1<<20)
+	re, err := CompileRegex(regexLlama3)
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Run("scanner", func(b *testing.B) {
+		b.SetBytes(int64(len(text)))
+		for b.Loop() {
+			for i := 0; i < len(text); {
+				i = PatternLlama3.next(text, i)
+			}
+		}
+	})
+	b.Run("regexp2", func(b *testing.B) {
+		b.SetBytes(int64(len(text)))
+		for b.Loop() {
+			re.each(text, func(string) {})
+		}
+	})
+}
+
+// BenchmarkEncodeLlama3 measures steady-state encoding (word cache warm).
+func BenchmarkEncodeLlama3(b *testing.B) {
+	tok := llama3(b)
+	text := gsm8kText(b, 4<<20)
+	tok.Encode(text)
+	b.SetBytes(int64(len(text)))
+	b.ResetTimer()
+	for b.Loop() {
+		tok.Encode(text)
+	}
+}

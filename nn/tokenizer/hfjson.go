@@ -8,6 +8,8 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+
+	"github.com/dlclark/regexp2/v2"
 )
 
 // Load reads a tokenizer from path: a Hugging Face tokenizer.json file, a
@@ -123,6 +125,8 @@ type hfComponent struct {
 	Invert         bool   `json:"invert"`
 	AddPrefixSpace bool   `json:"add_prefix_space"`
 	UseRegex       *bool  `json:"use_regex"`
+	// IndividualDigits is the option of the Digits pre-tokenizer.
+	IndividualDigits bool `json:"individual_digits"`
 }
 
 func isNull(raw json.RawMessage) bool {
@@ -142,23 +146,23 @@ func ParseHF(data []byte) (*Tokenizer, error) {
 	if t.nfc, err = parseNormalizer(f.Normalizer); err != nil {
 		return nil, err
 	}
-	if t.pattern, err = parsePreTokenizer(f.PreTokenizer); err != nil {
+	pt, err := parsePreTokenizer(f.PreTokenizer)
+	if err != nil {
 		return nil, err
 	}
-	for _, c := range []struct {
-		what string
-		raw  json.RawMessage
-	}{{"post_processor", f.PostProcessor}, {"decoder", f.Decoder}} {
-		if isNull(c.raw) {
-			continue
-		}
+	t.pattern, t.regex, t.stages, t.preJSON = pt.pattern, pt.regex, pt.stages, pt.raw
+	if !isNull(f.Decoder) {
 		var comp hfComponent
-		if err := json.Unmarshal(c.raw, &comp); err != nil {
-			return nil, fmt.Errorf("%s: %w", c.what, err)
+		if err := json.Unmarshal(f.Decoder, &comp); err != nil {
+			return nil, fmt.Errorf("decoder: %w", err)
 		}
 		if comp.Type != "ByteLevel" {
-			return nil, fmt.Errorf("unsupported %s %q (want ByteLevel)", c.what, comp.Type)
+			return nil, fmt.Errorf("unsupported decoder %q (want ByteLevel)", comp.Type)
 		}
+	}
+	prefix, suffix, err := parsePostProcessor(f.PostProcessor)
+	if err != nil {
+		return nil, err
 	}
 	m := f.Model
 	switch {
@@ -184,6 +188,18 @@ func ParseHF(data []byte) (*Tokenizer, error) {
 	}
 	if err := t.build(m.Vocab, merges, added); err != nil {
 		return nil, err
+	}
+	for _, list := range []struct {
+		names []string
+		ids   *[]int
+	}{{prefix, &t.specialPrefix}, {suffix, &t.specialSuffix}} {
+		for _, name := range list.names {
+			id, ok := t.TokenID(name)
+			if !ok {
+				return nil, fmt.Errorf("post_processor: special token %q not in vocabulary", name)
+			}
+			*list.ids = append(*list.ids, id)
+		}
 	}
 	if m.IgnoreMerges {
 		t.model.ignoreMerges = true
@@ -220,15 +236,29 @@ func parseNormalizer(raw json.RawMessage) (bool, error) {
 	return false, fmt.Errorf("unsupported normalizer %q (only NFC)", c.Type)
 }
 
+// preTokenizer is a parsed pre_tokenizer: its one split pattern (a
+// scanner, or a regex for the general engine) and, when it also splits
+// digits apart (the Digits pre-tokenizer of StarCoder and SmolLM), every
+// split stage in order with the JSON to write back.
+type preTokenizer struct {
+	pattern Pattern
+	regex   *Regex
+	stages  []splitter
+	raw     json.RawMessage
+}
+
 // parsePreTokenizer accepts ByteLevel with its built-in GPT-2 regex, or a
-// Sequence of a Split with a known pattern and a ByteLevel without regex.
-func parsePreTokenizer(raw json.RawMessage) (Pattern, error) {
+// Sequence of one Split (behavior Isolated, any regex or string), an
+// optional Digits, and a ByteLevel. Known regexes get their hand-written
+// scanner; any other runs through the general engine (regex.go).
+func parsePreTokenizer(raw json.RawMessage) (preTokenizer, error) {
+	var pt preTokenizer
 	if isNull(raw) {
-		return 0, errors.New("pre_tokenizer is missing (want byte-level)")
+		return pt, errors.New("pre_tokenizer is missing (want byte-level)")
 	}
 	var c hfComponent
 	if err := json.Unmarshal(raw, &c); err != nil {
-		return 0, fmt.Errorf("pre_tokenizer: %w", err)
+		return pt, fmt.Errorf("pre_tokenizer: %w", err)
 	}
 	parts := []hfComponent{c}
 	if c.Type == "Sequence" {
@@ -236,60 +266,96 @@ func parsePreTokenizer(raw json.RawMessage) (Pattern, error) {
 		for _, p := range c.Pretokenizers {
 			var pc hfComponent
 			if err := json.Unmarshal(p, &pc); err != nil {
-				return 0, fmt.Errorf("pre_tokenizer: %w", err)
+				return pt, fmt.Errorf("pre_tokenizer: %w", err)
 			}
 			parts = append(parts, pc)
 		}
 	}
-	var pattern Pattern
-	byteLevel := false
-	setPattern := func(p Pattern) error {
-		if pattern != 0 {
+	byteLevel, digits := false, false
+	setPattern := func(p Pattern, re *Regex) error {
+		if pt.pattern != 0 {
 			return errors.New("pre_tokenizer splits twice; only one split pattern is supported")
 		}
-		pattern = p
+		pt.pattern, pt.regex = p, re
+		if re != nil {
+			pt.stages = append(pt.stages, re)
+		} else {
+			pt.stages = append(pt.stages, p)
+		}
 		return nil
 	}
 	for _, p := range parts {
 		switch p.Type {
 		case "ByteLevel":
 			if p.AddPrefixSpace {
-				return 0, errors.New("pre_tokenizer: ByteLevel add_prefix_space is not supported")
+				return pt, errors.New("pre_tokenizer: ByteLevel add_prefix_space is not supported")
 			}
 			byteLevel = true
 			if p.UseRegex == nil || *p.UseRegex {
-				if err := setPattern(PatternGPT2); err != nil {
-					return 0, err
+				if err := setPattern(PatternGPT2, nil); err != nil {
+					return pt, err
 				}
 			}
+		case "Digits":
+			if digits {
+				return pt, errors.New("pre_tokenizer: two Digits pre-tokenizers")
+			}
+			digits = true
+			// Rust's char::is_numeric is \p{N}; individual digits are
+			// isolated one by one, otherwise runs of them are kept together.
+			src := `\p{N}+`
+			if p.IndividualDigits {
+				src = `\p{N}`
+			}
+			re, err := CompileRegex(src)
+			if err != nil {
+				return pt, fmt.Errorf("pre_tokenizer: %w", err)
+			}
+			pt.stages = append(pt.stages, re)
 		case "Split":
 			if p.Behavior != "Isolated" || p.Invert {
-				return 0, fmt.Errorf("pre_tokenizer: Split behavior %q invert %v is not supported", p.Behavior, p.Invert)
+				return pt, fmt.Errorf("pre_tokenizer: Split behavior %q invert %v is not supported", p.Behavior, p.Invert)
 			}
-			var re string
-			if p.Pattern.Regex != nil {
-				re = *p.Pattern.Regex
-			}
-			var pat Pattern
-			switch re {
-			case regexGPT2:
-				pat = PatternGPT2
-			case regexQwen2:
-				pat = PatternQwen2
+			var src string
+			switch {
+			case p.Pattern.Regex != nil:
+				src = *p.Pattern.Regex
+			case p.Pattern.String != nil && *p.Pattern.String != "":
+				src = regexp2.Escape(*p.Pattern.String)
 			default:
-				return 0, fmt.Errorf("pre_tokenizer: unsupported split pattern %q (only the GPT-2 and Qwen2 patterns)", re)
+				return pt, errors.New("pre_tokenizer: Split has no pattern")
 			}
-			if err := setPattern(pat); err != nil {
-				return 0, err
+			var err error
+			switch src {
+			case regexGPT2:
+				err = setPattern(PatternGPT2, nil)
+			case regexQwen2:
+				err = setPattern(PatternQwen2, nil)
+			case regexLlama3:
+				err = setPattern(PatternLlama3, nil)
+			default:
+				var re *Regex
+				if re, err = CompileRegex(src); err != nil {
+					return pt, fmt.Errorf("pre_tokenizer: %w", err)
+				}
+				err = setPattern(PatternRegex, re)
+			}
+			if err != nil {
+				return pt, err
 			}
 		default:
-			return 0, fmt.Errorf("unsupported pre_tokenizer %q", p.Type)
+			return pt, fmt.Errorf("unsupported pre_tokenizer %q", p.Type)
 		}
 	}
-	if !byteLevel || pattern == 0 {
-		return 0, errors.New("pre_tokenizer is not byte-level with a split pattern")
+	if !byteLevel || pt.pattern == 0 {
+		return pt, errors.New("pre_tokenizer is not byte-level with a split pattern")
 	}
-	return pattern, nil
+	if !digits {
+		pt.stages = nil // one stage: the pattern or regex alone
+	} else {
+		pt.raw = append(json.RawMessage(nil), raw...)
+	}
+	return pt, nil
 }
 
 // build fills t from a byte-level vocabulary, merges in rank order and the
@@ -352,4 +418,72 @@ func sortAdded(a []AddedToken) {
 			a[j], a[j-1] = a[j-1], a[j]
 		}
 	}
+}
+
+// hfPostProcessor is a post_processor: ByteLevel (which changes no ids),
+// TemplateProcessing, or a Sequence of them.
+type hfPostProcessor struct {
+	Type       string            `json:"type"`
+	Processors []json.RawMessage `json:"processors"`
+	Single     []struct {
+		SpecialToken *struct {
+			ID string `json:"id"`
+		} `json:"SpecialToken"`
+		Sequence *struct {
+			ID string `json:"id"`
+		} `json:"Sequence"`
+	} `json:"single"`
+}
+
+// parsePostProcessor returns the special tokens a TemplateProcessing adds
+// before and after a single sequence when encoding with special tokens
+// (Llama 3's <|begin_of_text|>). Pair templates are not used here.
+func parsePostProcessor(raw json.RawMessage) (prefix, suffix []string, err error) {
+	if isNull(raw) {
+		return nil, nil, nil
+	}
+	var p hfPostProcessor
+	if err := json.Unmarshal(raw, &p); err != nil {
+		return nil, nil, fmt.Errorf("post_processor: %w", err)
+	}
+	switch p.Type {
+	case "ByteLevel":
+		return nil, nil, nil
+	case "Sequence":
+		for _, sub := range p.Processors {
+			pre, suf, err := parsePostProcessor(sub)
+			if err != nil {
+				return nil, nil, err
+			}
+			if len(pre)+len(suf) > 0 {
+				if len(prefix)+len(suffix) > 0 {
+					return nil, nil, errors.New("post_processor: two templates")
+				}
+				prefix, suffix = pre, suf
+			}
+		}
+		return prefix, suffix, nil
+	case "TemplateProcessing":
+		seen := false
+		for _, piece := range p.Single {
+			switch {
+			case piece.Sequence != nil:
+				if seen {
+					return nil, nil, errors.New("post_processor: single template holds two sequences")
+				}
+				seen = true
+			case piece.SpecialToken != nil && !seen:
+				prefix = append(prefix, piece.SpecialToken.ID)
+			case piece.SpecialToken != nil:
+				suffix = append(suffix, piece.SpecialToken.ID)
+			default:
+				return nil, nil, errors.New("post_processor: unknown piece in single template")
+			}
+		}
+		if !seen {
+			return nil, nil, errors.New("post_processor: single template has no sequence")
+		}
+		return prefix, suffix, nil
+	}
+	return nil, nil, fmt.Errorf("unsupported post_processor %q (want ByteLevel or TemplateProcessing)", p.Type)
 }

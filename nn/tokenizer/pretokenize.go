@@ -1,13 +1,16 @@
 package tokenizer
 
 import (
+	"fmt"
 	"unicode"
 	"unicode/utf8"
 )
 
-// Pattern names a pre-tokenizer split pattern. Both are hand-written
-// scanners equivalent to the Hugging Face (Oniguruma) regexes below, because
-// Go's regexp has no lookahead and a scanner is several times faster.
+// Pattern names a pre-tokenizer split pattern. The three named ones are
+// hand-written scanners equivalent to the Hugging Face (Oniguruma) regexes
+// below, because a scanner is several times faster than a regex engine
+// (and Go's regexp has no lookahead); any other split regex runs through
+// the general engine in regex.go (PatternRegex).
 type Pattern int
 
 const (
@@ -18,12 +21,18 @@ const (
 	// one and keeps newlines apart from other whitespace:
 	//   (?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\r\n\p{L}\p{N}]?\p{L}+|\p{N}| ?[^\s\p{L}\p{N}]+[\r\n]*|\s*[\r\n]+|\s+(?!\S)|\s+
 	PatternQwen2
+	// PatternLlama3 is the Llama 3 pattern: Qwen2's with numbers split in
+	// runs of up to three digits (\p{N}{1,3} instead of \p{N}).
+	PatternLlama3
+	// PatternRegex is any other split regex, run by a general engine.
+	PatternRegex
 )
 
 // The regex source of each pattern, as it appears in tokenizer.json files.
 const (
-	regexGPT2  = `'s|'t|'re|'ve|'m|'ll|'d| ?\p{L}+| ?\p{N}+| ?[^\s\p{L}\p{N}]+|\s+(?!\S)|\s+`
-	regexQwen2 = `(?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\r\n\p{L}\p{N}]?\p{L}+|\p{N}| ?[^\s\p{L}\p{N}]+[\r\n]*|\s*[\r\n]+|\s+(?!\S)|\s+`
+	regexGPT2   = `'s|'t|'re|'ve|'m|'ll|'d| ?\p{L}+| ?\p{N}+| ?[^\s\p{L}\p{N}]+|\s+(?!\S)|\s+`
+	regexQwen2  = `(?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\r\n\p{L}\p{N}]?\p{L}+|\p{N}| ?[^\s\p{L}\p{N}]+[\r\n]*|\s*[\r\n]+|\s+(?!\S)|\s+`
+	regexLlama3 = `(?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\r\n\p{L}\p{N}]?\p{L}+|\p{N}{1,3}| ?[^\s\p{L}\p{N}]+[\r\n]*|\s*[\r\n]+|\s+(?!\S)|\s+`
 )
 
 func (p Pattern) String() string {
@@ -32,6 +41,10 @@ func (p Pattern) String() string {
 		return "gpt2"
 	case PatternQwen2:
 		return "qwen2"
+	case PatternLlama3:
+		return "llama3"
+	case PatternRegex:
+		return "regex"
 	}
 	return "unknown"
 }
@@ -172,8 +185,9 @@ func crlfRun(s string, i int) int {
 	return i
 }
 
-// nextQwen2 returns the end of the Qwen2 piece that starts at s[i].
-func nextQwen2(s string, i int) int {
+// nextQwen2 returns the end of the Qwen2 piece that starts at s[i]; with
+// maxDigits 3 it is the Llama 3 piece, whose numbers are runs of up to three.
+func nextQwen2(s string, i int, maxDigits int) int {
 	if s[i] == '\'' {
 		if n := contraction(s, i, true); n > 0 {
 			return i + n
@@ -184,7 +198,15 @@ func nextQwen2(s string, i int) int {
 	case c0 == clsLetter:
 		return runOf(s, i+n0, clsLetter)
 	case c0 == clsNumber:
-		return i + n0
+		j := i + n0
+		for k := 1; k < maxDigits && j < len(s); k++ {
+			c, n := classAt(s, j)
+			if c != clsNumber {
+				break
+			}
+			j += n
+		}
+		return j
 	case isCRLF(s[i]):
 		// Only the whitespace alternatives can match.
 	case i+n0 < len(s):
@@ -220,15 +242,22 @@ func nextQwen2(s string, i int) int {
 	return spaceRunEnd(s, i, j, last)
 }
 
-// next returns the end of the piece of pattern p that starts at s[i].
+// next returns the end of the piece of pattern p that starts at s[i]. p is
+// one of the hand-written patterns.
 func (p Pattern) next(s string, i int) int {
-	if p == PatternGPT2 {
+	switch p {
+	case PatternGPT2:
 		return nextGPT2(s, i)
+	case PatternQwen2:
+		return nextQwen2(s, i, 1)
+	case PatternLlama3:
+		return nextQwen2(s, i, 3)
 	}
-	return nextQwen2(s, i)
+	panic(fmt.Sprintf("tokenizer: pattern %v has no scanner", p))
 }
 
-// Split returns the pre-tokenizer pieces of s; their concatenation is s.
+// Split returns the pre-tokenizer pieces of s for a hand-written pattern;
+// their concatenation is s. (A general regex splits with Regex.Split.)
 func (p Pattern) Split(s string) []string {
 	var out []string
 	for i := 0; i < len(s); {

@@ -66,16 +66,20 @@ func marshalIndent(v any) ([]byte, error) {
 func (t *Tokenizer) MarshalHF() ([]byte, error) {
 	byteLevel := map[string]any{"type": "ByteLevel", "add_prefix_space": false, "trim_offsets": false, "use_regex": false}
 	var pre any
-	switch t.pattern {
-	case PatternGPT2:
+	switch {
+	case t.preJSON != nil:
+		pre = t.preJSON // several stages: written back as read
+	case t.pattern == PatternGPT2:
 		pre = map[string]any{"type": "ByteLevel", "add_prefix_space": false, "trim_offsets": true, "use_regex": true}
-	case PatternQwen2:
+	default:
 		pre = map[string]any{"type": "Sequence", "pretokenizers": []any{
-			map[string]any{"type": "Split", "pattern": map[string]string{"Regex": regexQwen2}, "behavior": "Isolated", "invert": false},
+			map[string]any{"type": "Split", "pattern": map[string]string{"Regex": t.SplitRegex()}, "behavior": "Isolated", "invert": false},
 			byteLevel,
 		}}
-	default:
-		return nil, fmt.Errorf("tokenizer: cannot save pattern %v", t.pattern)
+	}
+	var post any = byteLevel
+	if len(t.specialPrefix)+len(t.specialSuffix) > 0 {
+		post = map[string]any{"type": "Sequence", "processors": []any{byteLevel, t.templateProcessing()}}
 	}
 	var normalizer any
 	if t.nfc {
@@ -97,7 +101,7 @@ func (t *Tokenizer) MarshalHF() ([]byte, error) {
 		"added_tokens":   added,
 		"normalizer":     normalizer,
 		"pre_tokenizer":  pre,
-		"post_processor": byteLevel,
+		"post_processor": post,
 		"decoder":        byteLevel,
 		"model": map[string]any{
 			"type": "BPE", "dropout": nil, "unk_token": nil,
@@ -151,4 +155,32 @@ func (v orderedVocab) MarshalJSON() ([]byte, error) {
 	}
 	buf.WriteByte('}')
 	return buf.Bytes(), nil
+}
+
+// templateProcessing writes the post-processor that adds the special
+// prefix and suffix tokens, for one sequence and for a pair (each sequence
+// between them, as Llama 3 writes it).
+func (t *Tokenizer) templateProcessing() map[string]any {
+	special := map[string]any{}
+	var single, pair []any
+	piece := func(list *[]any, ids []int, typeID int) {
+		for _, id := range ids {
+			name := string(t.tokens[id])
+			*list = append(*list, map[string]any{"SpecialToken": map[string]any{"id": name, "type_id": typeID}})
+			special[name] = map[string]any{"id": name, "ids": []int{id}, "tokens": []string{t.vocabString(id)}}
+		}
+	}
+	seq := func(list *[]any, id string, typeID int) {
+		*list = append(*list, map[string]any{"Sequence": map[string]any{"id": id, "type_id": typeID}})
+	}
+	piece(&single, t.specialPrefix, 0)
+	seq(&single, "A", 0)
+	piece(&single, t.specialSuffix, 0)
+	piece(&pair, t.specialPrefix, 0)
+	seq(&pair, "A", 0)
+	piece(&pair, t.specialSuffix, 0)
+	piece(&pair, t.specialPrefix, 1)
+	seq(&pair, "B", 1)
+	piece(&pair, t.specialSuffix, 1)
+	return map[string]any{"type": "TemplateProcessing", "single": single, "pair": pair, "special_tokens": special}
 }

@@ -1,6 +1,7 @@
 package tokenizer
 
 import (
+	"encoding/json"
 	"fmt"
 	"sort"
 	"strings"
@@ -23,6 +24,12 @@ type AddedToken struct {
 type Tokenizer struct {
 	model   bpe
 	pattern Pattern
+	regex   *Regex // the split regex when pattern is PatternRegex
+	// stages are the split steps in order when there is more than the one
+	// pattern (a Digits pre-tokenizer beside it), with the pre_tokenizer
+	// JSON to save them; nil otherwise.
+	stages  []splitter
+	preJSON json.RawMessage
 	nfc     bool // normalize text segments to NFC before splitting
 
 	tokens  [][]byte       // raw bytes of each id; nil for unused ids
@@ -34,6 +41,10 @@ type Tokenizer struct {
 	addedByLen []AddedToken
 
 	eos, pad int // -1 when unknown
+
+	// The special tokens the post-processor adds around a sequence when
+	// encoding with special tokens (Llama 3's <|begin_of_text|>).
+	specialPrefix, specialSuffix []int
 }
 
 // finish builds the lookup tables of a Tokenizer whose model, tokens,
@@ -67,6 +78,20 @@ func (t *Tokenizer) finish() {
 
 // Pattern returns the pre-tokenizer split pattern.
 func (t *Tokenizer) Pattern() Pattern { return t.pattern }
+
+// SplitRegex returns the split regex as tokenizer.json writes it (a Digits
+// step beside it, if any, is not part of it).
+func (t *Tokenizer) SplitRegex() string {
+	switch t.pattern {
+	case PatternGPT2:
+		return regexGPT2
+	case PatternQwen2:
+		return regexQwen2
+	case PatternLlama3:
+		return regexLlama3
+	}
+	return t.regex.String()
+}
 
 // VocabSize returns one more than the largest token id, added tokens
 // included (a model's embedding table may be padded beyond it).
@@ -127,6 +152,16 @@ func (t *Tokenizer) SetPad(s string) error {
 // Encode returns the token ids of s. Added tokens in s are recognised.
 func (t *Tokenizer) Encode(s string) []int { return t.AppendEncode(nil, s) }
 
+// EncodeWithSpecial is Encode plus the special tokens the tokenizer's
+// post-processor adds around a sequence: Hugging Face's encode with
+// add_special_tokens=True (Llama 3 prepends <|begin_of_text|>). Prompts
+// rendered by a chat template already hold them; use Encode for those.
+func (t *Tokenizer) EncodeWithSpecial(s string) []int {
+	dst := append([]int(nil), t.specialPrefix...)
+	dst = t.AppendEncode(dst, s)
+	return append(dst, t.specialSuffix...)
+}
+
 // EncodeBytes returns the token ids of b, which may be any bytes.
 func (t *Tokenizer) EncodeBytes(b []byte) []int { return t.AppendEncode(nil, string(b)) }
 
@@ -171,6 +206,14 @@ func (t *Tokenizer) addedAt(s string, i int) (AddedToken, bool) {
 func (t *Tokenizer) appendText(dst []int, s string) []int {
 	if t.nfc && !isASCII(s) {
 		s = norm.NFC.String(s)
+	}
+	if t.stages != nil {
+		eachStage(t.stages, s, func(piece string) { dst = t.model.appendWordCached(dst, piece) })
+		return dst
+	}
+	if t.regex != nil {
+		t.regex.each(s, func(piece string) { dst = t.model.appendWordCached(dst, piece) })
+		return dst
 	}
 	for i := 0; i < len(s); {
 		j := t.pattern.next(s, i)

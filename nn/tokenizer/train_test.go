@@ -181,7 +181,10 @@ func TestParseHFErrors(t *testing.T) {
 	require.NoError(t, err)
 	for name, doc := range map[string]string{
 		"whitespace pre-tokenizer": base(`{"type":"Whitespace"}`),
-		"unknown regex":            base(`{"type":"Sequence","pretokenizers":[{"type":"Split","pattern":{"Regex":"\\w+"},"behavior":"Isolated"},{"type":"ByteLevel","use_regex":false}]}`),
+		"invalid regex":            base(`{"type":"Sequence","pretokenizers":[{"type":"Split","pattern":{"Regex":"(a"},"behavior":"Isolated"},{"type":"ByteLevel","use_regex":false}]}`),
+		"split removed":            base(`{"type":"Sequence","pretokenizers":[{"type":"Split","pattern":{"Regex":"a"},"behavior":"Removed"},{"type":"ByteLevel","use_regex":false}]}`),
+		"two splits":               base(`{"type":"Sequence","pretokenizers":[{"type":"Split","pattern":{"Regex":"a"},"behavior":"Isolated"},{"type":"Split","pattern":{"Regex":"b"},"behavior":"Isolated"},{"type":"ByteLevel","use_regex":false}]}`),
+		"unknown post-processor":   strings.Replace(base(`{"type":"ByteLevel"}`), `"post_processor":null`, `"post_processor":{"type":"BertProcessing"}`, 1),
 		"no pre-tokenizer":         base(`null`),
 		"prefix space":             base(`{"type":"ByteLevel","add_prefix_space":true}`),
 		"wordpiece":                strings.Replace(base(`{"type":"ByteLevel"}`), `"type":"BPE"`, `"type":"WordPiece"`, 1),
