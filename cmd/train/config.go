@@ -169,7 +169,7 @@ func largePreset() Config {
 func bindFlags(fs *pflag.FlagSet, c *Config) {
 	fs.StringVar(&c.Preset, "preset", c.Preset, "starting point: quick (default, <15 min on 2 cores), smoke (<1 min), base, large")
 	fs.StringVar(&c.Algo, "algo", c.Algo, "RL algorithm: arpo, grpo, dapo or reinforce++")
-	fs.StringVar(&c.Task, "task", c.Task, "toolworld, hotpotqa-local, jsonl:FILE or parquet:FILE (FILE alone works too)")
+	fs.StringVar(&c.Task, "task", c.Task, "toolworld, gsm8k, hotpotqa-local, jsonl:FILE or parquet:FILE (FILE alone works too)")
 	fs.StringVar(&c.Model, "model", c.Model, "start from a checkpoint file or folder, or a Hugging Face folder (skips SFT)")
 	fs.Uint64Var(&c.Seed, "seed", c.Seed, "seed of everything; the same seed gives the same run")
 	fs.Uint64Var(&c.DataSeed, "data-seed", c.DataSeed, "seed of the ToolWorld data and the RL prompt order; 0 uses --seed")
@@ -462,7 +462,7 @@ func (c Config) validate() error {
 // parseTask splits --task into a kind and a file.
 func parseTask(s string) (kind, path string, err error) {
 	switch s {
-	case "toolworld", "hotpotqa-local":
+	case "toolworld", "gsm8k", "hotpotqa-local":
 		return s, "", nil
 	}
 	for _, k := range []string{"jsonl", "parquet"} {
@@ -479,7 +479,7 @@ func parseTask(s string) (kind, path string, err error) {
 		path = s
 	}
 	if path == "" {
-		return "", "", fmt.Errorf("unknown task %q (want toolworld, hotpotqa-local, jsonl:FILE or parquet:FILE)", s)
+		return "", "", fmt.Errorf("unknown task %q (want toolworld, gsm8k, hotpotqa-local, jsonl:FILE or parquet:FILE)", s)
 	}
 	if _, err := os.Stat(path); err != nil {
 		return "", "", err

@@ -207,11 +207,8 @@ func (j *job) setup(ctx context.Context) error {
 	if j.td.demos == nil && j.c.Model == "" && !resuming {
 		return badInput("--task %s has no demonstrations: give --model", j.c.Task)
 	}
-	// A pretrained model is told the turn format in a system prompt; a model
-	// trained here (or a checkpoint of one) learnt it from demonstrations.
-	j.td.system = ""
-	if j.c.Model != "" && isHF(j.c.Model) {
-		j.td.system = defaultSystem
+	if err := j.promptFormat(); err != nil {
+		return err
 	}
 	if !resuming {
 		// Everything is checked: only now is the run folder made.
@@ -234,6 +231,7 @@ func (j *job) setup(ctx context.Context) error {
 	bpe := rl.BPE{T: j.tok}
 	ac, _ := j.c.algoConfig()
 	ac.Rollout.EOS = eosIDs(j.tok)
+	ac.Rollout.EOS = withEndOfTurn(ac.Rollout.EOS, j.tok, j.td.tmpl)
 	if ac.Rollout.TokenBudget > j.model.Cfg.MaxPositionEmbeddings {
 		ac.Rollout.TokenBudget = j.model.Cfg.MaxPositionEmbeddings
 	}
@@ -241,7 +239,7 @@ func (j *job) setup(ctx context.Context) error {
 		Engine: engine.New(j.model, engine.Options{BlockSize: 16, InitialBlocks: 256}),
 		Tok:    bpe, Protocol: j.td.proto, Tools: j.td.exec, Cfg: ac.Rollout,
 	}
-	test, err := prompts(bpe, j.td.system, j.td.test, ac.Rollout.TokenBudget)
+	test, err := prompts(bpe, j.td.tmpl, j.td.system, j.td.test, ac.Rollout.TokenBudget)
 	if err != nil {
 		return err
 	}
@@ -392,7 +390,7 @@ func (j *job) rlPhase(ctx context.Context) error {
 		defer ref.Free()
 		tr.Ref = ref
 	}
-	pool, err := prompts(rl.BPE{T: j.tok}, j.td.system, j.td.train, tr.Cfg.Rollout.TokenBudget)
+	pool, err := prompts(rl.BPE{T: j.tok}, j.td.tmpl, j.td.system, j.td.train, tr.Cfg.Rollout.TokenBudget)
 	if err != nil {
 		return err
 	}
