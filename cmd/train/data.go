@@ -18,10 +18,10 @@ import (
 // taskData is a task ready to train on: demonstrations for SFT, prompts
 // for RL and test questions, and the tools that answer them.
 type taskData struct {
-	demos   []tasks.Example // gold trajectories checked against the real tools
-	train   []tasks.Example // RL prompts
-	test    []tasks.Example
-	system  string
+	demos  []tasks.Example // gold trajectories checked against the real tools
+	train  []tasks.Example // RL prompts
+	test   []tasks.Example
+	system string
 	// tmpl renders prompts: a Hugging Face model's own chat template, or
 	// nil for the ChatML that models trained here learnt (see promptFormat).
 	tmpl    *chat.Template
