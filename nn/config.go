@@ -132,6 +132,27 @@ func (c Config) Validate() error {
 	pos("head_dim", c.HeadDim)
 	pos("intermediate_size", c.IntermediateSize)
 	pos("max_position_embeddings", c.MaxPositionEmbeddings)
+	// Upper bounds first, so that no size computed from the config
+	// overflows (hidden_size 1e9 made New panic with "negative dimension").
+	most := func(name string, v, limit int) {
+		if v > limit {
+			bad("%s %d is over the limit of %d", name, v, limit)
+		}
+	}
+	most("vocab_size", c.VocabSize, maxVocab)
+	most("hidden_size", c.HiddenSize, maxDim)
+	most("num_hidden_layers", c.NumLayers, maxLayers)
+	most("num_attention_heads", c.NumHeads, maxHeads)
+	most("num_key_value_heads", c.NumKVHeads, maxHeads)
+	most("head_dim", c.HeadDim, maxDim)
+	most("intermediate_size", c.IntermediateSize, maxDim)
+	most("max_position_embeddings", c.MaxPositionEmbeddings, maxPos)
+	if q := float64(c.NumHeads) * float64(c.HeadDim); q > maxDim {
+		bad("num_attention_heads x head_dim = %.0f is over the limit of %d", q, maxDim)
+	}
+	if n := c.numParamsFloat(); n > maxParams {
+		bad("the model would have %.3g parameters, over the limit of %.3g", n, float64(maxParams))
+	}
 	if c.NumHeads > 0 && c.NumKVHeads > 0 && c.NumHeads%c.NumKVHeads != 0 {
 		bad("num_attention_heads %d is not a multiple of num_key_value_heads %d", c.NumHeads, c.NumKVHeads)
 	}

@@ -43,7 +43,9 @@ func LoadHotpotLocal(path string) ([]Example, []Passage, error) {
 		corpus   []Passage
 		seen     = map[string]bool{}
 	)
-	for line := 1; sc.Scan(); line++ {
+	line := 0
+	for sc.Scan() {
+		line++
 		b := bytes.TrimSpace(sc.Bytes())
 		if len(b) == 0 {
 			continue
@@ -85,7 +87,7 @@ func LoadHotpotLocal(path string) ([]Example, []Passage, error) {
 		}
 	}
 	if err := sc.Err(); err != nil {
-		return nil, nil, fmt.Errorf("%s: %w", path, err)
+		return nil, nil, fmt.Errorf("%s: %w", path, scanError(err, line+1))
 	}
 	return examples, corpus, nil
 }

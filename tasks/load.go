@@ -2,22 +2,37 @@ package tasks
 
 import (
 	"fmt"
+	"os"
 	"path/filepath"
 	"strings"
-
-	"github.com/goarpo/arpo/internal/shareddata"
 )
 
-// Load reads a dataset file by its extension: .parquet with LoadParquet,
-// .jsonl/.json with LoadJSONL.
+// Load reads a dataset file. A "jsonl:" or "parquet:" prefix names the
+// format (the --task syntax: jsonl:questions.txt reads JSONL whatever the
+// extension); without one, the extension decides: .parquet with
+// LoadParquet, .jsonl/.json with LoadJSONL. A file without a single example
+// is an error.
 func Load(path string, opt Options) ([]Example, error) {
-	switch strings.ToLower(filepath.Ext(path)) {
-	case ".parquet":
-		return LoadParquet(path, opt)
-	case ".jsonl", ".json":
-		return LoadJSONL(path, opt)
+	format := strings.ToLower(filepath.Ext(path))
+	for _, f := range []string{"jsonl", "parquet"} {
+		if p, ok := strings.CutPrefix(path, f+":"); ok {
+			format, path = "."+f, p
+		}
 	}
-	return nil, fmt.Errorf("%s: unknown dataset format (want .jsonl, .json or .parquet)", path)
+	var ex []Example
+	var err error
+	switch format {
+	case ".parquet":
+		ex, err = LoadParquet(path, opt)
+	case ".jsonl", ".json":
+		ex, err = LoadJSONL(path, opt)
+	default:
+		return nil, fmt.Errorf("%s: unknown dataset format (want .jsonl, .json or .parquet, or a jsonl: or parquet: prefix)", path)
+	}
+	if err == nil && len(ex) == 0 {
+		return nil, fmt.Errorf("%s: no examples (the file is empty or only blank lines)", path)
+	}
+	return ex, err
 }
 
 // SharedEval names the evaluation sets of ../shared/data/eval by the name
@@ -36,16 +51,30 @@ var SharedEval = map[string]string{
 	"arpo-train":     "train/arpo_train_10k.parquet",
 }
 
-// LoadShared loads a named set of the shared data folder; the corpus is
-// non-nil only for tasks that bring their own (hotpotqa-local).
-func LoadShared(name string) ([]Example, []Passage, error) {
+// DataDirEnv names the environment variable that overrides DefaultDataDir.
+const DataDirEnv = "ARPO_SHARED_DATA"
+
+// DefaultDataDir is the shared data folder when a command is not given
+// one (--data): $ARPO_SHARED_DATA when set, else ../shared/data relative to
+// the working directory (the layout of this project's checkouts: the
+// repository beside shared/).
+func DefaultDataDir() string {
+	if d := os.Getenv(DataDirEnv); d != "" {
+		return d
+	}
+	return filepath.Join("..", "shared", "data")
+}
+
+// LoadShared loads a named set of the shared data folder dir (see
+// DefaultDataDir); the corpus is non-nil only for tasks that bring their own
+// (hotpotqa-local).
+func LoadShared(dir, name string) ([]Example, []Passage, error) {
 	rel, ok := SharedEval[name]
 	if !ok {
 		return nil, nil, fmt.Errorf("unknown shared dataset %q", name)
 	}
-	dir, err := shareddata.Dir()
-	if err != nil {
-		return nil, nil, err
+	if _, err := os.Stat(dir); err != nil {
+		return nil, nil, fmt.Errorf("shared data folder: %w (give --data DIR or set %s)", err, DataDirEnv)
 	}
 	path := filepath.Join(dir, rel)
 	if name == "hotpotqa-local" {

@@ -40,16 +40,38 @@ func TestSharedFilesLoad(t *testing.T) {
 }
 
 func TestSharedByName(t *testing.T) {
-	shareddata.Path(t, "eval")
+	dir := filepath.Dir(shareddata.Path(t, "eval"))
 	for name, rel := range SharedEval {
 		shareddata.Path(t, rel)
-		ex, corpus, err := LoadShared(name)
+		ex, corpus, err := LoadShared(dir, name)
 		require.NoError(t, err, name)
 		assert.NotEmpty(t, ex, name)
 		assert.Equal(t, name == "hotpotqa-local", corpus != nil, name)
 	}
-	_, _, err := LoadShared("nope")
+	_, _, err := LoadShared(dir, "nope")
 	assert.Error(t, err)
+}
+
+// TestLoadSharedDataDir: the data folder is the one passed in, never found
+// by searching upward from the working directory; a missing one says how
+// to give it.
+func TestLoadSharedDataDir(t *testing.T) {
+	_, _, err := LoadShared(filepath.Join(t.TempDir(), "absent"), "gsm8k")
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "give --data DIR or set ARPO_SHARED_DATA")
+
+	dir := t.TempDir()
+	require.NoError(t, os.MkdirAll(filepath.Join(dir, "eval"), 0o755))
+	require.NoError(t, os.WriteFile(filepath.Join(dir, "eval", "gsm8k.jsonl"), []byte(`{"question": "1+1?", "answer": "2"}`+"\n"), 0o644))
+	ex, _, err := LoadShared(dir, "gsm8k")
+	require.NoError(t, err)
+	require.Len(t, ex, 1)
+	assert.Equal(t, "gsm8k", ex[0].Source)
+
+	t.Setenv(DataDirEnv, dir)
+	assert.Equal(t, dir, DefaultDataDir())
+	t.Setenv(DataDirEnv, "")
+	assert.Equal(t, filepath.Join("..", "shared", "data"), DefaultDataDir())
 }
 
 func TestARPOTrainParquet(t *testing.T) {

@@ -19,7 +19,6 @@ import (
 	"github.com/goarpo/arpo/internal/runconfig"
 	"io"
 	"os"
-	"os/signal"
 	"path/filepath"
 	"strings"
 
@@ -28,7 +27,9 @@ import (
 	"github.com/goarpo/arpo/backend"
 	_ "github.com/goarpo/arpo/backend/cpu"    // the default backend
 	_ "github.com/goarpo/arpo/backend/vulkan" // --backend vulkan, in a build with -tags vulkan
+	"github.com/goarpo/arpo/internal/exitcode"
 	"github.com/goarpo/arpo/internal/runlog"
+	"github.com/goarpo/arpo/internal/sysmem"
 	"github.com/goarpo/arpo/nn"
 	"github.com/goarpo/arpo/nn/engine"
 	"github.com/goarpo/arpo/nn/tokenizer"
@@ -39,7 +40,8 @@ import (
 )
 
 func main() {
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
+	defer exitcode.OnPanic("eval")
+	ctx, stop := exitcode.SignalContext("eval", os.Stderr)
 	code := run(ctx, os.Args[1:], os.Stdout, os.Stderr)
 	stop()
 	os.Exit(code)
@@ -51,6 +53,7 @@ func bad(format string, args ...any) error { return usageError{fmt.Errorf(format
 
 type options struct {
 	model, task, backend, out, system string
+	data                              string // shared data folder (hotpotqa-local)
 	threads, k, questions, budget     int
 	device                            int
 	calls, topk, maxResult            int
@@ -80,6 +83,7 @@ func evaluate(ctx context.Context, args []string, stdout io.Writer) error {
 	fs.SetOutput(stdout)
 	fs.StringVar(&o.model, "model", "", "checkpoint file, run folder or Hugging Face folder (required)")
 	fs.StringVar(&o.task, "task", "toolworld", "toolworld, hotpotqa-local, jsonl:FILE or parquet:FILE")
+	fs.StringVar(&o.data, "data", tasks.DefaultDataDir(), "shared data folder for --task hotpotqa-local ($"+tasks.DataDirEnv+" sets the default)")
 	fs.StringVar(&o.backend, "backend", "cpu", "compute backend: cpu, or vulkan (in a build with -tags vulkan)")
 	fs.IntVar(&o.device, "device", 0, "GPU index for --backend vulkan")
 	fs.StringVar(&o.out, "out", "", "write the graded trajectories here as JSONL (must not exist)")
@@ -190,6 +194,14 @@ func loadModel(path string, b backend.Backend) (*nn.Model, *tokenizer.Tokenizer,
 	file := path
 	if st.IsDir() {
 		if _, err := os.Stat(filepath.Join(path, "config.json")); err == nil && !isRunDir(path) {
+			// Sizes before allocating: weights and gradients, 8 bytes a parameter.
+			cfg, err := nn.LoadConfig(filepath.Join(path, "config.json"))
+			if err != nil {
+				return nil, nil, "", bad("--model: %v", err)
+			}
+			if err := sysmem.Check("the model", 8*float64(cfg.NumParams())); err != nil {
+				return nil, nil, "", bad("--model: %v", err)
+			}
 			if m, err = nn.LoadHF(path, b); err != nil {
 				return nil, nil, "", bad("--model: %v", err)
 			}
@@ -259,15 +271,11 @@ func loadTask(o options, runDir string) ([]tasks.Example, []tools.Tool, error) {
 		}
 		ex, corpus = d.Test, d.Corpus
 	case t == "hotpotqa-local":
-		if ex, corpus, err = tasks.LoadShared(t); err != nil {
+		if ex, corpus, err = tasks.LoadShared(o.data, t); err != nil {
 			return nil, nil, bad("--task: %v", err)
 		}
 	default:
-		path := t
-		for _, p := range []string{"jsonl:", "parquet:"} {
-			path = strings.TrimPrefix(path, p)
-		}
-		if ex, err = tasks.Load(path, tasks.Options{}); err != nil {
+		if ex, err = tasks.Load(t, tasks.Options{}); err != nil { // honours a jsonl: or parquet: prefix
 			return nil, nil, bad("--task: %v", err)
 		}
 	}

@@ -6,8 +6,10 @@
 //	curl -s 127.0.0.1:8000/retrieve -d '{"queries": ["capital of France"], "topk": 3, "return_scores": true}'
 //
 // It builds the index from --corpus (and saves it with --save DIR), or loads
-// one saved before with --index DIR. SIGINT or SIGTERM stops it gracefully:
-// requests in flight finish first.
+// one saved before with --index DIR. A request must arrive whole within
+// --read-timeout (10 s) and at most --max-conns (256) connections are open;
+// more get 503 at once. SIGINT or SIGTERM stops it gracefully: requests in
+// flight finish first.
 package main
 
 import (
@@ -42,6 +44,8 @@ func run() error {
 	topk := flag.Int("topk", 3, "passages per query when a request has no topk")
 	maxBody := flag.Int64("max-body", 1<<20, "largest request body in bytes")
 	maxQueries := flag.Int("max-queries", 256, "most queries in one request")
+	readTimeout := flag.Duration("read-timeout", search.DefaultLimits.ReadTimeout, "longest time to read one request, body included")
+	maxConns := flag.Int("max-conns", search.DefaultLimits.MaxConns, "most open connections; more get 503 at once (0: no limit)")
 	flag.Parse()
 
 	ix, err := loadIndex(*corpus, *indexDir, *save)
@@ -50,17 +54,15 @@ func run() error {
 	}
 	lim := search.DefaultLimits
 	lim.DefaultK, lim.MaxBody, lim.MaxQueries = *topk, *maxBody, *maxQueries
+	lim.ReadTimeout, lim.MaxConns = *readTimeout, *maxConns
+	lim.HeaderTimeout = min(lim.HeaderTimeout, lim.ReadTimeout)
 
 	ln, err := net.Listen("tcp", *addr)
 	if err != nil {
 		return err
 	}
-	srv := &http.Server{
-		Handler:           search.Handler(ix, lim),
-		ReadHeaderTimeout: 10 * time.Second,
-		ReadTimeout:       60 * time.Second,
-		WriteTimeout:      60 * time.Second,
-	}
+	ln = search.LimitConns(ln, lim.MaxConns)
+	srv := search.NewServer(ix, lim)
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	errc := make(chan error, 1)

@@ -2,7 +2,8 @@
 // array, with --decode turns a JSON array of ids back into text, and with
 // --render prints a conversation rendered by the tokenizer's chat template.
 // It is a tool for checking tokenizers by hand and from scripts, not a
-// library.
+// library. Input over --max-input (64 MiB) is refused; a word longer than
+// tokenizer.MaxPiece is merged in chunks (see there).
 //
 //	echo -n 'Hello <think>' | go run ./cmd/tokenize --tokenizer ../shared/data/tokenizers/qwen3
 //	echo '[9707, 220, 151667]' | go run ./cmd/tokenize --tokenizer tok.json --decode
@@ -40,6 +41,7 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	decode := fs.Bool("decode", false, "read a JSON array of token ids and print their text")
 	ordinary := fs.Bool("ordinary", false, "encode special-token text such as <|im_end|> as plain text")
 	render := fs.Bool("render", false, "read apply_chat_template's keyword arguments as JSON and print the text the folder's chat template renders")
+	maxInput := fs.Int64("max-input", 64<<20, "largest input in bytes; more is refused")
 	fail := func(err error) int {
 		fmt.Fprintln(stderr, "tokenize:", err)
 		return 2
@@ -66,9 +68,15 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	if err != nil {
 		return fail(err)
 	}
-	in, err := io.ReadAll(stdin)
+	if *maxInput < 0 {
+		return fail(fmt.Errorf("--max-input must be >= 0, got %d", *maxInput))
+	}
+	in, err := io.ReadAll(io.LimitReader(stdin, *maxInput+1))
 	if err != nil {
 		return fail(fmt.Errorf("reading stdin: %w", err))
+	}
+	if int64(len(in)) > *maxInput {
+		return fail(fmt.Errorf("the input is over --max-input %d bytes", *maxInput))
 	}
 	if *decode {
 		var ids []int

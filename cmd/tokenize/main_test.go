@@ -146,3 +146,18 @@ func TestRenderBadInput(t *testing.T) {
 		assert.True(t, strings.HasPrefix(errOut, "tokenize: "), "%s: %q", name, errOut)
 	}
 }
+
+// TestMaxInput: input over --max-input is refused with one line and exit 2
+// (issue 20: no cap); input at the cap is encoded.
+func TestMaxInput(t *testing.T) {
+	p := trained(t)
+	_, errOut, code := call([]string{"--tokenizer", p, "--max-input", "10"}, "the city was")
+	assert.Equal(t, 2, code)
+	assert.Equal(t, "tokenize: the input is over --max-input 10 bytes\n", errOut)
+	out, errOut, code := call([]string{"--tokenizer", p, "--max-input", "8"}, "the city")
+	require.Equal(t, 0, code, errOut)
+	assert.True(t, strings.HasPrefix(out, "["), out)
+	_, errOut, code = call([]string{"--tokenizer", p, "--max-input", "-1"}, "x")
+	assert.Equal(t, 2, code)
+	assert.Contains(t, errOut, "--max-input must be >= 0")
+}

@@ -25,10 +25,11 @@ import (
 	"github.com/goarpo/arpo/tools/search"
 )
 
-const usage = `usage: tool python [--subprocess] [--timeout D] < code
+const usage = `usage: tool python [--subprocess | --isolated] [--timeout D] < code
        tool search (--index DIR | --corpus FILE | --url URL) [--topk K] < query`
 
 func main() {
+	python.ServeChild() // a child of --isolated runs its call here and exits
 	code, err := run(os.Args[1:], os.Stdin, os.Stdout)
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "tool:", err)
@@ -47,10 +48,16 @@ func run(args []string, stdin io.Reader, stdout io.Writer) (int, error) {
 	switch args[0] {
 	case "python":
 		sub := fs.Bool("subprocess", false, "run real python3 in a subprocess (off by default; see docs/TOOLS.md)")
+		iso := fs.Bool("isolated", false, "run the sandbox in a child process under a 2 GiB address-space limit")
 		if err := fs.Parse(args[1:]); err != nil {
 			return 2, err
 		}
-		if *sub {
+		if *sub && *iso {
+			return 2, errors.New("--subprocess and --isolated exclude each other")
+		}
+		if *iso {
+			t = python.NewIsolated(python.Config{Timeout: *timeout})
+		} else if *sub {
 			p := python.NewSubprocess()
 			p.Timeout, p.CPU = *timeout, *timeout
 			t = p

@@ -24,7 +24,10 @@ type Config struct {
 	Algo   string `json:"algo"`
 	Task   string `json:"task"`
 	Model  string `json:"model"`
-	Seed   uint64 `json:"seed"`
+	// Data is the shared data folder of --task gsm8k and hotpotqa-local; empty means
+	// tasks.DefaultDataDir ($ARPO_SHARED_DATA, else ../shared/data).
+	Data string `json:"data,omitempty"`
+	Seed uint64 `json:"seed"`
 	// DataSeed picks the ToolWorld data and the RL prompts of each step; 0
 	// means Seed. A grid of runs that differ only in Seed keeps it fixed so
 	// that every run sees the same questions in the same order. e.g. 1
@@ -170,6 +173,7 @@ func bindFlags(fs *pflag.FlagSet, c *Config) {
 	fs.StringVar(&c.Preset, "preset", c.Preset, "starting point: quick (default, <15 min on 2 cores), smoke (<1 min), base, large")
 	fs.StringVar(&c.Algo, "algo", c.Algo, "RL algorithm: arpo, grpo, dapo or reinforce++")
 	fs.StringVar(&c.Task, "task", c.Task, "toolworld, gsm8k, hotpotqa-local, jsonl:FILE or parquet:FILE (FILE alone works too)")
+	fs.StringVar(&c.Data, "data", c.Data, "shared data folder for --task gsm8k and hotpotqa-local (default $ARPO_SHARED_DATA, else ../shared/data)")
 	fs.StringVar(&c.Model, "model", c.Model, "start from a checkpoint file or folder, or a Hugging Face folder (skips SFT)")
 	fs.Uint64Var(&c.Seed, "seed", c.Seed, "seed of everything; the same seed gives the same run")
 	fs.Uint64Var(&c.DataSeed, "data-seed", c.DataSeed, "seed of the ToolWorld data and the RL prompt order; 0 uses --seed")
@@ -329,7 +333,9 @@ func readConfigFile(path string) (map[string]any, error) {
 	m := map[string]any{}
 	switch strings.ToLower(filepath.Ext(path)) {
 	case ".json":
-		err = json.Unmarshal(data, &m)
+		if err = duplicateKeys(data); err == nil {
+			err = json.Unmarshal(data, &m)
+		}
 	default:
 		err = yaml.Unmarshal(data, &m)
 	}
@@ -456,19 +462,21 @@ func (c Config) validate() error {
 			return badInput("--model: %v", err)
 		}
 	}
-	return nil
+	return c.checkSizes()
 }
 
-// parseTask splits --task into a kind and a file.
+// parseTask splits --task into a kind (toolworld, gsm8k, hotpotqa-local, jsonl,
+// parquet, or file: the format from the extension) and a file.
 func parseTask(s string) (kind, path string, err error) {
 	switch s {
 	case "toolworld", "gsm8k", "hotpotqa-local":
 		return s, "", nil
 	}
+	kind = "file"
 	for _, k := range []string{"jsonl", "parquet"} {
 		for _, sep := range []string{":", "=", " "} {
 			if p, ok := strings.CutPrefix(s, k+sep); ok {
-				path = strings.TrimSpace(p)
+				path, kind = strings.TrimSpace(p), k
 			}
 		}
 		if path != "" {
@@ -484,7 +492,7 @@ func parseTask(s string) (kind, path string, err error) {
 	if _, err := os.Stat(path); err != nil {
 		return "", "", err
 	}
-	return "file", path, nil
+	return kind, path, nil
 }
 
 // world is the ToolWorld part of the configuration, as cmd/eval and

@@ -43,16 +43,20 @@ func loadTask(ctx context.Context, c Config) (*taskData, error) {
 		return loadToolWorld(ctx, c)
 	case "hotpotqa-local":
 		var ex []tasks.Example
-		if ex, corpus, err = tasks.LoadShared("hotpotqa-local"); err != nil {
+		if ex, corpus, err = tasks.LoadShared(c.dataDir(), "hotpotqa-local"); err != nil {
 			return nil, badInput("--task hotpotqa-local: %v", err)
 		}
 		td.train, td.test = splitTest(ex, c.EvalQuestions)
 	case "gsm8k":
-		if td.train, td.test, err = loadGSM8K(c.EvalQuestions); err != nil {
+		if td.train, td.test, err = loadGSM8K(c.dataDir(), c.EvalQuestions); err != nil {
 			return nil, badInput("--task gsm8k: %v", err)
 		}
 	default:
-		ex, err := tasks.Load(path, tasks.Options{})
+		spec := path // the format from the extension, or the one --task named
+		if kind != "file" {
+			spec = kind + ":" + path
+		}
+		ex, err := tasks.Load(spec, tasks.Options{})
 		if err != nil {
 			return nil, badInput("--task: %v", err)
 		}
@@ -81,17 +85,25 @@ func loadTask(ctx context.Context, c Config) (*taskData, error) {
 // test split. The answers are the numbers after "####", graded by math
 // equivalence; the worked solutions are not tool-use demonstrations, so a
 // run starts from --model without SFT.
-func loadGSM8K(n int) (train, test []tasks.Example, err error) {
-	if train, _, err = tasks.LoadShared("gsm8k-train"); err != nil {
+func loadGSM8K(dir string, n int) (train, test []tasks.Example, err error) {
+	if train, _, err = tasks.LoadShared(dir, "gsm8k-train"); err != nil {
 		return nil, nil, err
 	}
-	if test, _, err = tasks.LoadShared("gsm8k"); err != nil {
+	if test, _, err = tasks.LoadShared(dir, "gsm8k"); err != nil {
 		return nil, nil, err
 	}
 	if n > 0 && n < len(test) {
 		test = test[:n]
 	}
 	return train, test, nil
+}
+
+// dataDir is the shared data folder: --data, else tasks.DefaultDataDir.
+func (c Config) dataDir() string {
+	if c.Data != "" {
+		return c.Data
+	}
+	return tasks.DefaultDataDir()
 }
 
 func splitTest(ex []tasks.Example, n int) (train, test []tasks.Example) {
@@ -114,7 +126,10 @@ func executor(ts []tools.Tool, c Config) (*tools.Executor, *tools.Protocol, erro
 // gold trajectories with the real tools, so that demonstrations show
 // exactly what a rollout will see.
 func loadToolWorld(ctx context.Context, c Config) (*taskData, error) {
-	d, err := toolworld.Generate(c.world().Config())
+	d, err := toolworld.GenerateContext(ctx, c.world().Config())
+	if ctx.Err() != nil {
+		return nil, fmt.Errorf("%w while building ToolWorld: nothing saved yet", errInterrupted)
+	}
 	if err != nil {
 		return nil, badInput("toolworld: %v", err)
 	}
@@ -123,10 +138,13 @@ func loadToolWorld(ctx context.Context, c Config) (*taskData, error) {
 	if err != nil {
 		return nil, err
 	}
-	st := d.FillGold(func(tool, arg string) (string, error) {
+	st, err := d.FillGoldContext(ctx, func(tool, arg string) (string, error) {
 		r := exec.Do(context.WithoutCancel(ctx), tool, arg) // fast, and needed whole
 		return tools.Truncate(strings.TrimRight(r.Output, " \t\r\n"), c.MaxResult), r.Err
 	})
+	if err != nil {
+		return nil, fmt.Errorf("%w while checking ToolWorld's demonstrations: nothing saved yet", errInterrupted)
+	}
 	exec.ResetStats()
 	td := &taskData{demos: d.Demos(), test: d.Test, exec: exec, proto: proto}
 	rlFams := map[string]bool{}

@@ -26,24 +26,26 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"os/signal"
-	"syscall"
 
 	"github.com/spf13/pflag"
+
+	"github.com/goarpo/arpo/internal/exitcode"
 
 	_ "github.com/goarpo/arpo/backend/cpu"    // the default backend
 	_ "github.com/goarpo/arpo/backend/vulkan" // --backend vulkan, in a build with -tags vulkan
 )
 
 func main() {
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer exitcode.OnPanic("train")
+	ctx, stop := exitcode.SignalContext("train", os.Stderr)
 	code := run(ctx, os.Args[1:], os.Stdout, os.Stderr)
 	stop()
 	os.Exit(code)
 }
 
 // run is the whole command; it returns the exit status: 0, 1 for a failure
-// during the run, 2 for bad input, 130 when interrupted (after saving).
+// during the run, 2 for bad input, 130 when interrupted (after saving); a
+// panic exits 3 (exitcode.OnPanic).
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	o, err := parseArgs(args)
 	if errors.Is(err, pflag.ErrHelp) {

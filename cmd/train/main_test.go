@@ -67,13 +67,15 @@ func TestSmokePresetRunsEndToEnd(t *testing.T) {
 }
 
 func TestInterruptSavesAndResumeMatches(t *testing.T) {
-	// A run cancelled before it starts SFT saves a checkpoint, exits 130 and
-	// resumes to the same weights as an uninterrupted run.
+	// A run cancelled before it starts SFT (once the task is built: a
+	// cancellation before that stops the build and saves nothing) saves a
+	// checkpoint, exits 130 and resumes to the same weights as an
+	// uninterrupted run.
 	dir := filepath.Join(t.TempDir(), "run")
 	ctx, cancel := context.WithCancel(context.Background())
-	cancel()
-	var out, errb bytes.Buffer
-	code := run(ctx, []string{"--preset", "smoke", "--out", dir, "--threads", "1"}, &out, &errb)
+	var errb bytes.Buffer
+	out := &cancelAfter{prefix: "task ", cancel: cancel}
+	code := run(ctx, []string{"--preset", "smoke", "--out", dir, "--threads", "1"}, out, &errb)
 	require.Equal(t, 130, code, errb.String())
 	assert.Contains(t, errb.String(), "--resume "+dir)
 	code, _, stderr := runCmd(t, "--resume", dir, "--threads", "1")

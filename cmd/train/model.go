@@ -25,18 +25,22 @@ func openBackend(c Config) (backend.Backend, error) {
 
 // newModel is a freshly initialised Llama-style model for the vocabulary.
 func newModel(c Config, vocab int, b backend.Backend) (*nn.Model, error) {
-	cfg := nn.Config{
-		ModelType: "llama", VocabSize: vocab, HiddenSize: c.DModel, NumLayers: c.Layers, NumHeads: c.Heads,
-		NumKVHeads: c.KVHeads, HeadDim: c.DModel / c.Heads, IntermediateSize: c.FFN, RopeTheta: 10000,
-		RMSNormEps: 1e-6, MaxPositionEmbeddings: c.Context, HiddenAct: "silu", // as a checkpoint reads back
-		InitializerRange: c.InitStd, TieWordEmbeddings: c.TieEmbeddings,
-	}
-	m, err := nn.New(cfg, b)
+	m, err := nn.New(c.modelConfig(vocab), b)
 	if err != nil {
 		return nil, badInput("model: %v", err)
 	}
 	m.Init(c.Seed)
 	return m, nil
+}
+
+// modelConfig is the shape of the model the flags describe.
+func (c Config) modelConfig(vocab int) nn.Config {
+	return nn.Config{
+		ModelType: "llama", VocabSize: vocab, HiddenSize: c.DModel, NumLayers: c.Layers, NumHeads: c.Heads,
+		NumKVHeads: c.KVHeads, HeadDim: c.DModel / c.Heads, IntermediateSize: c.FFN, RopeTheta: 10000,
+		RMSNormEps: 1e-6, MaxPositionEmbeddings: c.Context, HiddenAct: "silu", // as a checkpoint reads back
+		InitializerRange: c.InitStd, TieWordEmbeddings: c.TieEmbeddings,
+	}
 }
 
 // loadPretrained loads --model (a checkpoint file, a folder with one

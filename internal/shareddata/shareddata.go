@@ -1,6 +1,12 @@
 // Package shareddata finds the project's reference data (tokenizers, model
 // checkpoints, evaluation sets) in ../shared/data beside the repository, so
-// that tests and tools read it in place and never copy it in.
+// that tests read it in place and never copy it in.
+//
+// Not for: commands. It imports testing (Path skips a test) and searches
+// upward from the working directory for go.mod, which only makes sense in a
+// checkout; commands take the folder as a flag (--data, default
+// tasks.DefaultDataDir), and TestReleaseBinaries keeps this package out of
+// them.
 package shareddata
 
 import (
@@ -11,7 +17,8 @@ import (
 	"testing"
 )
 
-// EnvVar overrides the location of the data folder.
+// EnvVar overrides the location of the data folder (tasks.DataDirEnv, the
+// same variable the commands read).
 const EnvVar = "ARPO_SHARED_DATA"
 
 // Dir returns the shared data folder: $ARPO_SHARED_DATA when set, else

@@ -1,9 +1,9 @@
 package tokenizer
 
 import (
-	"container/heap"
 	"strings"
 	"sync"
+	"unicode/utf8"
 )
 
 // bpe is a byte-level BPE model over token ids: a word starts as one token
@@ -67,6 +67,32 @@ func (m *bpe) appendWord(dst []int, w string) []int {
 	return dst
 }
 
+// MaxPiece is the longest pre-token piece merged as one word, in bytes.
+// A longer piece (a megabyte of letters without a space, a run of
+// whitespace) is merged in chunks of MaxPiece bytes cut at character
+// boundaries: merging one 50 MB word whole took 90 s and 5.9 GB (the heap
+// of candidate merges), chunks take time and memory linear in the input.
+// The ids differ from the reference's only at the chunk boundaries of such
+// pieces, which real text does not have.
+const MaxPiece = 1 << 16
+
+// appendLong appends the ids of a long piece, merged in chunks of at most
+// MaxPiece bytes.
+func (m *bpe) appendLong(dst []int, w string) []int {
+	for len(w) > MaxPiece {
+		cut := MaxPiece
+		for cut > 0 && !utf8.RuneStart(w[cut]) {
+			cut--
+		}
+		if cut == 0 { // not UTF-8: any byte boundary will do
+			cut = MaxPiece
+		}
+		dst = m.appendWord(dst, w[:cut])
+		w = w[cut:]
+	}
+	return m.appendWord(dst, w)
+}
+
 // mergeLoop merges syms in place by repeatedly scanning for the lowest rank.
 func (m *bpe) mergeLoop(syms []int32) []int32 {
 	const none = int32(1<<31 - 1)
@@ -107,7 +133,9 @@ func (m *bpe) mergeLoop(syms []int32) []int32 {
 }
 
 // mergeHeap is mergeLoop for long words: a doubly linked list of symbols and
-// a heap of candidate merges ordered by (rank, position), O(n log n).
+// a heap of candidate merges ordered by (rank, position), O(n log n). The
+// heap is typed (container/heap boxed every candidate: a third of the time
+// and most of the garbage on long words).
 func (m *bpe) mergeHeap(syms []int32) []int32 {
 	n := len(syms)
 	prev, next := make([]int32, n), make([]int32, n)
@@ -116,21 +144,21 @@ func (m *bpe) mergeHeap(syms []int32) []int32 {
 		prev[i], next[i], alive[i] = int32(i-1), int32(i+1), true
 	}
 	next[n-1] = -1
-	h := &mergeHeapQ{}
+	h := make(mergeHeapQ, 0, n)
 	push := func(i int32) {
 		j := next[i]
 		if j < 0 {
 			return
 		}
 		if r, id, ok := m.lookup(syms[i], syms[j]); ok {
-			heap.Push(h, mergeCand{rank: r, pos: i, left: syms[i], right: syms[j], id: id})
+			h.push(mergeCand{rank: r, pos: i, left: syms[i], right: syms[j], id: id})
 		}
 	}
 	for i := int32(0); i < int32(n); i++ {
 		push(i)
 	}
-	for h.Len() > 0 {
-		c := heap.Pop(h).(mergeCand)
+	for len(h) > 0 {
+		c := h.pop()
 		j := next[c.pos]
 		// Skip candidates whose symbols changed since they were pushed.
 		if !alive[c.pos] || j < 0 || syms[c.pos] != c.left || syms[j] != c.right {
@@ -156,22 +184,51 @@ func (m *bpe) mergeHeap(syms []int32) []int32 {
 
 type mergeCand struct{ rank, pos, left, right, id int32 }
 
+// mergeHeapQ is a binary min-heap of candidates by (rank, pos).
 type mergeHeapQ []mergeCand
 
-func (q mergeHeapQ) Len() int { return len(q) }
-func (q mergeHeapQ) Less(i, j int) bool {
-	if q[i].rank != q[j].rank {
-		return q[i].rank < q[j].rank
+func (a mergeCand) less(b mergeCand) bool {
+	if a.rank != b.rank {
+		return a.rank < b.rank
 	}
-	return q[i].pos < q[j].pos
+	return a.pos < b.pos
 }
-func (q mergeHeapQ) Swap(i, j int) { q[i], q[j] = q[j], q[i] }
-func (q *mergeHeapQ) Push(x any)   { *q = append(*q, x.(mergeCand)) }
-func (q *mergeHeapQ) Pop() any {
-	old := *q
-	x := old[len(old)-1]
-	*q = old[:len(old)-1]
-	return x
+
+func (q *mergeHeapQ) push(c mergeCand) {
+	*q = append(*q, c)
+	h := *q
+	for i := len(h) - 1; i > 0; {
+		p := (i - 1) / 2
+		if !h[i].less(h[p]) {
+			break
+		}
+		h[i], h[p] = h[p], h[i]
+		i = p
+	}
+}
+
+func (q *mergeHeapQ) pop() mergeCand {
+	h := *q
+	top := h[0]
+	last := len(h) - 1
+	h[0] = h[last]
+	h = h[:last]
+	for i := 0; ; {
+		l, small := 2*i+1, i
+		if l < len(h) && h[l].less(h[small]) {
+			small = l
+		}
+		if r := l + 1; r < len(h) && h[r].less(h[small]) {
+			small = r
+		}
+		if small == i {
+			break
+		}
+		h[i], h[small] = h[small], h[i]
+		i = small
+	}
+	*q = h
+	return top
 }
 
 // The word cache: most text is made of a few thousand distinct words, so
@@ -207,7 +264,7 @@ func (m *bpe) appendWordCached(dst []int, w string) []int {
 		return dst
 	}
 	if len(w) > cacheWordMax {
-		return m.appendWord(dst, w)
+		return m.appendLong(dst, w)
 	}
 	c := &m.cache[cacheShard(w)]
 	c.mu.Lock()

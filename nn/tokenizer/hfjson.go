@@ -166,6 +166,9 @@ func ParseHF(data []byte) (*Tokenizer, error) {
 	}
 	m := f.Model
 	switch {
+	case len(m.Vocab) == 0:
+		// Without a model every text encodes to [] (issue 20).
+		return nil, errors.New(`no "model" with a vocabulary: not a tokenizer.json of a BPE tokenizer`)
 	case m.Type != "" && m.Type != "BPE":
 		return nil, fmt.Errorf("unsupported model type %q (want BPE)", m.Type)
 	case m.Dropout != nil && *m.Dropout != 0:

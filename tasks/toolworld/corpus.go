@@ -1,6 +1,7 @@
 package toolworld
 
 import (
+	"context"
 	"fmt"
 	"math/rand/v2"
 	"strings"
@@ -225,8 +226,11 @@ func (c *corpus) add(s statement, rng *rand.Rand) int {
 // The fallback result of a fact's query is the fact and its distractor in a
 // random order (the reader must match the name, not take the first line),
 // or the fact alone.
-func (c *corpus) addWorld(w *world, distractors float64, rng *rand.Rand, nm *namer) {
+func (c *corpus) addWorld(ctx context.Context, w *world, distractors float64, rng *rand.Rand, nm *namer) error {
 	for i := range w.ents {
+		if err := poll(ctx, i); err != nil {
+			return err
+		}
 		for _, a := range attrsOf[w.ents[i].Kind] {
 			s := w.statementOf(i, a)
 			hits := []int{c.add(s, rng)}
@@ -243,4 +247,5 @@ func (c *corpus) addWorld(w *world, distractors float64, rng *rand.Rand, nm *nam
 			c.byQuery[normQuery(Query(s.name, a))] = hits
 		}
 	}
+	return nil
 }

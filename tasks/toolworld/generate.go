@@ -1,6 +1,7 @@
 package toolworld
 
 import (
+	"context"
 	"fmt"
 	"math/rand/v2"
 	"slices"
@@ -50,7 +51,15 @@ type Dataset struct {
 
 // Generate builds the world, the corpus and the questions for cfg, with gold
 // trajectories from the Fallback tools (call FillGold to use real ones).
-func Generate(cfg Config) (*Dataset, error) {
+func Generate(cfg Config) (*Dataset, error) { return GenerateContext(context.Background(), cfg) }
+
+// GenerateContext is Generate that stops with ctx's error when ctx is
+// cancelled: a world of millions of entities takes minutes to build, and
+// Ctrl-C or SIGTERM must not wait for it.
+func GenerateContext(ctx context.Context, cfg Config) (*Dataset, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
 	fams, novel, err := cfg.families()
 	if err != nil {
 		return nil, err
@@ -63,17 +72,21 @@ func Generate(cfg Config) (*Dataset, error) {
 	stream := func(i uint64) *rand.Rand { return rand.New(rand.NewPCG(cfg.Seed, i)) }
 	wrng := stream(1)
 	nm := newNamer(wrng)
-	train, err := newWorld("train", cfg.TrainEntities, wrng, nm)
+	train, err := newWorld(ctx, "train", cfg.TrainEntities, wrng, nm)
 	if err != nil {
 		return nil, err
 	}
-	test, err := newWorld("test", cfg.TestEntities, wrng, nm)
+	test, err := newWorld(ctx, "test", cfg.TestEntities, wrng, nm)
 	if err != nil {
 		return nil, err
 	}
 	c := &corpus{byQuery: map[string][]int{}}
-	c.addWorld(train, cfg.Distractors, wrng, nm)
-	c.addWorld(test, cfg.Distractors, wrng, nm)
+	if err := c.addWorld(ctx, train, cfg.Distractors, wrng, nm); err != nil {
+		return nil, err
+	}
+	if err := c.addWorld(ctx, test, cfg.Distractors, wrng, nm); err != nil {
+		return nil, err
+	}
 	d := &Dataset{Corpus: c.passages, corpus: c, plans: map[string]*item{}, worlds: [2]*world{train, test}}
 
 	trainW := make([]float64, len(fams))
@@ -84,9 +97,15 @@ func Generate(cfg Config) (*Dataset, error) {
 		}
 	}
 	qrng := stream(2)
-	d.Train = d.questions(train, fams, trainW, novel, cfg.TrainQuestions, cfg.NovelDemoRate, qrng)
-	d.Test = d.questions(test, fams, nil, novel, cfg.TestQuestions, 0, stream(3))
-	d.FillGold(d.Fallback())
+	if d.Train, err = d.questions(ctx, train, fams, trainW, novel, cfg.TrainQuestions, cfg.NovelDemoRate, qrng); err != nil {
+		return nil, err
+	}
+	if d.Test, err = d.questions(ctx, test, fams, nil, novel, cfg.TestQuestions, 0, stream(3)); err != nil {
+		return nil, err
+	}
+	if _, err := d.FillGoldContext(ctx, d.Fallback()); err != nil {
+		return nil, err
+	}
 	return d, nil
 }
 
@@ -123,7 +142,7 @@ func (cfg Config) families() ([]Family, map[string]bool, error) {
 // questions draws n questions of w: by weight, or evenly over the families
 // (round robin) when weights is nil. A repeated question is redrawn a few
 // times, since a split of small worlds cannot always avoid repeats.
-func (d *Dataset) questions(w *world, fams []Family, weights []float64, novel map[string]bool, n int, demoRate float64, rng *rand.Rand) []tasks.Example {
+func (d *Dataset) questions(ctx context.Context, w *world, fams []Family, weights []float64, novel map[string]bool, n int, demoRate float64, rng *rand.Rand) ([]tasks.Example, error) {
 	var total float64
 	for _, x := range weights {
 		total += x
@@ -131,6 +150,9 @@ func (d *Dataset) questions(w *world, fams []Family, weights []float64, novel ma
 	seen := map[string]bool{}
 	out := make([]tasks.Example, 0, n)
 	for i := range n {
+		if err := poll(ctx, i); err != nil {
+			return nil, err
+		}
 		f := fams[i%len(fams)]
 		if weights != nil {
 			f = fams[weighted(rng, weights, total)]
@@ -155,7 +177,16 @@ func (d *Dataset) questions(w *world, fams []Family, weights []float64, novel ma
 		d.plans[id] = &it
 		out = append(out, e)
 	}
-	return out
+	return out, nil
+}
+
+// poll returns ctx's error every 1024th call of a loop, cheaply enough for
+// the inner loops of the generator.
+func poll(ctx context.Context, i int) error {
+	if i%1024 != 0 {
+		return nil
+	}
+	return ctx.Err()
 }
 
 func weighted(rng *rand.Rand, w []float64, total float64) int {
@@ -180,9 +211,19 @@ type GoldStats struct {
 // fn (for instance the real search index and interpreter), and clears Demo
 // where a result lacks the value the plan needs.
 func (d *Dataset) FillGold(fn ToolFunc) GoldStats {
+	st, _ := d.FillGoldContext(context.Background(), fn)
+	return st
+}
+
+// FillGoldContext is FillGold that stops with ctx's error when ctx is
+// cancelled, leaving the examples not yet reached as they were.
+func (d *Dataset) FillGoldContext(ctx context.Context, fn ToolFunc) (GoldStats, error) {
 	st := GoldStats{ByFamily: map[string]int{}}
 	for _, set := range [][]tasks.Example{d.Train, d.Test} {
 		for i := range set {
+			if err := poll(ctx, i); err != nil {
+				return st, err
+			}
 			e := &set[i]
 			it := d.plans[e.ID]
 			gold, ok := render(it, fn)
@@ -194,7 +235,7 @@ func (d *Dataset) FillGold(fn ToolFunc) GoldStats {
 			}
 		}
 	}
-	return st
+	return st, nil
 }
 
 // Demos returns the train examples whose gold trajectories are fit for SFT.

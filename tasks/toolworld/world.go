@@ -1,6 +1,7 @@
 package toolworld
 
 import (
+	"context"
 	"fmt"
 	"math/rand/v2"
 )
@@ -50,7 +51,7 @@ type world struct {
 var kindShares = [5]float64{Country: 0.015, City: 0.40, Person: 0.30, Company: 0.20, River: 0.085}
 
 // newWorld builds a consistent world of about n entities (n >= 50).
-func newWorld(split string, n int, rng *rand.Rand, nm *namer) (*world, error) {
+func newWorld(ctx context.Context, split string, n int, rng *rand.Rand, nm *namer) (*world, error) {
 	if n < 50 {
 		return nil, fmt.Errorf("toolworld: %s world needs at least 50 entities, got %d", split, n)
 	}
@@ -63,18 +64,27 @@ func newWorld(split string, n int, rng *rand.Rand, nm *namer) (*world, error) {
 		w.byKind[e.Kind] = append(w.byKind[e.Kind], i)
 		return i
 	}
-	for range count(Country) {
+	for i := range count(Country) {
+		if err := poll(ctx, i); err != nil {
+			return nil, err
+		}
 		add(Entity{Name: nm.name(Country), Kind: Country, Founded: year(rng, 1000, 1950),
 			Population: 1_000_000 + rng.IntN(99_000_000)})
 	}
 	countries := w.byKind[Country]
-	for range count(City) {
+	for i := range count(City) {
+		if err := poll(ctx, i); err != nil {
+			return nil, err
+		}
 		i := add(Entity{Name: nm.name(City), Kind: City, Founded: year(rng, 1000, 1990),
 			Population: 1_000 + rng.IntN(999_000)})
 		w.ents[i].Country = countries[rng.IntN(len(countries))]
 	}
 	cities := w.byKind[City]
-	for _, c := range countries {
+	for j, c := range countries {
+		if err := poll(ctx, j); err != nil { // quadratic in the world's size
+			return nil, err
+		}
 		// The capital is one of the country's cities when it has one.
 		cap := -1
 		for _, ci := range cities {
@@ -89,13 +99,19 @@ func newWorld(split string, n int, rng *rand.Rand, nm *namer) (*world, error) {
 		}
 		w.ents[c].Capital = cap
 	}
-	for range count(Person) {
+	for i := range count(Person) {
+		if err := poll(ctx, i); err != nil {
+			return nil, err
+		}
 		i := add(Entity{Name: nm.name(Person), Kind: Person, Born: year(rng, 1850, 1980)})
 		w.ents[i].Birthplace = cities[rng.IntN(len(cities))]
 	}
 	people := w.byKind[Person]
 	perm := rng.Perm(len(people))
 	for j := range count(Company) {
+		if err := poll(ctx, j); err != nil {
+			return nil, err
+		}
 		founder := people[perm[j%len(people)]]
 		i := add(Entity{Name: nm.name(Company), Kind: Company,
 			Founded:   w.ents[founder].Born + 25 + rng.IntN(min(45, 2000-w.ents[founder].Born)),
@@ -103,7 +119,10 @@ func newWorld(split string, n int, rng *rand.Rand, nm *namer) (*world, error) {
 		w.ents[i].Founder = founder
 		w.ents[i].HQ = cities[rng.IntN(len(cities))]
 	}
-	for range count(River) {
+	for i := range count(River) {
+		if err := poll(ctx, i); err != nil {
+			return nil, err
+		}
 		i := add(Entity{Name: nm.name(River), Kind: River, Length: 50 + rng.IntN(4950)})
 		w.ents[i].Country = countries[rng.IntN(len(countries))]
 	}

@@ -6,6 +6,7 @@ import (
 	"math/big"
 	"strconv"
 	"strings"
+	"unicode/utf8"
 
 	"go.starlark.net/starlark"
 )
@@ -33,10 +34,16 @@ func builtins(out *output, lim limits) starlark.StringDict {
 			if len(args) != 1 || len(kw) > 0 {
 				return nil, fmt.Errorf("TypeError: str() takes one argument")
 			}
-			return starlark.String(pyStr(args[0])), nil
+			s, err := strMax(args[0], lim.maxElems)
+			return starlark.String(s), err
 		}),
-		"repr": oneArg("repr", func(v starlark.Value) (starlark.Value, error) { return starlark.String(pyRepr(v)), nil }),
-		"sum":  b("sum", pySum),
+		"repr": oneArg("repr", func(v starlark.Value) (starlark.Value, error) {
+			s, err := reprMax(v, lim.maxElems)
+			return starlark.String(s), err
+		}),
+		"sum": b("sum", func(th *starlark.Thread, _ *starlark.Builtin, args starlark.Tuple, kw []starlark.Tuple) (starlark.Value, error) {
+			return pySum(th, args, kw, lim)
+		}),
 		"pow": b("pow", func(_ *starlark.Thread, _ *starlark.Builtin, args starlark.Tuple, kw []starlark.Tuple) (starlark.Value, error) {
 			var x, y, m starlark.Value
 			if err := starlark.UnpackPositionalArgs("pow", args, kw, 2, &x, &y, &m); err != nil {
@@ -59,7 +66,7 @@ func builtins(out *output, lim limits) starlark.StringDict {
 		"_iter": oneArg("_iter", func(v starlark.Value) (starlark.Value, error) { return iterable(v), nil }),
 		"_fmt": b("_fmt", func(_ *starlark.Thread, _ *starlark.Builtin, args starlark.Tuple, _ []starlark.Tuple) (starlark.Value, error) {
 			spec, _ := starlark.AsString(args[1])
-			s, err := formatValue(args[0], spec)
+			s, err := formatValue(args[0], spec, lim.maxElems)
 			return starlark.String(s), err
 		}),
 		"format": b("format", func(_ *starlark.Thread, _ *starlark.Builtin, args starlark.Tuple, kw []starlark.Tuple) (starlark.Value, error) {
@@ -68,14 +75,38 @@ func builtins(out *output, lim limits) starlark.StringDict {
 			if err := starlark.UnpackPositionalArgs("format", args, kw, 1, &v, &spec); err != nil {
 				return nil, err
 			}
-			s, err := formatValue(v, spec)
+			s, err := formatValue(v, spec, lim.maxElems)
 			return starlark.String(s), err
 		}),
 		"_percent": b("_percent", func(_ *starlark.Thread, _ *starlark.Builtin, args starlark.Tuple, _ []starlark.Tuple) (starlark.Value, error) {
-			s, err := percentFormat(string(args[0].(starlark.String)), args[1])
+			s, err := percentFormat(string(args[0].(starlark.String)), args[1], lim.maxElems)
 			return starlark.String(s), err
 		}),
-		"_method":  b("_method", method),
+		"_mod": b("_mod", func(_ *starlark.Thread, _ *starlark.Builtin, args starlark.Tuple, _ []starlark.Tuple) (starlark.Value, error) {
+			if f, ok := args[0].(starlark.String); ok {
+				s, err := percentFormat(string(f), args[1], lim.maxElems)
+				return starlark.String(s), err
+			}
+			return starlark.Binary(starlarkPercent, args[0], args[1])
+		}),
+		"_method": b("_method", func(th *starlark.Thread, _ *starlark.Builtin, args starlark.Tuple, kw []starlark.Tuple) (starlark.Value, error) {
+			return method(th, args[0], string(args[1].(starlark.String)), args[2:], kw, lim)
+		}),
+		"_bound": b("_bound", func(_ *starlark.Thread, _ *starlark.Builtin, args starlark.Tuple, _ []starlark.Tuple) (starlark.Value, error) {
+			return bound(args[0], string(args[1].(starlark.String)), lim)
+		}),
+		"getattr": b("getattr", func(_ *starlark.Thread, _ *starlark.Builtin, args starlark.Tuple, kw []starlark.Tuple) (starlark.Value, error) {
+			var recv, dflt starlark.Value
+			var name string
+			if err := starlark.UnpackPositionalArgs("getattr", args, kw, 2, &recv, &name, &dflt); err != nil {
+				return nil, err
+			}
+			v, err := bound(recv, name, lim)
+			if err != nil && dflt != nil {
+				return dflt, nil
+			}
+			return v, err
+		}),
 		"_memoize": oneArg("_memoize", memoize),
 		"_depth": b("_depth", func(th *starlark.Thread, _ *starlark.Builtin, _ starlark.Tuple, _ []starlark.Tuple) (starlark.Value, error) {
 			// Each Python-level call adds two frames here: the function and _depth.
@@ -258,6 +289,16 @@ func power(x, y, m starlark.Value, lim limits) (starlark.Value, error) {
 // multiply is x * y with a check on repetitions ("ab" * n, [0] * n) so one
 // expression cannot allocate gigabytes before the memory watchdog looks.
 func multiply(x, y starlark.Value, lim limits) (starlark.Value, error) {
+	if a, ok := x.(starlark.Int); ok {
+		if b, ok := y.(starlark.Int); ok {
+			// x = x * x doubles the bits each step: a few steps make one
+			// multiplication of gigabytes.
+			if bits := intBits(a) + intBits(b); bits > lim.maxIntBits {
+				return nil, fmt.Errorf("MemoryError: integer product would have about %d bits (limit %d)", bits, lim.maxIntBits)
+			}
+			return starlark.Binary(starlarkStar, x, y)
+		}
+	}
 	seq, n := x, y
 	if _, ok := x.(starlark.Int); ok {
 		seq, n = y, x
@@ -279,6 +320,14 @@ func multiply(x, y starlark.Value, lim limits) (starlark.Value, error) {
 		}
 	}
 	return starlark.Binary(starlarkStar, x, y)
+}
+
+// intBits is the size of x, without copying a small one.
+func intBits(x starlark.Int) int {
+	if _, ok := x.Int64(); ok {
+		return 64
+	}
+	return x.BigInt().BitLen()
 }
 
 // add is x + y (and x += y when inplace: lists are extended in place, as in
@@ -322,7 +371,9 @@ func add(x, y starlark.Value, lim limits, inplace bool) (starlark.Value, error) 
 	return starlark.Binary(starlarkPlus, x, y)
 }
 
-func pySum(th *starlark.Thread, _ *starlark.Builtin, args starlark.Tuple, kw []starlark.Tuple) (starlark.Value, error) {
+// pySum is sum(); each addition is checked like +, so sum(lists, []) cannot
+// build a list over the limit.
+func pySum(th *starlark.Thread, args starlark.Tuple, kw []starlark.Tuple, lim limits) (starlark.Value, error) {
 	var it, start starlark.Value = nil, starlark.MakeInt(0)
 	if err := starlark.UnpackArgs("sum", args, kw, "iterable", &it, "start?", &start); err != nil {
 		return nil, err
@@ -337,7 +388,10 @@ func pySum(th *starlark.Thread, _ *starlark.Builtin, args starlark.Tuple, kw []s
 	var x starlark.Value
 	for i.Next(&x) {
 		var err error
-		if total, err = starlark.Binary(starlarkPlus, total, x); err != nil {
+		if total, err = add(total, x, lim, false); err != nil {
+			if strings.HasPrefix(err.Error(), "MemoryError") {
+				return nil, err
+			}
 			return nil, fmt.Errorf("TypeError: %v", err)
 		}
 		if err := checkStop(th); err != nil {
@@ -542,16 +596,51 @@ func memoize(fn starlark.Value) (starlark.Value, error) {
 	}), nil
 }
 
+// bound is recv.name as a value (f = s.replace, getattr(s, "join")): an
+// intercepted method comes back bound to method, so calling it later is
+// checked as a direct call is.
+func bound(recv starlark.Value, name string, lim limits) (starlark.Value, error) {
+	if !intercepted[name] {
+		return getAttr(recv, name)
+	}
+	if _, err := getAttr(recv, name); err != nil && !isOwnMethod(recv, name) {
+		return nil, err
+	}
+	return starlark.NewBuiltin(name, func(th *starlark.Thread, _ *starlark.Builtin, args starlark.Tuple, kw []starlark.Tuple) (starlark.Value, error) {
+		return method(th, recv, name, args, kw, lim)
+	}), nil
+}
+
+// isOwnMethod reports the methods method adds to Starlark's types.
+func isOwnMethod(recv starlark.Value, name string) bool {
+	switch recv.(type) {
+	case starlark.String:
+		switch name {
+		case "zfill", "ljust", "rjust", "center", "isnumeric", "isdecimal":
+			return true
+		}
+	case *starlark.List:
+		switch name {
+		case "sort", "count", "copy", "reverse":
+			return true
+		}
+	case *starlark.Dict:
+		return name == "copy"
+	}
+	return false
+}
+
 // method implements the intercepted methods (see rewrite.go) and passes
-// any other receiver through to the real method.
-func method(th *starlark.Thread, _ *starlark.Builtin, args starlark.Tuple, kw []starlark.Tuple) (starlark.Value, error) {
-	recv, name := args[0], string(args[1].(starlark.String))
-	rest := args[2:]
+// any other receiver through to the real method. Every method that builds a
+// string or list checks the size of its result against lim.maxElems before
+// it allocates: one such call cannot be interrupted, so the memory
+// watchdog alone would act too late ("1".zfill(10**11) is 100 GB).
+func method(th *starlark.Thread, recv starlark.Value, name string, rest starlark.Tuple, kw []starlark.Tuple, lim limits) (starlark.Value, error) {
 	switch r := recv.(type) {
 	case starlark.String:
 		switch name {
 		case "format":
-			s, err := strFormat(string(r), rest, kw)
+			s, err := strFormat(string(r), rest, kw, lim.maxElems)
 			return starlark.String(s), err
 		case "zfill", "ljust", "rjust", "center":
 			var width int
@@ -559,12 +648,76 @@ func method(th *starlark.Thread, _ *starlark.Builtin, args starlark.Tuple, kw []
 			if err := starlark.UnpackPositionalArgs(name, rest, kw, 1, &width, &fill); err != nil {
 				return nil, err
 			}
+			if utf8.RuneCountInString(fill) != 1 {
+				return nil, fmt.Errorf("TypeError: The fill character must be exactly one character long")
+			}
+			if n := int64(width) - int64(utf8.RuneCountInString(string(r))); n > 0 && int64(len(r))+n*int64(len(fill)) > int64(lim.maxElems) {
+				return nil, tooBig("str."+name+"()", int64(len(r))+n*int64(len(fill)), lim.maxElems)
+			}
 			return starlark.String(pad(string(r), name, width, fill)), nil
+		case "replace":
+			var old, new string
+			count := -1
+			if err := starlark.UnpackPositionalArgs(name, rest, kw, 2, &old, &new, &count); err != nil {
+				return nil, err
+			}
+			if len(new) > len(old) {
+				k := int64(strings.Count(string(r), old)) // "" matches len(runes)+1 times
+				if count >= 0 && int64(count) < k {
+					k = int64(count)
+				}
+				if n := int64(len(r)) + k*int64(len(new)-len(old)); n > int64(lim.maxElems) {
+					return nil, tooBig("str.replace()", n, lim.maxElems)
+				}
+			}
+			return starlark.String(strings.Replace(string(r), old, new, count)), nil
+		case "join":
+			var arg starlark.Value
+			if err := starlark.UnpackPositionalArgs(name, rest, kw, 1, &arg); err != nil {
+				return nil, err
+			}
+			it, ok := iterable(arg).(starlark.Iterable)
+			if !ok {
+				return nil, fmt.Errorf("TypeError: can only join an iterable")
+			}
+			var parts []string
+			n := int64(0)
+			iter := it.Iterate()
+			defer iter.Done()
+			var x starlark.Value
+			for i := 0; iter.Next(&x); i++ {
+				s, ok := x.(starlark.String)
+				if !ok {
+					return nil, fmt.Errorf("TypeError: sequence item %d: expected str instance, %s found", i, typeName(x))
+				}
+				if i > 0 {
+					n += int64(len(r))
+				}
+				if n += int64(len(s)); n > int64(lim.maxElems) {
+					return nil, tooBig("str.join()", n, lim.maxElems)
+				}
+				parts = append(parts, string(s))
+			}
+			return starlark.String(strings.Join(parts, string(r))), nil
 		case "isnumeric", "isdecimal":
 			return starlark.Bool(r != "" && strings.Trim(string(r), "0123456789") == ""), nil
 		}
 	case *starlark.List:
 		switch name {
+		case "extend":
+			var it starlark.Value
+			if err := starlark.UnpackPositionalArgs(name, rest, kw, 1, &it); err != nil {
+				return nil, err
+			}
+			it = iterable(it)
+			if n := starlark.Len(it); n > 0 && int64(r.Len())+int64(n) > int64(lim.maxElems) {
+				return nil, tooBig("list.extend()", int64(r.Len())+int64(n), lim.maxElems)
+			}
+			m, err := getAttr(r, name)
+			if err != nil {
+				return nil, err
+			}
+			return starlark.Call(th, m, starlark.Tuple{it}, nil)
 		case "sort":
 			return starlark.None, listSort(th, r, rest, kw)
 		case "count":
@@ -670,8 +823,9 @@ func listSort(th *starlark.Thread, l *starlark.List, args starlark.Tuple, kw []s
 	return nil
 }
 
-// strFormat is Python's str.format with format specs and conversions.
-func strFormat(f string, args starlark.Tuple, kw []starlark.Tuple) (string, error) {
+// strFormat is Python's str.format with format specs and conversions; it
+// fails before the result passes max bytes.
+func strFormat(f string, args starlark.Tuple, kw []starlark.Tuple, max int) (string, error) {
 	var b strings.Builder
 	auto := 0
 	for i := 0; i < len(f); i++ {
@@ -713,15 +867,26 @@ func strFormat(f string, args starlark.Tuple, kw []starlark.Tuple) (string, erro
 					return "", fmt.Errorf("KeyError: %s", quoteString(name))
 				}
 			}
+			var err error
 			switch conv {
 			case "r", "a":
-				v = starlark.String(pyRepr(v))
+				var s string
+				s, err = reprMax(v, max)
+				v = starlark.String(s)
 			case "s":
-				v = starlark.String(pyStr(v))
+				var s string
+				s, err = strMax(v, max)
+				v = starlark.String(s)
 			}
-			s, err := formatValue(v, spec)
 			if err != nil {
 				return "", err
+			}
+			s, err := formatValue(v, spec, max)
+			if err != nil {
+				return "", err
+			}
+			if b.Len()+len(s) > max {
+				return "", tooBig("str.format()", int64(b.Len()+len(s)), max)
 			}
 			b.WriteString(s)
 		default:

@@ -11,6 +11,8 @@
 //
 // The opt-in Subprocess backend runs real python3 under a timeout and
 // resource limits, for users who need real libraries and accept the risk.
+// The opt-in Isolated backend runs this sandbox in a child process under an
+// address-space limit, a hard memory budget per call.
 //
 // Not for: running untrusted code with full Python semantics in-process, or
 // anything about models and training.

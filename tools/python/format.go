@@ -19,17 +19,46 @@ func pyStr(v starlark.Value) string {
 }
 
 // pyRepr is Python's repr(v), so that printed lists, floats and strings look
-// as the model expects from real Python ('a', 1.0, 1e+16, True).
+// as the model expects from real Python ('a', 1.0, 1e+16, True). It has no
+// size cap: use reprMax for values the model built.
 func pyRepr(v starlark.Value) string {
 	var b strings.Builder
-	writeRepr(&b, v, 0)
+	writeRepr(&b, v, 0, math.MaxInt)
 	return b.String()
 }
 
-func writeRepr(b *strings.Builder, v starlark.Value, depth int) {
+// strMax and reprMax are str(v) and repr(v) that fail with a MemoryError
+// before the text passes max bytes: a list holding one long list a million
+// times has a repr of terabytes although the list itself is small.
+func strMax(v starlark.Value, max int) (string, error) {
+	if s, ok := v.(starlark.String); ok {
+		return string(s), nil
+	}
+	return reprMax(v, max)
+}
+
+func reprMax(v starlark.Value, max int) (string, error) {
+	var b strings.Builder
+	if !writeRepr(&b, v, 0, max) {
+		return "", tooBig("the text of this value", int64(b.Len()), max)
+	}
+	return b.String(), nil
+}
+
+// tooBig is the MemoryError of a result over the sandbox's size limit.
+func tooBig(what string, n int64, limit int) error {
+	return fmt.Errorf("MemoryError: %s would have %d elements or more, over the sandbox limit of %d", what, n, limit)
+}
+
+// writeRepr writes v's repr and reports false, having stopped early, once
+// the text is longer than max bytes.
+func writeRepr(b *strings.Builder, v starlark.Value, depth, max int) bool {
+	if b.Len() > max {
+		return false
+	}
 	if depth > 100 {
 		b.WriteString("...")
-		return
+		return true
 	}
 	seq := func(open, close string, it starlark.Iterable, n int) {
 		b.WriteString(open)
@@ -40,7 +69,9 @@ func writeRepr(b *strings.Builder, v starlark.Value, depth int) {
 			if i > 0 {
 				b.WriteString(", ")
 			}
-			writeRepr(b, x, depth+1)
+			if !writeRepr(b, x, depth+1, max) {
+				return
+			}
 		}
 		if n == 1 && open == "(" {
 			b.WriteString(",")
@@ -67,7 +98,7 @@ func writeRepr(b *strings.Builder, v starlark.Value, depth int) {
 	case *starlark.Set:
 		if v.Len() == 0 {
 			b.WriteString("set()")
-			return
+			return true
 		}
 		seq("{", "}", v, v.Len())
 	case *starlark.Dict:
@@ -76,9 +107,13 @@ func writeRepr(b *strings.Builder, v starlark.Value, depth int) {
 			if i > 0 {
 				b.WriteString(", ")
 			}
-			writeRepr(b, kv[0], depth+1)
+			if !writeRepr(b, kv[0], depth+1, max) {
+				break
+			}
 			b.WriteString(": ")
-			writeRepr(b, kv[1], depth+1)
+			if !writeRepr(b, kv[1], depth+1, max) {
+				break
+			}
 		}
 		b.WriteString("}")
 	case *starlark.Function:
@@ -88,6 +123,7 @@ func writeRepr(b *strings.Builder, v starlark.Value, depth int) {
 	default:
 		b.WriteString(v.String())
 	}
+	return b.Len() <= max
 }
 
 // quoteString quotes like Python: single quotes unless the text has a single
@@ -222,10 +258,12 @@ func parseSpec(spec string) (formatSpec, error) {
 	return fs, nil
 }
 
-// formatValue is Python's format(v, spec) for ints, floats and strings.
-func formatValue(v starlark.Value, spec string) (string, error) {
+// formatValue is Python's format(v, spec) for ints, floats and strings;
+// the text of a value other than a number is capped at max bytes (the
+// width is capped by parseSpec).
+func formatValue(v starlark.Value, spec string, max int) (string, error) {
 	if spec == "" {
-		return pyStr(v), nil
+		return strMax(v, max)
 	}
 	fs, err := parseSpec(spec)
 	if err != nil {
@@ -259,7 +297,9 @@ func formatValue(v starlark.Value, spec string) (string, error) {
 		if fs.typ != 0 && fs.typ != 's' {
 			return "", fmt.Errorf("ValueError: Unknown format code '%c' for object of type '%s'", fs.typ, typeName(v))
 		}
-		body = pyStr(v)
+		if body, err = strMax(v, max); err != nil {
+			return "", err
+		}
 		if fs.precision >= 0 && len([]rune(body)) > fs.precision {
 			body = string([]rune(body)[:fs.precision])
 		}
@@ -409,8 +449,9 @@ func group(digits string, sep byte) string {
 	return b.String()
 }
 
-// percentFormat is Python's "fmt" % args with flags, width and precision.
-func percentFormat(format string, args starlark.Value) (string, error) {
+// percentFormat is Python's "fmt" % args with flags, width and precision;
+// it fails before the result passes max bytes.
+func percentFormat(format string, args starlark.Value, max int) (string, error) {
 	var list []starlark.Value
 	var dict *starlark.Dict
 	switch a := args.(type) {
@@ -481,19 +522,26 @@ func percentFormat(format string, args starlark.Value) (string, error) {
 		var err error
 		switch conv {
 		case 's':
-			s, err = formatValue(starlark.String(pyStr(arg)), spec)
+			if s, err = strMax(arg, max); err == nil {
+				s, err = formatValue(starlark.String(s), spec, max)
+			}
 		case 'r', 'a':
-			s, err = formatValue(starlark.String(pyRepr(arg)), spec)
+			if s, err = reprMax(arg, max); err == nil {
+				s, err = formatValue(starlark.String(s), spec, max)
+			}
 		case 'd', 'i', 'u':
 			if fl, ok := arg.(starlark.Float); ok {
 				arg = starlark.MakeInt64(int64(fl))
 			}
-			s, err = formatValue(arg, spec+"d")
+			s, err = formatValue(arg, spec+"d", max)
 		default:
-			s, err = formatValue(arg, spec+string(conv))
+			s, err = formatValue(arg, spec+string(conv), max)
 		}
 		if err != nil {
 			return "", err
+		}
+		if b.Len()+len(s) > max {
+			return "", tooBig("the formatted string", int64(b.Len()+len(s)), max)
 		}
 		b.WriteString(s)
 	}

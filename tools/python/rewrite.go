@@ -10,7 +10,7 @@ import (
 var intercepted = map[string]bool{
 	"format": true, "zfill": true, "ljust": true, "rjust": true, "center": true,
 	"isnumeric": true, "isdecimal": true, "sort": true, "count": true, "copy": true,
-	"reverse": true,
+	"reverse": true, "replace": true, "join": true, "extend": true,
 }
 
 // rewriteFile changes the parsed tree where Python and Starlark differ in
@@ -44,10 +44,14 @@ func rwStmt(s syntax.Stmt) {
 	case *syntax.AssignStmt:
 		s.LHS = rw(s.LHS)
 		s.RHS = rw(s.RHS)
-		if id, ok := s.LHS.(*syntax.Ident); ok && (s.Op == syntax.STAR_EQ || s.Op == syntax.PLUS_EQ) {
-			fn := map[syntax.Token]string{syntax.STAR_EQ: "_mul", syntax.PLUS_EQ: "_iadd"}[s.Op]
-			s.Op = syntax.EQ
-			s.RHS = call(fn, s.OpPos, &syntax.Ident{NamePos: id.NamePos, Name: id.Name}, s.RHS)
+		if fn, ok := compound[s.Op]; ok {
+			// x op= y becomes x = fn(x, y). For a[i] or a.b the target is
+			// evaluated twice, which only matters if the index has side
+			// effects; the size check matters more.
+			if lhs := clone(s.LHS); lhs != nil {
+				s.Op = syntax.EQ
+				s.RHS = call(fn, s.OpPos, lhs, s.RHS)
+			}
 		}
 	case *syntax.DefStmt:
 		for i, p := range s.Params {
@@ -76,6 +80,68 @@ func rwStmt(s syntax.Stmt) {
 	}
 }
 
+// compound are the augmented assignments that go through a checked
+// builtin.
+var compound = map[syntax.Token]string{syntax.STAR_EQ: "_mul", syntax.PLUS_EQ: "_iadd", syntax.PERCENT_EQ: "_mod"}
+
+// clone copies an assignment target made of names, attributes, literals
+// and subscripts (already rewritten); nil for anything else.
+func clone(e syntax.Expr) syntax.Expr {
+	switch e := e.(type) {
+	case *syntax.Ident:
+		return &syntax.Ident{NamePos: e.NamePos, Name: e.Name}
+	case *syntax.Literal:
+		c := *e
+		return &c
+	case *syntax.CallExpr:
+		// A rewritten a.b (_bound) or a checked operation in an index.
+		c := *e
+		c.Args = make([]syntax.Expr, len(e.Args))
+		for i, a := range e.Args {
+			if c.Args[i] = clone(a); c.Args[i] == nil {
+				return nil
+			}
+		}
+		if c.Fn = clone(e.Fn); c.Fn == nil {
+			return nil
+		}
+		return &c
+	case *syntax.DotExpr:
+		c := *e
+		if c.X = clone(e.X); c.X == nil {
+			return nil
+		}
+		return &c
+	case *syntax.IndexExpr:
+		c := *e
+		if c.X, c.Y = clone(e.X), clone(e.Y); c.X == nil || c.Y == nil {
+			return nil
+		}
+		return &c
+	case *syntax.BinaryExpr:
+		c := *e
+		if c.X, c.Y = clone(e.X), clone(e.Y); c.X == nil || c.Y == nil {
+			return nil
+		}
+		return &c
+	case *syntax.UnaryExpr:
+		c := *e
+		if e.X != nil {
+			if c.X = clone(e.X); c.X == nil {
+				return nil
+			}
+		}
+		return &c
+	case *syntax.ParenExpr:
+		c := *e
+		if c.X = clone(e.X); c.X == nil {
+			return nil
+		}
+		return &c
+	}
+	return nil
+}
+
 func rw(e syntax.Expr) syntax.Expr {
 	switch e := e.(type) {
 	case *syntax.BinaryExpr:
@@ -89,6 +155,10 @@ func rw(e syntax.Expr) syntax.Expr {
 			if lit, ok := e.X.(*syntax.Literal); ok && lit.Token == syntax.STRING {
 				return call("_percent", e.OpPos, e.X, e.Y)
 			}
+			// A format string in a variable: Starlark's own % has no cap.
+			if lit, ok := e.X.(*syntax.Literal); !ok || lit.Token == syntax.STRING {
+				return call("_mod", e.OpPos, e.X, e.Y)
+			}
 		}
 		return e
 	case *syntax.UnaryExpr:
@@ -101,13 +171,19 @@ func rw(e syntax.Expr) syntax.Expr {
 		for i, a := range e.Args {
 			e.Args[i] = rw(a)
 		}
-		e.Fn = rw(e.Fn)
 		if dot, ok := e.Fn.(*syntax.DotExpr); ok && intercepted[dot.Name.Name] {
+			dot.X = rw(dot.X)
 			name := &syntax.Literal{Token: syntax.STRING, TokenPos: dot.NamePos, Raw: `"` + dot.Name.Name + `"`, Value: dot.Name.Name}
 			return call("_method", dot.Dot, append([]syntax.Expr{dot.X, name}, e.Args...)...)
 		}
+		e.Fn = rw(e.Fn)
 	case *syntax.DotExpr:
 		e.X = rw(e.X)
+		if intercepted[e.Name.Name] {
+			// f = s.replace: the bound method is checked when called.
+			name := &syntax.Literal{Token: syntax.STRING, TokenPos: e.NamePos, Raw: `"` + e.Name.Name + `"`, Value: e.Name.Name}
+			return call("_bound", e.Dot, e.X, name)
+		}
 	case *syntax.IndexExpr:
 		e.X, e.Y = rw(e.X), rw(e.Y)
 	case *syntax.SliceExpr:

@@ -103,6 +103,7 @@ func (e *Error) Error() string {
 type output struct {
 	b         strings.Builder
 	max       int
+	maxText   int // largest text one printed value may have (Config.MaxElems)
 	truncated int // bytes dropped
 }
 
@@ -152,7 +153,11 @@ func (o *output) print(_ *starlark.Thread, _ *starlark.Builtin, args starlark.Tu
 		if i > 0 {
 			o.write(sep)
 		}
-		o.write(pyStr(a))
+		s, err := strMax(a, o.maxText)
+		if err != nil {
+			return nil, err
+		}
+		o.write(s)
 	}
 	o.write(end)
 	return starlark.None, nil
@@ -180,7 +185,7 @@ var fileOptions = &syntax.FileOptions{Set: true, While: true, TopLevelControl: t
 
 // Run translates and runs code. See Call.
 func (s *Sandbox) Run(ctx context.Context, code string) (string, error) {
-	out := &output{max: s.cfg.MaxOutput}
+	out := &output{max: s.cfg.MaxOutput, maxText: s.cfg.MaxElems}
 	tr, err := translate(code)
 	if err != nil {
 		return "", toError(err)
@@ -243,7 +248,10 @@ func (s *Sandbox) Run(ctx context.Context, code string) (string, error) {
 		var v starlark.Value
 		v, err = starlark.EvalExprOptions(fileOptions, th, last, env)
 		if err == nil && v != starlark.None {
-			out.write(pyRepr(v) + "\n")
+			var text string
+			if text, err = reprMax(v, s.cfg.MaxElems); err == nil {
+				out.write(text + "\n")
+			}
 		}
 	}
 	if err != nil {

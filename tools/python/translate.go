@@ -179,6 +179,14 @@ func stmtEnd(toks []token, idx []int, p int) int {
 	return end
 }
 
+// statementBreak reports whether a statement ends between the significant
+// tokens idx[p] and idx[p+1]: a newline outside brackets and not escaped.
+func statementBreak(toks []token, idx []int, p int) bool {
+	between := join(toks[idx[p]+1 : idx[p+1]])
+	between = strings.ReplaceAll(strings.ReplaceAll(between, "\\\r\n", ""), "\\\n", "")
+	return strings.ContainsAny(between, "\n\r") && !inBrackets(toks, idx, p+1)
+}
+
 func inBrackets(toks []token, idx []int, p int) bool {
 	depth := 0
 	for q := 0; q < p; q++ {
@@ -427,8 +435,9 @@ func primaryStart(toks []token, idx []int, p int) int {
 			return -1
 		}
 		t = toks[idx[p]]
-		// A trailer continues the primary to the left.
-		if p > 0 {
+		// A trailer continues the primary to the left, but not across the
+		// end of a statement ("f(x)\n(2)**2" is two statements).
+		if p > 0 && !statementBreak(toks, idx, p-1) {
 			prev := toks[idx[p-1]]
 			if (t.s == "(" || t.s == "[") && endsOperand(prev) {
 				p--
@@ -470,6 +479,9 @@ func operandEnd(toks []token, idx []int, p int) int {
 	}
 	for p+1 < len(idx) {
 		next := toks[idx[p+1]]
+		if statementBreak(toks, idx, p) { // "x = 10**5\n[a]" is two statements
+			return p
+		}
 		switch {
 		case next.s == "(" || next.s == "[":
 			p = match(toks, idx, p+1)

@@ -3,6 +3,7 @@ package search
 import (
 	"bufio"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -35,15 +36,21 @@ type corpusRecord struct {
 	Contents *string         `json:"contents"`
 }
 
+// maxLine bounds one corpus record (a variable only so that a test can
+// lower it).
+var maxLine = 64 << 20
+
 // ReadCorpus reads JSONL passages, each either {"id","title","text"} or
 // {"id","contents"}. A "contents" record is split like Search-R1 does: its
 // first line is the title. Numeric ids are kept as their decimal text. A bad
 // line is an error naming the line; blank lines are skipped.
 func ReadCorpus(r io.Reader) ([]Doc, error) {
 	sc := bufio.NewScanner(r)
-	sc.Buffer(make([]byte, 1<<20), 64<<20)
+	sc.Buffer(make([]byte, min(1<<20, maxLine)), maxLine)
 	var docs []Doc
-	for line := 1; sc.Scan(); line++ {
+	line := 0
+	for sc.Scan() {
+		line++
 		b := sc.Bytes()
 		if len(strings.TrimSpace(string(b))) == 0 {
 			continue
@@ -62,6 +69,9 @@ func ReadCorpus(r io.Reader) ([]Doc, error) {
 		docs = append(docs, d)
 	}
 	if err := sc.Err(); err != nil {
+		if errors.Is(err, bufio.ErrTooLong) { // the scanner's message names neither line nor limit
+			return nil, fmt.Errorf("corpus line %d is longer than %d MiB, the most one passage may have", line+1, maxLine>>20)
+		}
 		return nil, fmt.Errorf("corpus: %w", err)
 	}
 	return docs, nil

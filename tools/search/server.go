@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"time"
 )
 
 // RetrieveRequest is the body of POST /retrieve, as Search-R1's and
@@ -32,16 +33,27 @@ type ScoredDoc struct {
 	Score    float32 `json:"score"`
 }
 
-// Limits guard the server against requests that would tie it up.
+// Limits guard the server against requests that would tie it up. The
+// timeouts and MaxConns apply to a server made by NewServer.
 type Limits struct {
 	MaxBody    int64 // e.g. 1 << 20 bytes per request
 	MaxQueries int   // e.g. 256 queries per request
 	MaxTopK    int   // e.g. 100
 	DefaultK   int   // e.g. 3, used when topk is absent or 0
+
+	HeaderTimeout time.Duration // e.g. 5 * time.Second to read a request's headers
+	ReadTimeout   time.Duration // e.g. 10 * time.Second to read a whole request, body included
+	WriteTimeout  time.Duration // e.g. 30 * time.Second from the end of the headers to the end of the response
+	IdleTimeout   time.Duration // e.g. 60 * time.Second a kept-alive connection may wait
+	MaxConns      int           // e.g. 256 open connections; more get 503 at once
 }
 
-// DefaultLimits suit a local server for rollouts.
-var DefaultLimits = Limits{MaxBody: 1 << 20, MaxQueries: 256, MaxTopK: 100, DefaultK: 3}
+// DefaultLimits suit a local server for rollouts: a client that sends its
+// body slowly is cut off after 10 s, and a thousand of them at once keep at
+// most 256 descriptors.
+var DefaultLimits = Limits{MaxBody: 1 << 20, MaxQueries: 256, MaxTopK: 100, DefaultK: 3,
+	HeaderTimeout: 5 * time.Second, ReadTimeout: 10 * time.Second, WriteTimeout: 30 * time.Second,
+	IdleTimeout: 60 * time.Second, MaxConns: 256}
 
 // Handler serves an index: POST /retrieve and GET /health.
 func Handler(ix *Index, lim Limits) http.Handler {

@@ -1,0 +1,93 @@
+package main
+
+import (
+	"path/filepath"
+
+	"github.com/goarpo/arpo/internal/sysmem"
+	"github.com/goarpo/arpo/nn"
+)
+
+// sizeCaps are the largest values of the flags that size allocations: far
+// above any run this program is for, low enough that no product of them
+// overflows. Within them, checkSizes compares an estimate of the memory
+// with the machine's, so that --rl-batch 1e9 fails at the start and not
+// after SFT and the first evaluation.
+var sizeCaps = []struct {
+	name string
+	v    func(Config) int
+	max  int
+}{
+	{"threads", func(c Config) int { return c.Threads }, 1 << 12},
+	{"tw-train-entities", func(c Config) int { return c.TrainEntities }, 1 << 24},
+	{"tw-test-entities", func(c Config) int { return c.TestEntities }, 1 << 24},
+	{"tw-train", func(c Config) int { return c.TrainQuestions }, 1 << 26},
+	{"tw-test", func(c Config) int { return c.TestQuestions }, 1 << 26},
+	{"search-topk", func(c Config) int { return c.SearchTopK }, 1 << 10},
+	{"max-result", func(c Config) int { return c.MaxResult }, 1 << 24},
+	{"vocab", func(c Config) int { return c.Vocab }, 1 << 22},
+	{"d-model", func(c Config) int { return c.DModel }, 1 << 16},
+	{"layers", func(c Config) int { return c.Layers }, 1 << 10},
+	{"heads", func(c Config) int { return c.Heads }, 1 << 10},
+	{"kv-heads", func(c Config) int { return c.KVHeads }, 1 << 10},
+	{"ffn", func(c Config) int { return c.FFN }, 1 << 18},
+	{"context", func(c Config) int { return c.Context }, 1 << 20},
+	{"sft-batch", func(c Config) int { return c.SFTBatch }, 1 << 20},
+	{"micro-tokens", func(c Config) int { return c.MicroTokens }, 1 << 24},
+	{"rl-batch", func(c Config) int { return c.RLBatch }, 1 << 20},
+	{"m", func(c Config) int { return c.M }, 1 << 12},
+	{"n", func(c Config) int { return c.N }, 1 << 12},
+	{"z", func(c Config) int { return c.Z }, 1 << 12},
+	{"k", func(c Config) int { return c.K }, 1 << 12},
+	{"call-limit", func(c Config) int { return c.CallLimit }, 1 << 12},
+	{"token-budget", func(c Config) int { return c.TokenBudget }, 1 << 20},
+	{"ppo-epochs", func(c Config) int { return c.PPOEpochs }, 1 << 10},
+	{"mini-batches", func(c Config) int { return c.MiniBatches }, 1 << 20},
+	{"eval-questions", func(c Config) int { return c.EvalQuestions }, 1 << 26},
+	{"eval-k", func(c Config) int { return c.EvalK }, 1 << 12},
+}
+
+// checkSizes refuses sizes over their cap and a run whose estimated memory
+// is more than the machine has, before any work starts.
+func (c Config) checkSizes() error {
+	for _, p := range sizeCaps {
+		if v := p.v(c); v > p.max {
+			return badInput("--%s %d is over the limit of %d", p.name, v, p.max)
+		}
+	}
+	var cfg nn.Config
+	switch {
+	case c.Model == "":
+		cfg = c.modelConfig(c.Vocab)
+		if err := cfg.Validate(); err != nil {
+			return badInput("model: %v", err)
+		}
+	case isHF(c.Model):
+		var err error
+		if cfg, err = nn.LoadConfig(filepath.Join(c.Model, "config.json")); err != nil {
+			return badInput("--model: %v", err)
+		}
+	default:
+		return nil // a checkpoint of ours: its size was checked when it was trained
+	}
+	if err := sysmem.Check("this run", c.memoryEstimate(cfg)); err != nil {
+		return badInput("%v (model of %d parameters; lower --rl-batch, --m, --token-budget or the model size)", err, cfg.NumParams())
+	}
+	return nil
+}
+
+// memoryEstimate is a lower bound on the bytes the run holds at its peak:
+// weights, gradients and AdamW's moments; a reference copy for the KL
+// penalty; the KV cache of one RL step's rollouts (every prompt's m
+// trajectories to the token budget); and the logits of a micro-batch.
+// Activations and the tools' memory come on top.
+func (c Config) memoryEstimate(cfg nn.Config) float64 {
+	need := float64(cfg.TrainingBytes())
+	if c.KLCoef > 0 {
+		need += 4 * float64(cfg.NumParams())
+	}
+	if c.RLSteps > 0 {
+		need += float64(c.RLBatch) * float64(c.M) * float64(c.TokenBudget) * float64(cfg.KVBytesPerToken())
+	}
+	need += 2 * 4 * float64(c.MicroTokens) * float64(cfg.VocabSize)
+	return need
+}
