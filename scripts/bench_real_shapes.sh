@@ -9,6 +9,12 @@
 # once, a 512-token prefill and one RL update (4 x 128 tokens, 32 of them
 # prompt). Every line is its own process, so its peak_rss_mib is its own.
 # JSON lines on stdout, the time and the machine's load on stderr.
+#
+# PyTorch multiplies matrices with whatever libblas.so.3 the system picks;
+# Debian's python3-torch alone brings the reference BLAS, ~10x slower than
+# OpenBLAS. BLAS_DIR=DIR puts DIR (holding an OpenBLAS libblas.so.3, e.g.
+# from `apt-get download libopenblas0-pthread; dpkg -x ...`) first on
+# PyTorch's library path; OPENBLAS_NUM_THREADS is the thread count.
 set -uo pipefail
 shape=${1:-qwen2.5-0.5b}
 repeats=${2:-2}
@@ -17,8 +23,9 @@ cd "$(dirname "$0")/.."
 bin=$(mktemp -d)/bench
 trap 'rm -rf "$(dirname "$bin")"' EXIT
 go build -o "$bin" ./cmd/bench || exit 1
-py=/usr/bin/python3
+py="env OPENBLAS_NUM_THREADS=$th LD_LIBRARY_PATH=${BLAS_DIR:-} /usr/bin/python3"
 load() { echo "# $(date -u +%H:%M:%S) $1: $(uptime)" >&2; }
+echo "# PyTorch's BLAS: ${BLAS_DIR:-the system's libblas.so.3}" >&2
 for r in $(seq "$repeats"); do
   load "repeat $r decode"
   "$bin" decode --shape "$shape" --threads "$th" --batch 1,16,64 --prompt 16 --new 8 --reps 1 --fork-len 0
