@@ -25,7 +25,7 @@ trap 'rm -rf "$(dirname "$bin")"' EXIT
 go build -o "$bin" ./cmd/bench || exit 1
 py="env OPENBLAS_NUM_THREADS=$th LD_LIBRARY_PATH=${BLAS_DIR:-} /usr/bin/python3"
 load() { echo "# $(date -u +%H:%M:%S) $1: $(uptime)" >&2; }
-echo "# PyTorch's BLAS: ${BLAS_DIR:-the system's libblas.so.3}" >&2
+echo "# PyTorch's BLAS: ${BLAS_DIR:-system libblas.so.3}" >&2
 for r in $(seq "$repeats"); do
   load "repeat $r decode"
   "$bin" decode --shape "$shape" --threads "$th" --batch 1,16,64 --prompt 16 --new 8 --reps 1 --fork-len 0
