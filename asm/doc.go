@@ -1,7 +1,9 @@
 // Package asm holds the float32 kernels that the CPU backend is built on:
 // vector ops (dot, axpy, scale, add, mul, sum, max, argmax), row kernels of
 // the transformer (exp, softmax, log-softmax, entropy, RMSNorm, SiLU) and the
-// SGEMM micro-kernel with its packing routines.
+// SGEMM micro-kernel with its packing routines; bf16 conversions (bf16.go)
+// and the BF16 GEMM micro-kernels (VDPBF16PS where the CPU has
+// AVX512_BF16) with theirs.
 //
 // Each kernel has a pure-Go twin named with the suffix Generic and, on amd64,
 // Go-assembly variants for AVX2+FMA and AVX-512F. The variant is chosen once

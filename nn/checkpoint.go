@@ -7,6 +7,7 @@ import (
 	"math/rand/v2"
 	"slices"
 	"strconv"
+	"strings"
 
 	"github.com/goarpo/arpo/backend"
 	"github.com/goarpo/arpo/nn/safetensors"
@@ -23,6 +24,11 @@ type Checkpoint struct {
 	Opt   *AdamW
 	// RNG is the run's random source (data order, sampling); may be nil.
 	RNG *rand.PCG
+	// Run is the caller's record of where its run stood when it wrote the
+	// checkpoint (cmd/train: a JSON state), kept in the metadata under
+	// "run" so that the checkpoint and that record cannot be separated by
+	// a crash; may be empty.
+	Run string
 }
 
 // Save writes the checkpoint to one safetensors file, atomically: weights
@@ -55,6 +61,9 @@ func (c Checkpoint) Save(path string) error {
 		"config": string(c.Model.Cfg.HFJSON()),
 		"adamw":  string(hp),
 		"step":   strconv.Itoa(c.Opt.Step),
+	}
+	if c.Run != "" {
+		meta["run"] = c.Run
 	}
 	if c.RNG != nil {
 		st, err := c.RNG.MarshalBinary()
@@ -101,8 +110,16 @@ func LoadCheckpoint(path string, b backend.Backend) (Checkpoint, error) {
 	if err != nil {
 		return fail(err)
 	}
+	// Save writes F32 only, so any other dtype is a changed header; a NaN
+	// or an infinity is a corrupt file or a run that had diverged.
 	weights := map[string]safetensors.Tensor{}
 	for name, t := range ts {
+		if err := checkTensor(name, t, "F32"); err != nil {
+			return fail(err)
+		}
+		if strings.HasPrefix(name, "optim.v.") && slices.ContainsFunc(t.Data, func(v float32) bool { return v < 0 }) {
+			return fail(fmt.Errorf("tensor %s holds a negative second moment (corrupt optimizer state)", name))
+		}
 		if !isOptimName(name) {
 			weights[name] = t
 		}
@@ -133,7 +150,7 @@ func LoadCheckpoint(path string, b backend.Backend) (Checkpoint, error) {
 			b.Write(kv.dst, t.Data)
 		}
 	}
-	ck := Checkpoint{Model: m, Opt: opt}
+	ck := Checkpoint{Model: m, Opt: opt, Run: meta["run"]}
 	if s, ok := meta["rng"]; ok {
 		st, err := base64.StdEncoding.DecodeString(s)
 		if err == nil {

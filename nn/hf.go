@@ -28,6 +28,10 @@ func LoadHF(dir string, b backend.Backend) (*Model, error) {
 	if err != nil {
 		return nil, fmt.Errorf("load %s: %w", dir, err)
 	}
+	if err := m.checkWeights(ts, configDType(filepath.Join(dir, "config.json"))); err != nil {
+		m.Free()
+		return nil, fmt.Errorf("load %s: %w", dir, err)
+	}
 	if err := m.SetWeights(ts); err != nil {
 		m.Free()
 		return nil, fmt.Errorf("load %s: %w", dir, err)

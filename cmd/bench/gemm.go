@@ -6,16 +6,18 @@ import (
 	"runtime"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/spf13/pflag"
 
 	"github.com/goarpo/arpo/asm"
 	"github.com/goarpo/arpo/backend"
+	"github.com/goarpo/arpo/backend/cpu"
 )
 
 func init() {
-	register("gemm", "SGEMM throughput of a backend (GFLOP/s)", runGemm)
+	register("gemm", "SGEMM (or, with --dtype bf16, BF16 GEMM) throughput of a backend (GFLOP/s)", runGemm)
 }
 
 // gemmShapes are m x n x k: square sizes, then the transformer's shapes
@@ -42,6 +44,15 @@ type gemmResult struct {
 	Reps     int     `json:"reps"`
 	Kernel   string  `json:"kernel,omitempty"`
 	Backend  string  `json:"backend"`
+	// DType is the operands' type: "f32", or "bf16" (bf16 A and B, f32 C).
+	DType string `json:"dtype"`
+	// The bf16 lines also carry, measured in the same run just before:
+	// the VDPBF16PS ceiling on as many threads (0 where the CPU lacks
+	// AVX512_BF16), our SGEMM on the same shape, and the ratios to both.
+	PeakGF  float64 `json:"peak_gflops,omitempty"`
+	OfPeak  float64 `json:"of_peak,omitempty"`
+	F32GF   float64 `json:"f32_gflops,omitempty"`
+	VsF32GF float64 `json:"vs_f32,omitempty"`
 }
 
 func runGemm(args []string) error {
@@ -52,12 +63,19 @@ func runGemm(args []string) error {
 	warmup := fs.Int("warmup", 3, "untimed repetitions before timing")
 	reps := fs.Int("reps", 10, "timed repetitions (at least)")
 	minTime := fs.Duration("min-time", 500*time.Millisecond, "keep repeating until this much time is timed")
+	dtype := fs.String("dtype", "f32", "operand type: f32, or bf16 (cpu only: bf16 A and B, f32 C; each line also measures the VDPBF16PS ceiling and our SGEMM on the shape)")
 	bf := addBackendFlags(fs)
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
 	if err := bf.validate(); err != nil {
 		return err
+	}
+	if *dtype != "f32" && *dtype != "bf16" {
+		return badInput("--dtype %q: want f32 or bf16", *dtype)
+	}
+	if *dtype == "bf16" && !bf.cpu() {
+		return badInput("--dtype bf16 runs on the cpu backend only")
 	}
 	if len(*trans) != 2 || strings.Trim(*trans, "NT") != "" {
 		return badInput("--trans %q: want NN, NT, TN or TT", *trans)
@@ -86,7 +104,7 @@ func runGemm(args []string) error {
 		return err
 	}
 	for _, t := range counts {
-		if err := gemmLines(bf, t, ta, tb, *shapes, dims, *warmup, *reps, *minTime, *trans); err != nil {
+		if err := gemmLines(bf, t, ta, tb, *shapes, dims, *warmup, *reps, *minTime, *trans, *dtype); err != nil {
 			return err
 		}
 	}
@@ -105,7 +123,7 @@ func parseShape(sh string) ([3]int, error) {
 
 // gemmLines opens the backend once with threads and emits one line per
 // shape.
-func gemmLines(bf *backendFlags, threads int, ta, tb bool, names []string, dims [][3]int, warmup, reps int, minTime time.Duration, trans string) error {
+func gemmLines(bf *backendFlags, threads int, ta, tb bool, names []string, dims [][3]int, warmup, reps int, minTime time.Duration, trans, dtype string) error {
 	b, closeB, err := bf.open(threads)
 	if err != nil {
 		return err
@@ -115,6 +133,10 @@ func gemmLines(bf *backendFlags, threads int, ta, tb bool, names []string, dims 
 		r, err := benchGemm(b, ta, tb, d[0], d[1], d[2], warmup, reps, minTime)
 		if err != nil {
 			return lineError(err, "shape %s on %s", names[i], b.Name())
+		}
+		r.DType = "f32"
+		if dtype == "bf16" {
+			r = gemmBF16Line(b.(*cpu.CPU), r, ta, tb, d, warmup, reps, minTime)
 		}
 		r.Name, r.Trans = names[i], trans
 		if err := emit(r); err != nil {
@@ -167,29 +189,129 @@ func benchGemm(be backend.Backend, ta, tb bool, m, n, k, warmup, reps int, minTi
 			return gemmResult{}, err
 		}
 	}
+	times, err := timeReps(run, reps, minTime)
+	if err != nil {
+		return gemmResult{}, err
+	}
+	r := gemmTimes(m, n, k, times)
+	r.Threads, r.Backend = threadsOf(be), be.Name()
+	if r.Threads > 0 { // the CPU backend runs the asm package's kernel
+		r.Kernel = asm.Sgemm().Name
+	}
+	return r, nil
+}
+
+// timeReps times run until it has at least reps repetitions and minTime
+// in all, and returns the times sorted.
+func timeReps(run func() error, reps int, minTime time.Duration) ([]time.Duration, error) {
 	var times []time.Duration
 	var total time.Duration
 	for len(times) < reps || total < minTime {
 		t0 := time.Now()
 		if err := run(); err != nil {
-			return gemmResult{}, err
+			return nil, err
 		}
 		d := time.Since(t0)
 		times = append(times, d)
 		total += d
 	}
 	slices.Sort(times)
+	return times, nil
+}
+
+// gemmTimes fills the timing fields of a line from sorted times.
+func gemmTimes(m, n, k int, times []time.Duration) gemmResult {
 	flop := 2 * float64(m) * float64(n) * float64(k)
 	gf := func(d time.Duration) float64 { return flop / d.Seconds() / 1e9 }
-	r := gemmResult{
-		Suite: "gemm", M: m, N: n, K: k, Threads: threadsOf(be),
+	return gemmResult{
+		Suite: "gemm", M: m, N: n, K: k,
 		GFLOPS: round2(gf(times[0])), MedianGF: round2(gf(times[len(times)/2])),
-		BestMS: round2(times[0].Seconds() * 1e3), Reps: len(times), Backend: be.Name(),
+		BestMS: round2(times[0].Seconds() * 1e3), Reps: len(times),
 	}
-	if r.Threads > 0 { // the CPU backend runs the asm package's kernel
-		r.Kernel = asm.Sgemm().Name
+}
+
+// gemmBF16Rounds is how many times a bf16 line measures the ceiling, our
+// SGEMM (f32 holds the first) and the BF16 GEMM, interleaved, keeping the
+// best of each: on a machine shared with other jobs, a burst of load then
+// hits one round of all three rather than one of them.
+const gemmBF16Rounds = 3
+
+func gemmBF16Line(c *cpu.CPU, f32 gemmResult, ta, tb bool, d [3]int, warmup, reps int, minTime time.Duration) gemmResult {
+	var r gemmResult
+	var peak float64
+	for round := range gemmBF16Rounds {
+		peak = max(peak, bf16Peak(c.Threads()))
+		if round > 0 {
+			if x, err := benchGemm(c, ta, tb, d[0], d[1], d[2], warmup, reps, minTime); err == nil && x.GFLOPS > f32.GFLOPS {
+				f32 = x
+			}
+		}
+		if x := benchGemmBF16(c, ta, tb, d[0], d[1], d[2], warmup, reps, minTime); x.GFLOPS > r.GFLOPS {
+			r = x
+		}
 	}
-	return r, nil
+	r.PeakGF, r.F32GF = round2(peak), f32.GFLOPS
+	if peak > 0 {
+		r.OfPeak = round2(r.GFLOPS / peak)
+	}
+	r.VsF32GF = round2(r.GFLOPS / f32.GFLOPS)
+	return r
+}
+
+// benchGemmBF16 times C = A*B (beta = 0) with bf16 A and B of random
+// values, as benchGemm does for float32.
+func benchGemmBF16(c *cpu.CPU, ta, tb bool, m, n, k, warmup, reps int, minTime time.Duration) gemmResult {
+	rng := rand.New(rand.NewPCG(1, 2))
+	fill := func(n int) []uint16 {
+		x := make([]uint16, n)
+		for i := range x {
+			x[i] = asm.BF16FromF32(rng.Float32()*2 - 1)
+		}
+		return x
+	}
+	a, b, cv := fill(m*k), fill(k*n), make([]float32, m*n)
+	lda, ldb := k, n
+	if ta {
+		lda = m
+	}
+	if tb {
+		ldb = k
+	}
+	run := func() error {
+		c.GemmBF16(ta, tb, m, n, k, 1, a, lda, b, ldb, 0, cv, n)
+		return nil
+	}
+	for i := 0; i < warmup; i++ {
+		_ = run()
+	}
+	times, _ := timeReps(run, reps, minTime) // run cannot fail
+	r := gemmTimes(m, n, k, times)
+	r.Threads, r.Backend, r.Kernel, r.DType = c.Threads(), c.Name(), asm.Bgemm().Name, "bf16"
+	return r
+}
+
+// bf16Peak measures the VDPBF16PS ceiling in GFLOP/s on threads threads
+// (a register-only loop on each, at once), as the GEMM lines are measured:
+// the best of many short repetitions (about a millisecond each, like one
+// GEMM call) over 200 ms, so that both see the same luck on a shared
+// machine. It is 0 where the CPU lacks AVX512_BF16.
+func bf16Peak(threads int) float64 {
+	const iters = 256
+	if !asm.BF16Peak(1) {
+		return 0
+	}
+	best := time.Duration(1 << 62)
+	for t0 := time.Now(); time.Since(t0) < 200*time.Millisecond; {
+		t1 := time.Now()
+		var wg sync.WaitGroup
+		for range threads - 1 {
+			wg.Go(func() { asm.BF16Peak(iters) })
+		}
+		asm.BF16Peak(iters)
+		wg.Wait()
+		best = min(best, time.Since(t1))
+	}
+	return float64(threads) * iters * asm.BF16PeakFlops / best.Seconds() / 1e9
 }
 
 func round2(x float64) float64 { return float64(int64(x*100+0.5)) / 100 }

@@ -54,10 +54,34 @@ func TestGemmSuiteRejectsBadInput(t *testing.T) {
 		{"--reps", "0"},
 		{"--threads", "-1"},
 		{"--no-such-flag"},
+		{"--dtype", "f16"},
+		{"--dtype", "bf16", "--backend", "vulkan"},
 	} {
 		capture(t)
 		err := suites["gemm"].run(args)
 		require.Error(t, err, "%v", args)
 		require.Equal(t, 2, exitCode(err), "%v: %v", args, err)
 	}
+}
+
+func TestGemmSuiteBF16Lines(t *testing.T) {
+	stdout, _ := capture(t)
+	err := suites["gemm"].run([]string{"--dtype", "bf16", "--shapes", "3x5x7,20x40x33", "--threads", "1", "--trans", "NT", "--warmup", "0", "--reps", "2", "--min-time", "0"})
+	require.NoError(t, err)
+	ls := lines(stdout)
+	require.Len(t, ls, 2)
+	for _, l := range ls {
+		var got gemmResult
+		require.NoError(t, json.Unmarshal([]byte(l), &got), l)
+		require.Equal(t, "bf16", got.DType)
+		require.Positive(t, got.GFLOPS)
+		require.Positive(t, got.F32GF)
+		require.Positive(t, got.VsF32GF)
+		require.NotEmpty(t, got.Kernel)
+	}
+	stdout, _ = capture(t)
+	require.NoError(t, suites["gemm"].run([]string{"--shapes", "3x5x7", "--threads", "1", "--warmup", "0", "--reps", "1", "--min-time", "0"}))
+	var got gemmResult
+	require.NoError(t, json.Unmarshal([]byte(lines(stdout)[0]), &got))
+	require.Equal(t, "f32", got.DType)
 }

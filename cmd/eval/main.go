@@ -29,10 +29,8 @@ import (
 	_ "github.com/goarpo/arpo/backend/vulkan" // --backend vulkan, in a build with -tags vulkan
 	"github.com/goarpo/arpo/internal/exitcode"
 	"github.com/goarpo/arpo/internal/runlog"
-	"github.com/goarpo/arpo/internal/sysmem"
-	"github.com/goarpo/arpo/nn"
 	"github.com/goarpo/arpo/nn/engine"
-	"github.com/goarpo/arpo/nn/tokenizer"
+	"github.com/goarpo/arpo/nn/load"
 	"github.com/goarpo/arpo/rl"
 	"github.com/goarpo/arpo/tasks"
 	"github.com/goarpo/arpo/tasks/toolworld"
@@ -121,11 +119,13 @@ func evaluate(ctx context.Context, args []string, stdout io.Writer) error {
 	if err != nil {
 		return bad("--backend: %v", err)
 	}
-	m, tok, runDir, err := loadModel(o.model, b)
+	l, err := load.Load(o.model, load.Options{Backend: b, RequireTokenizer: true})
 	if err != nil {
-		return err
+		return bad("%v", err)
 	}
-	test, ts, err := loadTask(o, runDir)
+	defer l.Free()
+	m, tok := l.Model, l.Tokenizer
+	test, ts, err := loadTask(o, l.Found.RunDir)
 	if err != nil {
 		return err
 	}
@@ -135,14 +135,10 @@ func evaluate(ctx context.Context, args []string, stdout io.Writer) error {
 	}
 	exec := runconfig.Executor(reg, o.maxResult)
 	bpe := rl.BPE{T: tok}
-	eos := []int32{int32(tok.EOS())}
-	if id, ok := tok.TokenID("<|im_end|>"); ok {
-		eos = append(eos, int32(id))
-	}
 	roller := &rl.Roller{
 		Engine: engine.New(m, engine.Options{BlockSize: 16, InitialBlocks: 256}), Tok: bpe,
 		Protocol: reg.Protocol(o.calls), Tools: exec,
-		Cfg: rl.RolloutConfig{M: 1, N: 1, TokenBudget: min(o.budget, m.Cfg.MaxPositionEmbeddings), ToolLag: 1, EOS: eos},
+		Cfg: rl.RolloutConfig{M: 1, N: 1, TokenBudget: min(o.budget, m.Cfg.MaxPositionEmbeddings), ToolLag: 1, EOS: l.EOS},
 	}
 	prompts := make([]rl.Prompt, len(test))
 	for i := range test {
@@ -181,73 +177,6 @@ func evaluate(ctx context.Context, args []string, stdout io.Writer) error {
 		fmt.Fprintf(stdout, "predictions: %s\n", o.out)
 	}
 	return nil
-}
-
-// loadModel loads a checkpoint (file, or a run folder's final/latest) or a
-// Hugging Face folder, and its tokenizer; runDir is the run folder, if any.
-func loadModel(path string, b backend.Backend) (*nn.Model, *tokenizer.Tokenizer, string, error) {
-	st, err := os.Stat(path)
-	if err != nil {
-		return nil, nil, "", bad("--model: %v", err)
-	}
-	var m *nn.Model
-	file := path
-	if st.IsDir() {
-		if _, err := os.Stat(filepath.Join(path, "config.json")); err == nil && !isRunDir(path) {
-			// Sizes before allocating: weights and gradients, 8 bytes a parameter.
-			cfg, err := nn.LoadConfig(filepath.Join(path, "config.json"))
-			if err != nil {
-				return nil, nil, "", bad("--model: %v", err)
-			}
-			if err := sysmem.Check("the model", 8*float64(cfg.NumParams())); err != nil {
-				return nil, nil, "", bad("--model: %v", err)
-			}
-			if m, err = nn.LoadHF(path, b); err != nil {
-				return nil, nil, "", bad("--model: %v", err)
-			}
-			tok, err := tokenizer.Load(filepath.Join(path, "tokenizer.json"))
-			if err != nil {
-				return nil, nil, "", bad("--model: %v", err)
-			}
-			return m, tok, "", nil
-		}
-		file = ""
-		for _, n := range []string{"final", "latest"} {
-			if p := filepath.Join(path, "checkpoints", n+".safetensors"); exists(p) {
-				file = p
-				break
-			}
-		}
-		if file == "" {
-			return nil, nil, "", bad("--model: %s is neither a Hugging Face folder nor a run folder with checkpoints", path)
-		}
-	}
-	ck, err := nn.LoadCheckpoint(file, b)
-	if err != nil {
-		return nil, nil, "", bad("--model: %v", err)
-	}
-	ck.Opt.Free()
-	for _, d := range []string{filepath.Dir(file), filepath.Dir(filepath.Dir(file))} {
-		if p := filepath.Join(d, "tokenizer.json"); exists(p) {
-			tok, err := tokenizer.Load(p)
-			if err != nil {
-				return nil, nil, "", bad("--model: %v", err)
-			}
-			run := ""
-			if isRunDir(d) {
-				run = d
-			}
-			return ck.Model, tok, run, nil
-		}
-	}
-	return nil, nil, "", bad("--model: no tokenizer.json beside %s or one folder up", file)
-}
-
-func isRunDir(d string) bool { return exists(filepath.Join(d, "state.json")) }
-
-func exists(p string) bool {
-	_, err := os.Stat(p)
-	return err == nil
 }
 
 // loadTask returns the test questions and the tools that answer them.

@@ -70,3 +70,13 @@ func TestEvalBadInput(t *testing.T) {
 		assert.True(t, strings.HasPrefix(stderr.String(), "eval:"), "%v: %s", args, stderr.String())
 	}
 }
+
+// A model without a tokenizer cannot be evaluated: one line, exit 2.
+func TestEvalModelWithoutTokenizer(t *testing.T) {
+	dir := tinyRun(t)
+	require.NoError(t, os.Remove(filepath.Join(dir, "tokenizer.json")))
+	var stdout, stderr bytes.Buffer
+	code := run(context.Background(), []string{"--model", dir}, &stdout, &stderr)
+	assert.Equal(t, 2, code)
+	assert.Equal(t, "eval: --model "+dir+": no tokenizer.json found with the model (looked in "+dir+")\n", stderr.String())
+}

@@ -9,6 +9,8 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/goarpo/arpo/nn/safetensors"
 )
 
 // TestHugeModelRefused: a Hugging Face folder whose config.json is absurd
@@ -27,6 +29,10 @@ func TestHugeModelRefused(t *testing.T) {
 		dir := t.TempDir()
 		cfg := `{"model_type":"llama","vocab_size":32000,"num_attention_heads":8,` + fields + `}`
 		require.NoError(t, os.WriteFile(filepath.Join(dir, "config.json"), []byte(cfg), 0o644))
+		// Some weights, so that the folder is a Hugging Face folder and
+		// its config is what is judged.
+		require.NoError(t, safetensors.WriteFile(filepath.Join(dir, "model.safetensors"),
+			map[string]safetensors.Tensor{"model.norm.weight": {Shape: []int{1}, Data: []float32{1}}}, nil))
 		var out, errb bytes.Buffer
 		code := run(context.Background(), []string{"--model", dir}, &out, &errb)
 		assert.Equal(t, 2, code, errb.String())

@@ -117,6 +117,7 @@ func readRun(dir string) (RunResult, error) {
 		}
 	}
 	r.TestAccNovel, r.TestAccSeen = ratio(nAcc, nq), ratio(sAcc, sq)
+	steps = lastPerStep(steps)
 	for _, s := range steps {
 		r.TrainCalls += s.ToolCalls
 		r.TrainCallsFlat += s.ToolCallsFlat
@@ -143,6 +144,25 @@ func readRun(dir string) (RunResult, error) {
 	}
 	sort.Slice(r.Accuracy, func(a, b int) bool { return r.Accuracy[a].Step < r.Accuracy[b].Step })
 	return r, nil
+}
+
+// lastPerStep keeps one line per RL step, the last one logged, in step
+// order: cmd/train cuts its log back to the checkpoint when it resumes, but
+// a folder written by an older version (or copied mid-run) may hold a step
+// twice, and counting it twice would skew the tool-call budget.
+func lastPerStep(lines []stepLine) []stepLine {
+	idx := map[int]int{}
+	var out []stepLine
+	for _, l := range lines {
+		if i, ok := idx[l.Step]; ok {
+			out[i] = l
+			continue
+		}
+		idx[l.Step] = len(out)
+		out = append(out, l)
+	}
+	sort.SliceStable(out, func(a, b int) bool { return out[a].Step < out[b].Step })
+	return out
 }
 
 func ratio(a, b float64) float64 {

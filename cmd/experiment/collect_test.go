@@ -83,6 +83,17 @@ func TestCollectorOnSyntheticRuns(t *testing.T) {
 	require.NoError(t, plots(png, arms, runs))
 	assert.FileExists(t, png)
 
+	// A step logged twice (a crash and a resume by an older cmd/train)
+	// counts once: the budget comparison must not double count.
+	writeFile(t, filepath.Join(dir, "a1"), "metrics.jsonl", `{"step":1,"tool_calls":10,"tool_calls_flat":20}`+"\n"+
+		`{"step":2,"tool_calls":99,"tool_calls_flat":99}`+"\n"+`{"step":2,"tool_calls":20,"tool_calls_flat":40}`+"\n")
+	r, err = readRun(filepath.Join(dir, "a1"))
+	require.NoError(t, err)
+	assert.Equal(t, 30, r.TrainCalls)
+	assert.Equal(t, 60, r.TrainCallsFlat)
+	assert.Equal(t, 15.0, r.CallsPerStep)
+	assert.Equal(t, []Point{{1, 10}, {2, 20}}, r.Calls)
+
 	_, err = readRun(filepath.Join(dir, "missing"))
 	assert.Error(t, err)
 	writeFile(t, filepath.Join(dir, "a1"), "evals.jsonl", "{not json\n")

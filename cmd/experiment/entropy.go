@@ -17,6 +17,7 @@ import (
 	"github.com/goarpo/arpo/internal/runlog"
 	"github.com/goarpo/arpo/nn"
 	"github.com/goarpo/arpo/nn/engine"
+	"github.com/goarpo/arpo/nn/load"
 	"github.com/goarpo/arpo/nn/sample"
 	"github.com/goarpo/arpo/nn/tokenizer"
 	"github.com/goarpo/arpo/rl"
@@ -26,7 +27,7 @@ import (
 
 // entropyOpts are the entropy analysis's inputs.
 type entropyOpts struct {
-	Model     string // a cmd/train checkpoint
+	Model     string // a cmd/train checkpoint or run folder
 	Tokenizer string // default: tokenizer.json beside the checkpoint or in its run folder
 	RunConfig string // cmd/train's config.json: the world and tools; default the run folder's
 	Out       string // folder for entropy.json, entropy.md, entropy.png
@@ -91,21 +92,24 @@ func runDirOf(ckpt string) string {
 // entropy runs the analysis and writes its files; it returns the report.
 func entropy(ctx context.Context, o entropyOpts) (analysis.Report, error) {
 	var rep analysis.Report
-	if _, err := os.Stat(o.Model); err != nil {
-		return rep, badSpec("entropy: --model: %v", err)
+	b, err := backend.Open("cpu", backend.Options{Threads: o.Threads})
+	if err != nil {
+		return rep, err
 	}
-	run := runDirOf(o.Model)
-	if o.Tokenizer == "" {
-		o.Tokenizer = filepath.Join(run, "tokenizer.json")
-		if p := filepath.Join(filepath.Dir(o.Model), "tokenizer.json"); fileExists(p) {
-			o.Tokenizer = p
-		}
+	l, err := load.Load(o.Model, load.Options{Backend: b, Tokenizer: o.Tokenizer, RequireTokenizer: true})
+	if err != nil {
+		return rep, badSpec("entropy: %v", err)
+	}
+	defer l.Free()
+	run := l.Found.RunDir
+	if run == "" {
+		run = runDirOf(l.Found.Weights[0])
 	}
 	if o.RunConfig == "" {
 		o.RunConfig = filepath.Join(run, "config.json")
 	}
 	if o.Out == "" {
-		o.Out = filepath.Join(run, "entropy-"+strings.TrimSuffix(filepath.Base(o.Model), ".safetensors"))
+		o.Out = filepath.Join(run, "entropy-"+strings.TrimSuffix(filepath.Base(l.Found.Weights[0]), ".safetensors"))
 	}
 	var tc trainConfig
 	if err := runlog.ReadJSON(o.RunConfig, &tc); err != nil {
@@ -114,27 +118,9 @@ func entropy(ctx context.Context, o entropyOpts) (analysis.Report, error) {
 	if tc.Task != "toolworld" {
 		return rep, badSpec("entropy: the run's task is %q; only toolworld runs can be rebuilt here", tc.Task)
 	}
-	tok, err := tokenizer.Load(o.Tokenizer)
-	if err != nil {
-		return rep, badSpec("entropy: --tokenizer: %v", err)
-	}
-	b, err := backend.Open("cpu", backend.Options{Threads: o.Threads})
-	if err != nil {
-		return rep, err
-	}
-	ck, err := nn.LoadCheckpoint(o.Model, b)
-	if err != nil {
-		return rep, badSpec("entropy: --model: %v", err)
-	}
-	defer ck.Model.Free()
-	if ck.Opt != nil {
-		ck.Opt.Free()
-	}
-	if tok.VocabSize() > ck.Model.Cfg.VocabSize {
-		return rep, badSpec("entropy: the tokenizer has %d tokens, the model only %d", tok.VocabSize(), ck.Model.Cfg.VocabSize)
-	}
+	tok := l.Tokenizer
 	t0 := time.Now()
-	roller, prompts, names, err := toolWorldRoller(ctx, tc, tok, ck.Model, o)
+	roller, prompts, names, err := toolWorldRoller(ctx, tc, tok, l.Model, l.EOS, o)
 	if err != nil {
 		return rep, err
 	}
@@ -164,7 +150,7 @@ func entropy(ctx context.Context, o entropyOpts) (analysis.Report, error) {
 // toolWorldRoller rebuilds the run's ToolWorld test questions and tools
 // (as cmd/train does) and a roller that samples M plain trajectories per
 // question from model.
-func toolWorldRoller(ctx context.Context, tc trainConfig, tok *tokenizer.Tokenizer, model *nn.Model, o entropyOpts) (*rl.Roller, [][]int32, []string, error) {
+func toolWorldRoller(ctx context.Context, tc trainConfig, tok *tokenizer.Tokenizer, model *nn.Model, eos []int32, o entropyOpts) (*rl.Roller, [][]int32, []string, error) {
 	d, err := toolworld.Generate(tc.World.Config())
 	if err != nil {
 		return nil, nil, nil, badSpec("entropy: toolworld: %v", err)
@@ -179,12 +165,7 @@ func toolWorldRoller(ctx context.Context, tc trainConfig, tok *tokenizer.Tokeniz
 	rc.Sampling = sample.Params{Temperature: float32(o.Temperature)}
 	rc.TokenBudget = min(tc.TokenBudget, model.Cfg.MaxPositionEmbeddings)
 	rc.Seed = o.Seed
-	if tok.EOS() >= 0 {
-		rc.EOS = append(rc.EOS, int32(tok.EOS()))
-	}
-	if id, ok := tok.TokenID("<|im_end|>"); ok {
-		rc.EOS = append(rc.EOS, int32(id))
-	}
+	rc.EOS = eos
 	roller := &rl.Roller{Engine: engine.New(model, engine.Options{BlockSize: 16, InitialBlocks: 256}),
 		Tok: bpe, Protocol: reg.Protocol(tc.CallLimit), Tools: exec, Cfg: rc}
 	var prompts [][]int32

@@ -180,6 +180,9 @@ func TestEntropyCommandOnSmokeCheckpoint(t *testing.T) {
 	require.NoError(t, os.WriteFile(lone, data, 0o644))
 	code, _, stderr = runCmd(t, "entropy", "--model", lone)
 	assert.Equal(t, 2, code)
+	assert.Contains(t, stderr, "no tokenizer.json found with the model")
+	code, _, stderr = runCmd(t, "entropy", "--model", lone, "--tokenizer", filepath.Join(filepath.Dir(filepath.Dir(ckpt)), "tokenizer.json"))
+	assert.Equal(t, 2, code)
 	assert.Contains(t, stderr, "--run-config")
 }
 

@@ -2,6 +2,7 @@ package main
 
 import (
 	"github.com/goarpo/arpo/backend"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -24,10 +25,22 @@ func TestBadInputExitsTwoWithOneMessage(t *testing.T) {
 	writeFile(t, truncated, "model.safetensors", "\x40\x00\x00\x00\x00\x00\x00\x00{\"model.norm.weight\":{\"dtype\":\"F32\",\"shape\":[32],\"data_offsets\":[0,128]}}")
 	badConfig := t.TempDir()
 	writeFile(t, badConfig, "config.json", `{"model_type": "gpt2"`)
-	notCk := filepath.Join(bare, "model.safetensors") // weights without the checkpoint metadata
+	// Weights without the checkpoint metadata, and without a config.json
+	// beside them (with one, model.safetensors stands for its folder).
+	weights, err := os.ReadFile(filepath.Join(bare, "model.safetensors"))
+	require.NoError(t, err)
+	notCk := writeFile(t, t.TempDir(), "weights.safetensors", string(weights))
 	twoCk := t.TempDir()
 	writeFile(t, twoCk, "a.safetensors", "x")
 	writeFile(t, twoCk, "b.safetensors", "x")
+	absurd := modelDir(t, true)
+	cfg := testConfig()
+	cfg.NumLayers, cfg.IntermediateSize = 4000, 4096 // 1.6G weights the files do not hold: nothing of this size may be allocated
+	writeFile(t, absurd, "config.json", string(cfg.HFJSON()))
+	misshapen := modelDir(t, true)
+	cfg = testConfig()
+	cfg.IntermediateSize = 40
+	writeFile(t, misshapen, "config.json", string(cfg.HFJSON()))
 	badTok := t.TempDir()
 	writeFile(t, badTok, "tokenizer.json", `{"model": {"type": "WordPiece"}}`)
 
@@ -40,13 +53,15 @@ func TestBadInputExitsTwoWithOneMessage(t *testing.T) {
 		{"unknown flag", "", []string{"--model", dir, "--frobnicate"}, "unknown flag: --frobnicate"},
 		{"missing model flag", "", []string{"--prompt", "x"}, "--model is required"},
 		{"stray argument", "", []string{"--model", dir, "hello"}, `unexpected argument "hello"`},
-		{"missing model dir", "", []string{"--model", filepath.Join(dir, "nope"), "--prompt", "x"}, "no such file"},
+		{"missing model dir", "", []string{"--model", filepath.Join(dir, "nope"), "--prompt", "x"}, "nope does not exist"},
 		{"corrupt safetensors", "", []string{"--model", corrupt, "--prompt", "x"}, "--model"},
 		{"truncated safetensors", "", []string{"--model", truncated, "--prompt", "x"}, "--model"},
 		{"bad config", "", []string{"--model", badConfig, "--prompt", "x"}, "config"},
 		{"not a checkpoint", "", []string{"--model", notCk, "--ids", "--prompt", "[1]"}, "checkpoint"},
+		{"absurd sizes", "", []string{"--model", absurd, "--prompt", "x"}, "do not belong together: the config describes at least"},
+		{"wrong shapes", "", []string{"--model", misshapen, "--prompt", "x"}, "model.layers.0.mlp.gate_proj.weight has shape [48 32], want [40 32]"},
 		{"two checkpoints", "", []string{"--model", twoCk, "--prompt", "x"}, "2 .safetensors files"},
-		{"empty folder", "", []string{"--model", t.TempDir(), "--prompt", "x"}, "neither config.json"},
+		{"empty folder", "", []string{"--model", t.TempDir(), "--prompt", "x"}, "is not a model folder: no config.json"},
 		{"bad tokenizer", "", []string{"--model", bare, "--tokenizer", filepath.Join(badTok, "tokenizer.json"), "--prompt", "x"}, "--tokenizer"},
 		{"no tokenizer", "", []string{"--model", bare, "--prompt", "x"}, "--ids"},
 		{"ids not json", "", []string{"--model", dir, "--ids", "--prompt", "1 2 3"}, "not a JSON array"},

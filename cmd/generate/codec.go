@@ -5,9 +5,9 @@ import (
 	"errors"
 	"fmt"
 	"os"
-	"path/filepath"
 	"unicode/utf8"
 
+	"github.com/goarpo/arpo/nn/load"
 	"github.com/goarpo/arpo/nn/tokenizer"
 )
 
@@ -33,43 +33,27 @@ type decoder interface {
 	flush() string
 }
 
-// loadCodec finds the tokenizer: --tokenizer, else the model folder's
-// tokenizer.json or encoder.json, else its character tokenizer config; nil
-// when there is none.
-func loadCodec(o options, dir string, modelVocab int) (codec, error) {
-	var c codec
-	switch {
-	case o.tokenizer != "":
-		t, err := tokenizer.Load(o.tokenizer)
-		if err != nil {
-			return nil, badInput("--tokenizer: %v", err)
-		}
-		c = bpeCodec{t}
-	case exists(filepath.Join(dir, "tokenizer.json")) || exists(filepath.Join(dir, "encoder.json")):
-		t, err := tokenizer.Load(dir)
-		if err != nil {
-			return nil, badInput("tokenizer of %s: %v", dir, err)
-		}
-		c = bpeCodec{t}
-	default:
-		cc, err := loadCharCodec(filepath.Join(dir, "tokenizer_config.json"))
-		if err != nil {
-			return nil, badInput("tokenizer of %s: %v", dir, err)
-		}
-		if cc == nil {
-			return nil, nil
-		}
-		c = cc
+// loadCodec is the loaded model's tokenizer (--tokenizer, or the one found
+// with the model), else the character tokenizer its tokenizer_config.json
+// describes; nil when there is none.
+func loadCodec(l *load.Loaded) (codec, error) {
+	if l.Tokenizer != nil {
+		return bpeCodec{l.Tokenizer}, nil // nn/load checked it against the model
 	}
-	if c.vocabSize() > modelVocab {
-		return nil, badInput("the tokenizer has %d tokens but the model only %d: they do not belong together", c.vocabSize(), modelVocab)
+	if l.Found.TokenizerConfig == "" {
+		return nil, nil
 	}
-	return c, nil
-}
-
-func exists(path string) bool {
-	_, err := os.Stat(path)
-	return err == nil
+	cc, err := loadCharCodec(l.Found.TokenizerConfig)
+	if err != nil {
+		return nil, badInput("tokenizer of %s: %v", l.Found.Path, err)
+	}
+	if cc == nil {
+		return nil, nil
+	}
+	if cc.vocabSize() > l.Model.Cfg.VocabSize {
+		return nil, badInput("the tokenizer has %d tokens but the model only %d: they do not belong together", cc.vocabSize(), l.Model.Cfg.VocabSize)
+	}
+	return cc, nil
 }
 
 // bpeCodec is a tokenizer of package nn/tokenizer.

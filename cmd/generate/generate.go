@@ -26,7 +26,7 @@ func generate(m *nn.Model, cd codec, eos []int32, o options, prompt []int32, std
 	g := engine.GenConfig{Stops: o.stops}
 	if cd != nil {
 		g.TokenText = cd.tokenText
-		eos = appendNew(eos, cd.eos()...)
+		eos = appendNew(eos, cd.eos()...) // the character tokenizer's "E"
 	}
 	if !o.ignoreEOS {
 		g.EOS = eos

@@ -171,20 +171,3 @@ func TestRunCheckpointModel(t *testing.T) {
 		assert.Equal(t, want, got, path)
 	}
 }
-
-func TestConfigEOS(t *testing.T) {
-	dir := t.TempDir()
-	writeFile(t, dir, "config.json", `{"eos_token_id": [7, 9]}`)
-	writeFile(t, dir, "generation_config.json", `{"eos_token_id": 9}`)
-	eos, err := configEOS(dir)
-	require.NoError(t, err)
-	assert.Equal(t, []int32{9, 7}, eos)
-	writeFile(t, dir, "config.json", `{"eos_token_id": null}`)
-	writeFile(t, dir, "generation_config.json", `{}`)
-	eos, err = configEOS(dir)
-	require.NoError(t, err)
-	assert.Empty(t, eos)
-	writeFile(t, dir, "config.json", `{"eos_token_id": "x"}`)
-	_, err = configEOS(dir)
-	assert.Error(t, err)
-}

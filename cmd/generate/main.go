@@ -8,14 +8,16 @@
 //	echo '[4,5,14,6]' | go run ./cmd/generate --model DIR --ids
 //	go run ./cmd/generate --model DIR --score < text.txt
 //
-// --model is a Hugging Face model folder (config.json and safetensors), a
-// training checkpoint written by nn.Checkpoint.Save (a .safetensors file), or
-// a folder without config.json that holds exactly one such checkpoint. The
-// tokenizer comes from --tokenizer, else from the model folder
-// (tokenizer.json, encoder.json + vocab.bpe, or the character tokenizer of
-// verl's test models: a tokenizer_config.json with "char_ords"). Without a
-// tokenizer, --ids is required: prompts are JSON arrays of token ids and the
-// output is one too.
+// --model is anything package nn/load resolves: a cmd/train run folder, a
+// training checkpoint written by nn.Checkpoint.Save (a .safetensors file, or
+// a folder that holds exactly one), or a Hugging Face model folder
+// (config.json and safetensors, sharded or not; RUN/hf is one). The
+// tokenizer comes from --tokenizer, else from the model (tokenizer.json,
+// encoder.json + vocab.bpe, or the character tokenizer of verl's test
+// models: a tokenizer_config.json with "char_ords"). Without a tokenizer,
+// --ids is required: prompts are JSON arrays of token ids and the output is
+// one too. Generation stops at the ids of load.EOSIDs (the tokenizer's end
+// of sequence, ChatML's <|im_end|>, the configs' eos_token_id).
 //
 // Generation prints the sampled tokens (not the end-of-sequence token; a
 // matched stop string is printed) on stdout and one stats line on stderr.
@@ -80,16 +82,17 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 
 // execute loads the model and tokenizer and runs the chosen mode.
 func execute(o options, stdin io.Reader, stdout, stderr io.Writer) error {
-	m, dir, eos, err := loadModel(o)
+	l, err := loadModel(o)
 	if err != nil {
 		return err
 	}
-	defer m.Free()
+	defer l.Free()
+	m := l.Model
 	if o.backend != "cpu" {
 		// A GPU run says which device it got, with its limits.
 		fmt.Fprintf(stderr, "backend: %s\n", m.B.Name())
 	}
-	cd, err := loadCodec(o, dir, m.Cfg.VocabSize)
+	cd, err := loadCodec(l)
 	if err != nil {
 		return err
 	}
@@ -107,5 +110,5 @@ func execute(o options, stdin io.Reader, stdout, stderr io.Writer) error {
 	if o.score {
 		return score(m, cd, tokens, stdout)
 	}
-	return generate(m, cd, eos, o, tokens, stdout, stderr)
+	return generate(m, cd, l.EOS, o, tokens, stdout, stderr)
 }

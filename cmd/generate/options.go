@@ -37,7 +37,7 @@ var errHelp = errors.New("help requested")
 func newFlagSet(o *options) *pflag.FlagSet {
 	fs := pflag.NewFlagSet("generate", pflag.ContinueOnError)
 	fs.SortFlags = false
-	fs.StringVar(&o.model, "model", "", "Hugging Face model folder, or a training checkpoint (.safetensors file, or a folder with one)")
+	fs.StringVar(&o.model, "model", "", "run folder, training checkpoint (.safetensors file, or a folder with one), or Hugging Face folder")
 	fs.StringVar(&o.tokenizer, "tokenizer", "", "tokenizer.json, encoder.json, or a folder with one (default: from the model folder)")
 	fs.StringVar(&o.prompt, "prompt", "", "prompt text (default: read stdin)")
 	fs.BoolVar(&o.ids, "ids", false, "the prompt is a JSON array of token ids, and the output is one")

@@ -13,6 +13,7 @@ import (
 	"github.com/spf13/pflag"
 	"go.yaml.in/yaml/v3"
 
+	"github.com/goarpo/arpo/nn/export"
 	"github.com/goarpo/arpo/rl"
 )
 
@@ -93,6 +94,12 @@ type Config struct {
 	PPOEpochs    int     `json:"ppo-epochs"`
 	MiniBatches  int     `json:"mini-batches"`
 	CheckpointEv int     `json:"checkpoint-every"`
+	// SFTCheckpointEv is the SFT steps between checkpoints, so that a
+	// killed cold start loses at most this many steps. e.g. 100
+	SFTCheckpointEv int `json:"sft-checkpoint-every"`
+	// SaveTrees is the number of prompts per RL step whose rollout trees go
+	// to samples/trees-stepNNNN.jsonl for the dashboard; 0 saves none.
+	SaveTrees int `json:"save-trees"`
 
 	// Evaluation.
 	EvalQuestions int     `json:"eval-questions"`
@@ -100,6 +107,10 @@ type Config struct {
 	Temperature   float64 `json:"temperature"`
 	TopP          float64 `json:"top-p"`
 	EvalEvery     int     `json:"eval-every"`
+
+	// ExportDType is the dtype of RUN/hf/model.safetensors: bf16, f16 or
+	// f32; "" keeps the dtype the model came in (F32 when trained here).
+	ExportDType string `json:"export-dtype,omitempty"`
 }
 
 // presets are the named starting points; flags and files change them.
@@ -123,6 +134,10 @@ func quickPreset() Config {
 		// (measured: docs/TRAINING.md).
 		Vocab: 320, DModel: 128, Layers: 4, Heads: 4, KVHeads: 4, FFN: 352, Context: 512,
 		SFTSteps: 1200, SFTBatch: 24, SFTLR: 2e-3, SFTWarmup: 30, MicroTokens: 4096,
+		// 100 steps are about 35 s of the quick preset (1,200 steps in 7
+		// minutes); a checkpoint of its model and optimizer (10.6 MB) took
+		// 22 to 342 ms here, the SHA-256 of it 10 to 55 ms (docs/TRAINING.md).
+		SFTCheckpointEv: 100,
 		// 32 prompts a step, not 16: RL fits single prompts within a few
 		// steps, so a step's update is mostly about its own prompts, and
 		// twice the prompts halve that noise. At 16, 30 steps ended within
@@ -131,7 +146,7 @@ func quickPreset() Config {
 		RLSteps: 30, RLBatch: 32, RLFamilies: "", LR: 1e-4,
 		M: 8, N: 4, Z: 1, K: 8, Alpha: 0.5, Beta: 0.2, Tau: 0.5, BranchRule: "stochastic", BranchScale: "reference",
 		CallLimit: 6, TokenBudget: 384, EpsLow: 0.2, EpsHigh: 0.2, DualClip: 3,
-		Attribution: "soft", PPOEpochs: 1, MiniBatches: 1, CheckpointEv: 10,
+		Attribution: "soft", PPOEpochs: 1, MiniBatches: 1, CheckpointEv: 10, SaveTrees: 4,
 		EvalQuestions: 500, EvalK: 1, Temperature: 0, TopP: 1, EvalEvery: 0,
 	}
 }
@@ -142,7 +157,7 @@ func smokePreset() Config {
 	c.Preset = "smoke"
 	c.TrainEntities, c.TestEntities, c.TrainQuestions, c.TestQuestions = 200, 100, 300, 20
 	c.Vocab, c.DModel, c.Layers, c.Heads, c.KVHeads, c.FFN, c.Context = 300, 32, 1, 2, 2, 64, 320
-	c.SFTSteps, c.SFTBatch, c.SFTWarmup = 3, 8, 1
+	c.SFTSteps, c.SFTBatch, c.SFTWarmup, c.SFTCheckpointEv = 3, 8, 1, 2
 	c.RLSteps, c.RLBatch, c.M, c.N, c.K, c.CheckpointEv = 2, 2, 4, 2, 4, 1
 	c.TokenBudget, c.CallLimit = 256, 4
 	c.EvalQuestions = 10
@@ -174,7 +189,7 @@ func bindFlags(fs *pflag.FlagSet, c *Config) {
 	fs.StringVar(&c.Algo, "algo", c.Algo, "RL algorithm: arpo, grpo, dapo or reinforce++")
 	fs.StringVar(&c.Task, "task", c.Task, "toolworld, gsm8k, hotpotqa-local, jsonl:FILE or parquet:FILE (FILE alone works too)")
 	fs.StringVar(&c.Data, "data", c.Data, "shared data folder for --task gsm8k and hotpotqa-local (default $ARPO_SHARED_DATA, else ../shared/data)")
-	fs.StringVar(&c.Model, "model", c.Model, "start from a checkpoint file or folder, or a Hugging Face folder (skips SFT)")
+	fs.StringVar(&c.Model, "model", c.Model, "start from a run folder, a checkpoint file or folder, or a Hugging Face folder (skips SFT)")
 	fs.Uint64Var(&c.Seed, "seed", c.Seed, "seed of everything; the same seed gives the same run")
 	fs.Uint64Var(&c.DataSeed, "data-seed", c.DataSeed, "seed of the ToolWorld data and the RL prompt order; 0 uses --seed")
 	fs.IntVar(&c.Threads, "threads", c.Threads, "CPU threads (0: all)")
@@ -207,6 +222,7 @@ func bindFlags(fs *pflag.FlagSet, c *Config) {
 	fs.Float64Var(&c.SFTLR, "sft-lr", c.SFTLR, "SFT peak learning rate (cosine decay to 10%)")
 	fs.IntVar(&c.SFTWarmup, "sft-warmup", c.SFTWarmup, "SFT warm-up steps")
 	fs.IntVar(&c.MicroTokens, "micro-tokens", c.MicroTokens, "most tokens per forward pass (gradient accumulation)")
+	fs.IntVar(&c.SFTCheckpointEv, "sft-checkpoint-every", c.SFTCheckpointEv, "SFT steps between checkpoints")
 
 	fs.IntVar(&c.RLSteps, "rl-steps", c.RLSteps, "RL steps")
 	fs.IntVar(&c.RLBatch, "rl-batch", c.RLBatch, "prompts per RL step")
@@ -232,12 +248,14 @@ func bindFlags(fs *pflag.FlagSet, c *Config) {
 	fs.IntVar(&c.PPOEpochs, "ppo-epochs", c.PPOEpochs, "passes over each step's data")
 	fs.IntVar(&c.MiniBatches, "mini-batches", c.MiniBatches, "optimizer steps per pass")
 	fs.IntVar(&c.CheckpointEv, "checkpoint-every", c.CheckpointEv, "RL steps between checkpoints")
+	fs.IntVar(&c.SaveTrees, "save-trees", c.SaveTrees, "prompts per RL step whose rollout trees are saved for the dashboard (samples/trees-stepNNNN.jsonl)")
 
 	fs.IntVar(&c.EvalQuestions, "eval-questions", c.EvalQuestions, "test questions per evaluation (0: all)")
 	fs.IntVar(&c.EvalK, "eval-k", c.EvalK, "samples per question for pass@k (needs --temperature > 0)")
 	fs.Float64Var(&c.Temperature, "temperature", c.Temperature, "evaluation temperature (0: greedy)")
 	fs.Float64Var(&c.TopP, "top-p", c.TopP, "evaluation top-p")
 	fs.IntVar(&c.EvalEvery, "eval-every", c.EvalEvery, "RL steps between extra evaluations (0: before and after only)")
+	fs.StringVar(&c.ExportDType, "export-dtype", c.ExportDType, "dtype of the run's hf/ export: bf16, f16 or f32 (default: as the model came in)")
 }
 
 // usageError is bad input: the command prints it and exits with status 2.
@@ -254,6 +272,7 @@ type options struct {
 	resume  string // --resume
 	set     map[string]bool
 	showCfg bool
+	serve   string // --serve: the dashboard's address, "" for none
 }
 
 // parseArgs builds the effective configuration: the preset (from the flags,
@@ -267,6 +286,7 @@ func parseArgs(args []string) (options, error) {
 	fs.StringVar(&o.file, "config", "", "config file (JSON or YAML) whose keys are flag names; flags override it")
 	fs.StringVar(&o.resume, "resume", "", "continue the run in this folder from its latest checkpoint")
 	fs.BoolVar(&o.showCfg, "print-config", false, "print the effective config as JSON and exit")
+	fs.StringVar(&o.serve, "serve", "", serveUsage)
 	if err := fs.Parse(args); err != nil {
 		if err == pflag.ErrHelp {
 			return o, err
@@ -397,6 +417,9 @@ func (c Config) validate() error {
 	if c.Device < 0 {
 		return badInput("--device must be >= 0, got %d", c.Device)
 	}
+	if _, err := export.ParseDType(c.ExportDType); err != nil {
+		return badInput("--export-dtype: %v", err)
+	}
 	if c.Backend != "cpu" && c.Backend != "vulkan" {
 		return badInput("--backend: unknown backend %q (want cpu or vulkan)", c.Backend)
 	}
@@ -413,8 +436,8 @@ func (c Config) validate() error {
 		{"micro-tokens", c.MicroTokens, 1}, {"rl-steps", c.RLSteps, 0}, {"rl-batch", c.RLBatch, 1},
 		{"m", c.M, 1}, {"n", c.N, 1}, {"z", c.Z, 1}, {"k", c.K, 1}, {"call-limit", c.CallLimit, 0},
 		{"token-budget", c.TokenBudget, 16}, {"ppo-epochs", c.PPOEpochs, 1}, {"mini-batches", c.MiniBatches, 1},
-		{"checkpoint-every", c.CheckpointEv, 1}, {"eval-questions", c.EvalQuestions, 0}, {"eval-k", c.EvalK, 1},
-		{"eval-every", c.EvalEvery, 0},
+		{"checkpoint-every", c.CheckpointEv, 1}, {"sft-checkpoint-every", c.SFTCheckpointEv, 1}, {"eval-questions", c.EvalQuestions, 0}, {"eval-k", c.EvalK, 1},
+		{"eval-every", c.EvalEvery, 0}, {"save-trees", c.SaveTrees, 0},
 	} {
 		if p.v < p.min {
 			return badInput("--%s must be >= %d, got %d", p.name, p.min, p.v)

@@ -180,18 +180,6 @@ func trainTokenizer(td *taskData, vocab int) (*tokenizer.Tokenizer, error) {
 	return tokenizer.Train(texts, vocab, tokenizer.DefaultSpecials)
 }
 
-// eosIDs are the tokens that end a trajectory besides "</answer>".
-func eosIDs(t *tokenizer.Tokenizer) []int32 {
-	var ids []int32
-	if t.EOS() >= 0 {
-		ids = append(ids, int32(t.EOS()))
-	}
-	if id, ok := t.TokenID("<|im_end|>"); ok {
-		ids = append(ids, int32(id))
-	}
-	return ids
-}
-
 // prompts renders examples as rollout prompts, with tmpl (nil: ChatML).
 func prompts(tok rl.Tokenizer, tmpl *chat.Template, system string, ex []tasks.Example, budget int) ([]rl.Prompt, error) {
 	out := make([]rl.Prompt, 0, len(ex))

@@ -13,10 +13,11 @@
 // The run folder holds config.json (the effective configuration),
 // tokenizer.json, sft.jsonl and metrics.jsonl (one line per step),
 // checkpoints/ (sft, latest and final), samples/ (one JSONL of graded
-// trajectories per evaluation), evals.jsonl, summary.json and PNG plots.
+// trajectories per evaluation), evals.jsonl, summary.json, PNG plots and
+// hf/, the final model as a Hugging Face folder (package nn/export).
 // See docs/TRAINING.md. Bad flags or files end with one message and exit
 // status 2 before any work starts; Ctrl-C saves a checkpoint and exits, and
-// --resume continues. It is not a serving or evaluation-only tool: see
+// --resume continues, also after a kill at any moment (runstate.go). It is not a serving or evaluation-only tool: see
 // cmd/eval and cmd/generate for those.
 package main
 
@@ -55,6 +56,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		fs.String("config", "", "config file (JSON or YAML) whose keys are flag names; flags override it")
 		fs.String("resume", "", "continue the run in this folder from its latest checkpoint")
 		fs.Bool("print-config", false, "print the effective config as JSON and exit")
+		fs.String("serve", "", serveUsage)
 		fmt.Fprintf(stdout, "usage: train [flags]\n\n%s", fs.FlagUsages())
 		return 0
 	}

@@ -4,14 +4,20 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"math"
 	"os"
 	"path/filepath"
+	"slices"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/goarpo/arpo/backend/cpu"
 	"github.com/goarpo/arpo/internal/runlog"
+	"github.com/goarpo/arpo/nn"
+	"github.com/goarpo/arpo/nn/load"
+	"github.com/goarpo/arpo/nn/tokenizer"
 )
 
 func runCmd(t *testing.T, args ...string) (int, string, string) {
@@ -37,9 +43,11 @@ func TestSmokePresetRunsEndToEnd(t *testing.T) {
 	require.Len(t, mets, 2, "one line per RL step")
 	assert.Equal(t, 2, mets[1].Step)
 	assert.Positive(t, mets[0].Trajectories)
-	var st state
-	require.NoError(t, runlog.ReadJSON(filepath.Join(dir, "state.json"), &st))
-	assert.Equal(t, state{Phase: "done", SFTStep: 3, RLStep: 2}, st)
+	st, err := readState(filepath.Join(dir, "state.json"))
+	require.NoError(t, err)
+	assert.Equal(t, position{Phase: "done", SFTStep: 3, RLStep: 2, Config: st.Config}, st.position)
+	assert.NotEmpty(t, st.Config)
+	requireHFExport(t, dir)
 
 	// The same folder again is refused: a run never overwrites another.
 	code, _, stderr = runCmd(t, "--preset", "smoke", "--out", dir)
@@ -47,8 +55,11 @@ func TestSmokePresetRunsEndToEnd(t *testing.T) {
 	assert.Contains(t, stderr, "not empty")
 
 	// Resuming with more RL steps continues the run from its checkpoint.
-	code, out, stderr = runCmd(t, "--resume", dir, "--rl-steps", "3", "--threads", "1")
+	code, out, stderr = runCmd(t, "--resume", dir, "--rl-steps", "3", "--threads", "1", "--export-dtype", "bf16")
 	require.Equal(t, 0, code, "stderr: %s\nstdout: %s", stderr, out)
+	hfInfo, err := load.Resolve(filepath.Join(dir, "hf"))
+	require.NoError(t, err)
+	assert.Equal(t, "BF16", hfInfo.DType, "the resumed run re-exports hf/ with --export-dtype")
 	mets, err = runlog.ReadJSONL[metricsLine](filepath.Join(dir, "metrics.jsonl"))
 	require.NoError(t, err)
 	require.Len(t, mets, 3)
@@ -185,4 +196,81 @@ func TestShortSFTWritesWellFormedToolCalls(t *testing.T) {
 	metrics, err := os.ReadFile(filepath.Join(dir, "metrics.jsonl"))
 	require.NoError(t, err)
 	assert.Equal(t, 2, bytes.Count(metrics, []byte("\n")), "two RL steps ran")
+}
+
+// requireHFExport checks the run's hf/ folder: it loads as a Hugging Face
+// folder with the final checkpoint's config, weights (bit for bit, F32),
+// tokenizer, ChatML template and end-of-turn ids.
+func requireHFExport(t *testing.T, run string) {
+	t.Helper()
+	b := cpu.New(1)
+	ck, err := load.Load(run, load.Options{Backend: b, RequireTokenizer: true})
+	require.NoError(t, err)
+	defer ck.Free()
+	hf, err := load.Load(filepath.Join(run, "hf"), load.Options{Backend: b, RequireTokenizer: true})
+	require.NoError(t, err)
+	defer hf.Free()
+	assert.Equal(t, load.HF, hf.Found.Kind)
+	assert.Equal(t, "F32", hf.Found.DType)
+	assert.Equal(t, archJSON(t, ck.Model.Cfg), archJSON(t, hf.Model.Cfg))
+	a, err := ck.Model.W.Data()
+	require.NoError(t, err)
+	c, err := hf.Model.W.Data()
+	require.NoError(t, err)
+	require.True(t, slices.EqualFunc(a, c, func(x, y float32) bool { return math.Float32bits(x) == math.Float32bits(y) }), "weights differ")
+	assert.Equal(t, ck.EOS, hf.EOS)
+	assert.Equal(t, tokenizer.ChatMLTemplate, hf.Chat.Source)
+	assert.Equal(t, ck.Tokenizer.VocabSize(), hf.Tokenizer.VocabSize())
+	for _, f := range []string{"config.json", "generation_config.json", "tokenizer_config.json", "tokenizer.json", "model.safetensors"} {
+		assert.FileExists(t, filepath.Join(run, "hf", f))
+	}
+}
+
+// archJSON is c's config.json without the entries that describe a file
+// rather than the architecture (the weights' dtype, the special token ids),
+// which an export adds: two configs with equal archJSON build the same model.
+func archJSON(t *testing.T, c nn.Config) map[string]any {
+	t.Helper()
+	var m map[string]any
+	require.NoError(t, json.Unmarshal(c.HFJSON(), &m))
+	for _, k := range []string{"torch_dtype", "bos_token_id", "eos_token_id", "pad_token_id"} {
+		delete(m, k)
+	}
+	return m
+}
+
+// A run started from a Hugging Face folder exports hf/ as that folder came:
+// its dtype, its tokenizer files and its config fields.
+func TestRunFromHFFolderExportsAsItCame(t *testing.T) {
+	base := filepath.Join(t.TempDir(), "base")
+	code, _, stderr := runCmd(t, "--preset", "smoke", "--out", base, "--threads", "1", "--rl-steps", "0", "--export-dtype", "bf16")
+	require.Equal(t, 0, code, stderr)
+	origin := filepath.Join(base, "hf")
+	// A field package nn does not read, which the export must carry over.
+	cfgPath := filepath.Join(origin, "config.json")
+	var cfg map[string]any
+	require.NoError(t, runlog.ReadJSON(cfgPath, &cfg))
+	cfg["transformers_version"] = "4.51.0"
+	data, err := json.Marshal(cfg)
+	require.NoError(t, err)
+	require.NoError(t, os.WriteFile(cfgPath, data, 0o644))
+
+	run := filepath.Join(t.TempDir(), "run")
+	code, out, stderr := runCmd(t, "--preset", "smoke", "--model", origin, "--out", run, "--threads", "1", "--rl-steps", "1")
+	require.Equal(t, 0, code, "stderr: %s\nstdout: %s", stderr, out)
+	assert.Contains(t, out, filepath.Join(run, "hf")+" (BF16;")
+	f, err := load.Resolve(filepath.Join(run, "hf"))
+	require.NoError(t, err)
+	assert.Equal(t, "BF16", f.DType)
+	for _, n := range []string{"tokenizer.json", "tokenizer_config.json", "generation_config.json"} {
+		a, err := os.ReadFile(filepath.Join(origin, n))
+		require.NoError(t, err)
+		b, err := os.ReadFile(filepath.Join(run, "hf", n))
+		require.NoError(t, err)
+		assert.True(t, bytes.Equal(a, b), "%s is the origin's", n)
+	}
+	var got map[string]any
+	require.NoError(t, runlog.ReadJSON(filepath.Join(run, "hf", "config.json"), &got))
+	assert.Equal(t, "4.51.0", got["transformers_version"])
+	assert.Equal(t, "bfloat16", got["torch_dtype"])
 }

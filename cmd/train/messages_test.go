@@ -6,6 +6,9 @@ import (
 	"testing"
 
 	"github.com/stretchr/testify/assert"
+
+	"github.com/goarpo/arpo/backend/cpu"
+	"github.com/goarpo/arpo/nn"
 )
 
 // TestInputMessages: the messages of issue 20 item 10 that cmd/train
@@ -21,7 +24,19 @@ func TestInputMessages(t *testing.T) {
 	}
 	hf := filepath.Join(dir, "hf")
 	os.MkdirAll(hf, 0o755)
-	write("hf/config.json", `{"model_type":"llama","vocab_size":300,"hidden_size":16,"num_hidden_layers":1,"num_attention_heads":2,"intermediate_size":32}`)
+	// A valid model folder (--model is checked before the task is read).
+	cfg, err := nn.ParseConfig([]byte(`{"model_type":"llama","vocab_size":300,"hidden_size":16,"num_hidden_layers":1,"num_attention_heads":2,"intermediate_size":32}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	m, err := nn.New(cfg, cpu.New(1))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := m.SaveHF(hf); err != nil {
+		t.Fatal(err)
+	}
+	m.Free()
 	empty := write("empty.jsonl", "")
 	dup := write("dup.json", `{"lr": 0.0001, "sft-steps": 10, "lr": 1}`)
 	nested := write("nested.json", `{"preset": "smoke", "x": {"a": 1, "a": 2}}`)

@@ -7,7 +7,8 @@ import (
 
 	"github.com/goarpo/arpo/backend"
 	"github.com/goarpo/arpo/nn"
-	"github.com/goarpo/arpo/nn/tokenizer"
+	"github.com/goarpo/arpo/nn/chat"
+	"github.com/goarpo/arpo/nn/load"
 )
 
 // openBackend opens --backend with --threads (CPU) or --device (GPU); a GPU
@@ -43,80 +44,39 @@ func (c Config) modelConfig(vocab int) nn.Config {
 	}
 }
 
-// loadPretrained loads --model (a checkpoint file, a folder with one
-// checkpoint, or a Hugging Face folder) and its tokenizer, found beside it
-// or one folder up (a run folder keeps tokenizer.json above checkpoints/).
-func loadPretrained(path string, b backend.Backend) (*nn.Model, *tokenizer.Tokenizer, error) {
-	st, err := os.Stat(path)
+// loadPretrained loads --model (anything package nn/load resolves: a run
+// folder, a checkpoint, a Hugging Face folder) with its tokenizer.
+func loadPretrained(path string, b backend.Backend) (*load.Loaded, error) {
+	l, err := load.Load(path, load.Options{Backend: b, RequireTokenizer: true})
 	if err != nil {
-		return nil, nil, badInput("--model: %v", err)
+		return nil, badInput("%v", err)
 	}
-	dir := path
-	var m *nn.Model
-	if st.IsDir() {
-		if isHF(dir) {
-			if m, err = nn.LoadHF(dir, b); err != nil {
-				return nil, nil, badInput("--model: %v", err)
-			}
-		} else if path, err = findCheckpoint(dir); err != nil {
-			return nil, nil, badInput("--model: %v", err)
-		}
-	} else {
-		dir = filepath.Dir(path)
-	}
-	if m == nil {
-		ck, err := nn.LoadCheckpoint(path, b)
-		if err != nil {
-			return nil, nil, badInput("--model: %v", err)
-		}
-		ck.Opt.Free()
-		m = ck.Model
-	}
-	tok, err := findTokenizer(dir)
-	if err != nil {
-		m.Free()
-		return nil, nil, badInput("--model: %v", err)
-	}
-	if tok.VocabSize() > m.Cfg.VocabSize {
-		m.Free()
-		return nil, nil, badInput("--model: tokenizer has %d tokens, the model only %d", tok.VocabSize(), m.Cfg.VocabSize)
-	}
-	return m, tok, nil
+	return l, nil
 }
 
-func findTokenizer(dir string) (*tokenizer.Tokenizer, error) {
-	for _, d := range []string{dir, filepath.Dir(dir)} {
-		p := filepath.Join(d, "tokenizer.json")
-		if _, err := os.Stat(p); err == nil {
-			return tokenizer.Load(p)
-		}
+// pretrainedHF returns the Hugging Face folder --model names, or "" when it
+// names a model trained here (or nothing).
+func pretrainedHF(model string) string {
+	if model == "" {
+		return ""
 	}
-	return nil, fmt.Errorf("no tokenizer.json in %s or its parent", dir)
+	if f, err := load.Resolve(model); err == nil && f.IsHF() {
+		return f.Dir
+	}
+	return ""
 }
 
-// findCheckpoint picks final.safetensors, else latest.safetensors, else the
-// only .safetensors file of dir (or of dir/checkpoints).
-func findCheckpoint(dir string) (string, error) {
-	for _, d := range []string{dir, filepath.Join(dir, "checkpoints")} {
-		for _, n := range []string{"final.safetensors", "latest.safetensors"} {
-			if p := filepath.Join(d, n); fileExists(p) {
-				return p, nil
-			}
-		}
-		files, _ := filepath.Glob(filepath.Join(d, "*.safetensors"))
-		if len(files) == 1 {
-			return files[0], nil
-		}
+// chatTemplate is the run's chat template: its Hugging Face origin's, else
+// the one saved with the run's tokenizer (ChatML); nil when neither has one.
+func (j *job) chatTemplate(hfDir string) (*chat.Template, error) {
+	dir := j.dir
+	if hfDir != "" {
+		dir = hfDir
 	}
-	return "", fmt.Errorf("%s has neither config.json (a Hugging Face model) nor one .safetensors checkpoint", dir)
+	return load.ChatTemplate(filepath.Join(dir, "tokenizer_config.json"))
 }
 
 func fileExists(p string) bool {
 	_, err := os.Stat(p)
 	return err == nil
-}
-
-// isHF reports whether --model is a Hugging Face folder.
-func isHF(path string) bool {
-	return fileExists(filepath.Join(path, "config.json")) && !fileExists(filepath.Join(path, "state.json"))
 }

@@ -9,8 +9,11 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/goarpo/arpo/backend/cpu"
 	"github.com/goarpo/arpo/internal/runlog"
 	"github.com/goarpo/arpo/internal/shareddata"
+	"github.com/goarpo/arpo/nn"
+	"github.com/goarpo/arpo/nn/load"
 	"github.com/goarpo/arpo/nn/nntest"
 	"github.com/goarpo/arpo/nn/tokenizer"
 	"github.com/goarpo/arpo/rl"
@@ -40,7 +43,7 @@ func qwen3Folder(t *testing.T) string {
 func TestHFModelPromptsUseItsChatTemplate(t *testing.T) {
 	dir := qwen3Folder(t)
 	j := &job{c: Config{Model: dir}, td: &taskData{}, out: &strings.Builder{}}
-	require.NoError(t, j.promptFormat())
+	require.NoError(t, j.promptFormat(pretrainedHF(dir)))
 	require.NotNil(t, j.td.tmpl)
 	assert.Equal(t, tasks.SystemPrompt, j.td.system)
 	tok, err := tokenizer.Load(filepath.Join(dir, "tokenizer.json"))
@@ -54,21 +57,22 @@ func TestHFModelPromptsUseItsChatTemplate(t *testing.T) {
 	imEnd, ok := tok.TokenID("<|im_end|>")
 	require.True(t, ok)
 	assert.Contains(t, ps[0].Tokens, int32(imEnd), "special tokens are encoded as one id each")
-	assert.Contains(t, withEndOfTurn(nil, tok, j.td.tmpl), int32(imEnd))
+	eos, err := load.EOSIDs(tok, j.td.tmpl, nn.Config{}, dir)
+	require.NoError(t, err)
+	assert.Contains(t, eos, int32(imEnd))
 
 	// A folder without a template falls back to ChatML; a model trained
 	// here gets no system prompt.
 	cfg := filepath.Join(dir, "tokenizer_config.json")
 	require.NoError(t, os.WriteFile(cfg, []byte(`{"eos_token": "<|im_end|>"}`), 0o644))
-	require.NoError(t, j.promptFormat())
+	require.NoError(t, j.promptFormat(dir))
 	assert.Nil(t, j.td.tmpl)
-	j.c.Model = ""
-	require.NoError(t, j.promptFormat())
+	assert.Equal(t, tasks.SystemPrompt, j.td.system)
+	require.NoError(t, j.promptFormat(""))
 	assert.Empty(t, j.td.system)
 	// A broken template is bad input, not a panic.
 	require.NoError(t, os.WriteFile(cfg, []byte(`{"chat_template": "{% if %}"}`), 0o644))
-	j.c.Model = dir
-	err = j.promptFormat()
+	err = j.promptFormat(dir)
 	require.ErrorAs(t, err, new(usageError))
 	assert.Contains(t, err.Error(), "--model: chat:")
 }
@@ -109,9 +113,33 @@ func TestRLFromHFModel(t *testing.T) {
 			}
 			var st state
 			require.NoError(t, runlog.ReadJSON(filepath.Join(dir, "state.json"), &st))
-			assert.Equal(t, state{Phase: "done", RLStep: 2}, st, "no SFT from a pretrained model")
+			assert.Equal(t, "done", st.Phase)
+			assert.Equal(t, [2]int{0, 2}, [2]int{st.SFTStep, st.RLStep}, "no SFT from a pretrained model")
 			assert.NoFileExists(t, filepath.Join(dir, "sft.jsonl"))
-			assert.FileExists(t, filepath.Join(dir, "checkpoints", "final.safetensors"))
+
+			// RUN/hf/ loads back as the Qwen3 it came in, with its chat
+			// template, and holds the run's final weights exactly.
+			hf, err := load.Load(filepath.Join(dir, "hf"), load.Options{Backend: cpu.New(1), RequireTokenizer: true})
+			require.NoError(t, err)
+			defer hf.Free()
+			assert.Equal(t, "qwen3", hf.Model.Cfg.ModelType)
+			assert.Equal(t, 151936, hf.Model.Cfg.VocabSize)
+			require.NotNil(t, hf.Chat)
+			assert.Contains(t, hf.Chat.Source, "enable_thinking", "Qwen3's own template, not ChatML")
+			run, err := load.Load(dir, load.Options{Backend: cpu.New(1)})
+			require.NoError(t, err)
+			defer run.Free()
+			hfW, err := hf.Model.W.Data()
+			require.NoError(t, err)
+			runW, err := run.Model.W.Data()
+			require.NoError(t, err)
+			assert.Equal(t, runW, hfW, "RUN/hf/ holds the final weights")
+			orig, err := load.Load(model, load.Options{Backend: cpu.New(1)})
+			require.NoError(t, err)
+			defer orig.Free()
+			origW, err := orig.Model.W.Data()
+			require.NoError(t, err)
+			assert.NotEqual(t, origW, hfW, "RL changed the weights")
 		})
 	}
 }

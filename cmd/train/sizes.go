@@ -5,6 +5,7 @@ import (
 
 	"github.com/goarpo/arpo/internal/sysmem"
 	"github.com/goarpo/arpo/nn"
+	"github.com/goarpo/arpo/nn/load"
 )
 
 // sizeCaps are the largest values of the flags that size allocations: far
@@ -61,13 +62,18 @@ func (c Config) checkSizes() error {
 		if err := cfg.Validate(); err != nil {
 			return badInput("model: %v", err)
 		}
-	case isHF(c.Model):
-		var err error
-		if cfg, err = nn.LoadConfig(filepath.Join(c.Model, "config.json")); err != nil {
+	default:
+		// Everything about --model that can be checked without loading it.
+		f, err := load.Check(c.Model)
+		if err != nil {
+			return badInput("%v", err)
+		}
+		if !f.IsHF() {
+			return nil // a checkpoint of ours: its size was checked when it was trained
+		}
+		if cfg, err = nn.LoadConfig(filepath.Join(f.Dir, "config.json")); err != nil {
 			return badInput("--model: %v", err)
 		}
-	default:
-		return nil // a checkpoint of ours: its size was checked when it was trained
 	}
 	if err := sysmem.Check("this run", c.memoryEstimate(cfg)); err != nil {
 		return badInput("%v (model of %d parameters; lower --rl-batch, --m, --token-budget or the model size)", err, cfg.NumParams())

@@ -11,26 +11,17 @@ import (
 	"time"
 
 	"github.com/goarpo/arpo/backend"
+	"github.com/goarpo/arpo/internal/faultinject"
 	"github.com/goarpo/arpo/internal/runlog"
 	"github.com/goarpo/arpo/nn"
 	"github.com/goarpo/arpo/nn/engine"
+	"github.com/goarpo/arpo/nn/load"
 	"github.com/goarpo/arpo/nn/tokenizer"
 	"github.com/goarpo/arpo/rl"
 )
 
 // errInterrupted ends a run stopped by Ctrl-C after its checkpoint is saved.
 var errInterrupted = errors.New("interrupted")
-
-// state is where a run stands; with the latest checkpoint it is what
-// --resume needs.
-type state struct {
-	Phase   string `json:"phase"` // "sft", "rl" or "done"
-	SFTStep int    `json:"sft_step"`
-	RLStep  int    `json:"rl_step"`
-	// DeltaH is the trainer's running spread of entropy rises, which
-	// calibrated branching reads: restored so a resumed run branches alike.
-	DeltaH rl.DeltaHStats `json:"delta_h"`
-}
 
 // job is one run in progress.
 type job struct {
@@ -39,6 +30,9 @@ type job struct {
 	out    io.Writer
 	tty    bool
 	st     state
+	log    *runlog.JSONL // the log of the phase running, made durable before each checkpoint
+	lock   *runlog.Lock  // held while the run folder is written
+	resume bool
 	td     *taskData
 	tok    *tokenizer.Tokenizer
 	b      backend.Backend
@@ -50,11 +44,14 @@ type job struct {
 }
 
 // resumable lists the flags that may change when a run is resumed: they
-// change how long or how fast it runs, not what it computes.
-var resumable = map[string]bool{"rl-steps": true, "threads": true, "checkpoint-every": true, "eval-every": true}
+// change how long or how fast it runs, not what it computes (and what it
+// exports). configIdentity leaves the same fields out.
+var resumable = map[string]bool{"rl-steps": true, "threads": true, "checkpoint-every": true, "eval-every": true,
+	"sft-checkpoint-every": true, "save-trees": true, "serve": true, "export-dtype": true}
 
 func execute(ctx context.Context, o options, stdout io.Writer) error {
-	j := &job{out: stdout, tty: runlog.IsTerminal(stdout), start: time.Now()}
+	j := &job{out: stdout, tty: runlog.IsTerminal(stdout), start: time.Now(), resume: o.resume != ""}
+	defer func() { j.lock.Unlock() }()
 	if o.resume != "" {
 		if err := j.openResume(o); err != nil {
 			return err
@@ -75,8 +72,13 @@ func execute(ctx context.Context, o options, stdout io.Writer) error {
 			return badInput("--out: %v", err)
 		}
 		j.c.Out = j.dir
-		j.st = state{Phase: "sft"}
+		j.st.Phase = "sft"
 	}
+	stopServing, err := j.serve(ctx, o.serve)
+	if err != nil {
+		return err
+	}
+	defer stopServing()
 	if err := j.setup(ctx); err != nil {
 		return err
 	}
@@ -103,6 +105,9 @@ func execute(ctx context.Context, o options, stdout io.Writer) error {
 	if err := j.saveAs("final"); err != nil {
 		return err
 	}
+	if err := j.exportHF(); err != nil {
+		return err
+	}
 	return j.finish(before, after)
 }
 
@@ -121,25 +126,30 @@ func (j *job) openResume(o options) error {
 	if err := runlog.ReadJSON(filepath.Join(j.dir, "config.json"), &c); err != nil {
 		return badInput("--resume: %v", err)
 	}
-	if err := runlog.ReadJSON(filepath.Join(j.dir, "state.json"), &j.st); err != nil {
-		return badInput("--resume: %v", err)
+	if c.SFTCheckpointEv == 0 {
+		c.SFTCheckpointEv = quickPreset().SFTCheckpointEv // a config.json from before the flag
 	}
 	for name := range o.set {
 		if name == "resume" {
 			continue
 		}
 		if !resumable[name] {
-			return badInput("--resume: --%s cannot change in a resumed run (only --rl-steps, --threads, --checkpoint-every, --eval-every)", name)
+			return badInput("--resume: --%s cannot change in a resumed run (only --rl-steps, --threads, --checkpoint-every, --sft-checkpoint-every, --eval-every, --save-trees, --serve, --export-dtype)", name)
 		}
 	}
+	c.SaveTrees = pick(o, "save-trees", o.cfg.SaveTrees, c.SaveTrees)
 	c.RLSteps, c.Threads, c.CheckpointEv, c.EvalEvery = pick(o, "rl-steps", o.cfg.RLSteps, c.RLSteps),
 		pick(o, "threads", o.cfg.Threads, c.Threads), pick(o, "checkpoint-every", o.cfg.CheckpointEv, c.CheckpointEv),
 		pick(o, "eval-every", o.cfg.EvalEvery, c.EvalEvery)
+	c.SFTCheckpointEv = pick(o, "sft-checkpoint-every", o.cfg.SFTCheckpointEv, c.SFTCheckpointEv)
+	if o.set["export-dtype"] {
+		c.ExportDType = o.cfg.ExportDType
+	}
 	if err := c.validate(); err != nil {
 		return err
 	}
-	if !fileExists(j.ckpt("latest")) {
-		return badInput("--resume: %s has no checkpoints/latest.safetensors", j.dir)
+	if err := j.openState(c); err != nil {
+		return err
 	}
 	if j.st.Phase == "done" && c.RLSteps > j.st.RLStep {
 		j.st.Phase = "rl" // more RL steps asked for: carry on
@@ -172,7 +182,7 @@ func (j *job) setup(ctx context.Context) error {
 		return err
 	}
 	j.printf("%-10s %s (%s)\n", "task", j.td.summary, time.Since(t0).Round(100*time.Millisecond))
-	resuming := fileExists(filepath.Join(j.dir, "state.json"))
+	resuming := j.resume
 	switch {
 	case resuming:
 		if j.tok, err = tokenizer.Load(filepath.Join(j.dir, "tokenizer.json")); err != nil {
@@ -183,15 +193,17 @@ func (j *job) setup(ctx context.Context) error {
 			return badInput("--resume: %v", err)
 		}
 		j.model, j.opt = ck.Model, ck.Opt
-		at := j.st.SFTStep
-		if j.st.Phase != "sft" {
-			at = j.st.RLStep // SFTStep stays at the last SFT step
+		if j.st.Phase == "sft" && j.opt.Step != j.st.SFTStep {
+			return badInput("--resume: %s has taken %d optimizer steps, state.json says sft step %d (damaged)",
+				j.ckpt("latest"), j.opt.Step, j.st.SFTStep)
 		}
-		j.printf("%-10s %s at %s step %d\n", "resume", j.dir, j.st.Phase, at)
+		j.printf("%-10s %s at %s\n", "resume", j.dir, j.st.at())
 	case j.c.Model != "":
-		if j.model, j.tok, err = loadPretrained(j.c.Model, j.b); err != nil {
+		l, err := loadPretrained(j.c.Model, j.b)
+		if err != nil {
 			return err
 		}
+		j.model, j.tok = l.Model, l.Tokenizer
 		j.st.Phase = "rl"
 	default:
 		t0 := time.Now()
@@ -207,12 +219,16 @@ func (j *job) setup(ctx context.Context) error {
 	if j.td.demos == nil && j.c.Model == "" && !resuming {
 		return badInput("--task %s has no demonstrations: give --model", j.c.Task)
 	}
-	if err := j.promptFormat(); err != nil {
+	hfDir := pretrainedHF(j.c.Model)
+	if err := j.promptFormat(hfDir); err != nil {
 		return err
 	}
 	if !resuming {
 		// Everything is checked: only now is the run folder made.
 		if err := runlog.Create(j.dir); err != nil {
+			return badInput("--out: %v", err)
+		}
+		if j.lock, err = runlog.LockDir(j.dir); err != nil {
 			return badInput("--out: %v", err)
 		}
 		if err := os.MkdirAll(filepath.Join(j.dir, "checkpoints"), 0o755); err != nil {
@@ -227,11 +243,27 @@ func (j *job) setup(ctx context.Context) error {
 		if err := j.tok.Save(filepath.Join(j.dir, "tokenizer.json")); err != nil {
 			return err
 		}
+		if j.st.Phase == "sft" {
+			j.opt, err = j.sftOptimizer()
+		} else {
+			j.opt, err = j.rlOptimizer()
+		}
+		if err != nil {
+			return err
+		}
+		if err := j.startState(); err != nil {
+			return err
+		}
 	}
 	bpe := rl.BPE{T: j.tok}
 	ac, _ := j.c.algoConfig()
-	ac.Rollout.EOS = eosIDs(j.tok)
-	ac.Rollout.EOS = withEndOfTurn(ac.Rollout.EOS, j.tok, j.td.tmpl)
+	tmpl, err := j.chatTemplate(hfDir)
+	if err != nil {
+		return badInput("--model: %v", err)
+	}
+	if ac.Rollout.EOS, err = load.EOSIDs(j.tok, tmpl, j.model.Cfg, hfDir); err != nil {
+		return badInput("--model: %v", err)
+	}
 	if ac.Rollout.TokenBudget > j.model.Cfg.MaxPositionEmbeddings {
 		ac.Rollout.TokenBudget = j.model.Cfg.MaxPositionEmbeddings
 	}
@@ -250,14 +282,6 @@ func (j *job) setup(ctx context.Context) error {
 	return nil
 }
 
-// save writes the latest checkpoint, then the state that refers to it.
-func (j *job) save() error {
-	if err := (nn.Checkpoint{Model: j.model, Opt: j.opt}).Save(j.ckpt("latest")); err != nil {
-		return err
-	}
-	return runlog.WriteJSON(filepath.Join(j.dir, "state.json"), j.st)
-}
-
 // saveAs writes a named checkpoint (weights and optimizer), e.g. "sft".
 func (j *job) saveAs(name string) error {
 	return nn.Checkpoint{Model: j.model, Opt: j.opt}.Save(j.ckpt(name))
@@ -267,22 +291,12 @@ func (j *job) interrupted() error {
 	if err := j.save(); err != nil {
 		return fmt.Errorf("interrupted, and saving the checkpoint failed: %w", err)
 	}
-	return fmt.Errorf("%w at %s step %d: checkpoint saved; continue with --resume %s", errInterrupted,
-		j.st.Phase, max(j.st.SFTStep, j.st.RLStep), j.dir)
+	return fmt.Errorf("%w at %s: checkpoint saved; continue with --resume %s", errInterrupted, j.st.at(), j.dir)
 }
 
 // sft is the cold start: supervised steps on the demonstrations.
 func (j *job) sft(ctx context.Context) error {
 	c := j.c
-	if j.opt == nil {
-		cfg := nn.DefaultAdamW(c.SFTLR)
-		cfg.Beta2, cfg.WeightDecay = 0.95, 0.1
-		cfg.Schedule = nn.Schedule{Decay: "cosine", Warmup: c.SFTWarmup, Total: c.SFTSteps, MinRatio: 0.1}
-		var err error
-		if j.opt, err = nn.NewAdamW(j.model, cfg); err != nil {
-			return err
-		}
-	}
 	bpe := rl.BPE{T: j.tok}
 	var data []rl.SFTExample
 	skipped := 0
@@ -306,6 +320,8 @@ func (j *job) sft(ctx context.Context) error {
 		return err
 	}
 	defer log.Close()
+	j.log = log
+	defer func() { j.log = nil }()
 	bar := runlog.NewBar(j.out, j.tty, "sft", c.SFTSteps)
 	var ema float64
 	tokens, t0 := 0, time.Now()
@@ -335,25 +351,47 @@ func (j *job) sft(ctx context.Context) error {
 			bar.Clear()
 			j.printf("sft step %4d  loss %.3f  lr %.2g  %.0f tok/s\n", j.opt.Step, ema, info.LR, tps)
 		}
+		faultinject.At("sft-step")
+		if j.opt.Step%c.SFTCheckpointEv == 0 && j.opt.Step < c.SFTSteps {
+			j.st.SFTStep = j.opt.Step
+			if err := j.save(); err != nil {
+				return err
+			}
+		}
 	}
 	bar.Done(fmt.Sprintf("%d steps on %d demonstrations (%d too long), loss %.3f, %.0f tokens/s", c.SFTSteps, len(data), skipped, ema,
 		float64(tokens)/max(time.Since(t0).Seconds(), 1e-9)))
 	if err := j.saveAs("sft"); err != nil {
 		return err
 	}
-	j.st = state{Phase: "rl", SFTStep: c.SFTSteps}
+	if j.st.SFT, err = fileSHA256(j.ckpt("sft")); err != nil {
+		return err
+	}
+	j.st.position = position{Phase: "rl", SFTStep: c.SFTSteps, Config: j.st.Config}
 	return j.startRL()
+}
+
+// sftOptimizer is the optimizer of the cold start.
+func (j *job) sftOptimizer() (*nn.AdamW, error) {
+	c := j.c
+	cfg := nn.DefaultAdamW(c.SFTLR)
+	cfg.Beta2, cfg.WeightDecay = 0.95, 0.1
+	cfg.Schedule = nn.Schedule{Decay: "cosine", Warmup: c.SFTWarmup, Total: c.SFTSteps, MinRatio: 0.1}
+	return nn.NewAdamW(j.model, cfg)
+}
+
+// rlOptimizer is the optimizer of the RL phase.
+func (j *job) rlOptimizer() (*nn.AdamW, error) {
+	cfg := nn.DefaultAdamW(j.c.LR)
+	cfg.Beta2, cfg.WeightDecay = 0.95, 0
+	return nn.NewAdamW(j.model, cfg)
 }
 
 // startRL replaces the SFT optimizer with the RL one and checkpoints.
 func (j *job) startRL() error {
-	cfg := nn.DefaultAdamW(j.c.LR)
-	cfg.Beta2, cfg.WeightDecay = 0.95, 0
-	if j.opt != nil {
-		j.opt.Free()
-	}
+	j.opt.Free()
 	var err error
-	if j.opt, err = nn.NewAdamW(j.model, cfg); err != nil {
+	if j.opt, err = j.rlOptimizer(); err != nil {
 		return err
 	}
 	return j.save()
@@ -374,11 +412,6 @@ type metricsLine struct {
 // rlPhase runs RL steps until --rl-steps, checkpointing on the way.
 func (j *job) rlPhase(ctx context.Context) error {
 	c := j.c
-	if j.opt == nil { // --model: no SFT came first
-		if err := j.startRL(); err != nil {
-			return err
-		}
-	}
 	ac, _ := c.algoConfig()
 	ac.Rollout = j.roller.Cfg
 	tr := &rl.Trainer{Model: j.model, Opt: j.opt, Roller: j.roller, Cfg: ac, DeltaH: j.st.DeltaH}
@@ -412,14 +445,22 @@ func (j *job) rlPhase(ctx context.Context) error {
 		return err
 	}
 	defer log.Close()
+	j.log = log
+	defer func() { j.log = nil }()
 	bar := runlog.NewBar(j.out, j.tty, c.Algo, c.RLSteps)
 	bar.Set(j.st.RLStep, "")
 	var first, last rl.StepMetrics
 	for step := j.st.RLStep + 1; step <= c.RLSteps; step++ {
 		j.td.exec.ResetStats()
 		round := 0
-		refill := func(n int) []rl.Prompt { round++; return draw(step, round, n) }
-		met, _, err := tr.Step(ctx, step, draw(step, 0, c.RLBatch), refill)
+		drawn := draw(step, 0, c.RLBatch) // and DAPO's refills: saveTrees looks prompts up here
+		refill := func(n int) []rl.Prompt {
+			round++
+			ps := draw(step, round, n)
+			drawn = append(drawn, ps...)
+			return ps
+		}
+		met, scored, err := tr.Step(ctx, step, drawn[:c.RLBatch:c.RLBatch], refill)
 		if ctx.Err() != nil {
 			bar.Clear()
 			return j.interrupted()
@@ -443,12 +484,16 @@ func (j *job) rlPhase(ctx context.Context) error {
 		if err := log.Add(line); err != nil {
 			return err
 		}
+		if err := j.saveTrees(step, drawn, scored); err != nil {
+			return err
+		}
 		if first.Step == 0 {
 			first = met
 		}
 		last = met
 		j.st.RLStep = step
 		j.st.DeltaH = tr.DeltaH
+		faultinject.At("rl-step")
 		status := fmt.Sprintf("reward %.2f acc %.2f calls %d/%d", met.RewardMean, met.Accuracy, met.ToolCalls, met.ToolCallsFlat)
 		bar.Set(step, status)
 		if j.tty {
@@ -478,8 +523,14 @@ func (j *job) rlPhase(ctx context.Context) error {
 // --model the run started from.
 func (j *job) reference() (*nn.Model, error) {
 	if j.c.Model != "" {
-		m, _, err := loadPretrained(j.c.Model, j.b)
-		return m, err
+		l, err := loadPretrained(j.c.Model, j.b)
+		if err != nil {
+			return nil, err
+		}
+		return l.Model, nil
+	}
+	if err := j.checkSFT(); err != nil {
+		return nil, err
 	}
 	ck, err := nn.LoadCheckpoint(j.ckpt("sft"), j.b)
 	if err != nil {
@@ -505,7 +556,7 @@ func (j *job) evaluation(ctx context.Context, tag string, step int) (evalRecord,
 	path := filepath.Join(j.dir, "samples", "eval-"+tag+".json")
 	var rec evalRecord
 	if err := runlog.ReadJSON(path, &rec); err == nil {
-		return rec, nil
+		return rec, j.logEval(rec)
 	}
 	bar := runlog.NewBar(j.out, j.tty, "eval "+tag, len(j.test))
 	t0 := time.Now()
@@ -525,12 +576,7 @@ func (j *job) evaluation(ctx context.Context, tag string, step int) (evalRecord,
 	if err := runlog.WriteJSON(path, rec); err != nil {
 		return rec, err
 	}
-	log, err := runlog.OpenJSONL(filepath.Join(j.dir, "evals.jsonl"))
-	if err != nil {
-		return rec, err
-	}
-	defer log.Close()
-	if err := log.Add(rec); err != nil {
+	if err := j.logEval(rec); err != nil {
 		return rec, err
 	}
 	o := res.Overall

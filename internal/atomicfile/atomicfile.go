@@ -16,6 +16,9 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"strings"
+
+	"github.com/goarpo/arpo/internal/faultinject"
 )
 
 // defaultPerm is the mode of a newly created file; an existing file keeps
@@ -43,7 +46,7 @@ func WriteFile(path string, write func(io.Writer) error) (err error) {
 	// The temporary file lives beside the target because rename is only
 	// atomic within one file system. Its name starts with a dot and the
 	// target's name so that a leftover after a crash is easy to attribute.
-	tmp, err := os.CreateTemp(dir, "."+base+".tmp-*")
+	tmp, err := os.CreateTemp(dir, "."+base+tmpInfix+"*")
 	if err != nil {
 		return fmt.Errorf("atomicfile: %s: %w", path, err)
 	}
@@ -71,15 +74,43 @@ func WriteFile(path string, write func(io.Writer) error) (err error) {
 	if err := tmp.Close(); err != nil {
 		return fmt.Errorf("atomicfile: %s: %w", path, err)
 	}
+	faultinject.At("unrenamed:" + base) // a complete temporary file that never replaced path
 	if err := os.Rename(tmpName, path); err != nil {
 		return fmt.Errorf("atomicfile: %s: %w", path, err)
 	}
+	faultinject.At("renamed:" + base)
 	// Without this fsync the rename itself may be lost on power failure,
 	// leaving the old file (or none) although WriteFile reported success.
 	if err := syncDir(dir); err != nil {
 		return fmt.Errorf("atomicfile: %s: rename done but directory sync failed: %w", path, err)
 	}
 	return nil
+}
+
+// tmpInfix marks temporary files: ".NAME.tmp-RANDOM".
+const tmpInfix = ".tmp-"
+
+// RemoveStale deletes the temporary files that WriteFile calls killed in
+// the middle left in dir (not in its subfolders), and returns their names.
+// Only call it when no other process may be writing into dir (hold the
+// folder's lock): a live writer's temporary file looks the same.
+func RemoveStale(dir string) ([]string, error) {
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		return nil, err
+	}
+	var removed []string
+	for _, e := range entries {
+		n := e.Name()
+		if !e.Type().IsRegular() || !strings.HasPrefix(n, ".") || !strings.Contains(n, tmpInfix) {
+			continue
+		}
+		if err := os.Remove(filepath.Join(dir, n)); err != nil && !errors.Is(err, fs.ErrNotExist) {
+			return removed, err
+		}
+		removed = append(removed, n)
+	}
+	return removed, nil
 }
 
 // syncDir fsyncs a directory. Some file systems and platforms cannot sync a

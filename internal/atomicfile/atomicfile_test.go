@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"testing"
 
+	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
 
@@ -111,4 +112,24 @@ func TestWriteFileRelativePath(t *testing.T) {
 	got, err := os.ReadFile(filepath.Join(dir, "rel.txt"))
 	require.NoError(t, err)
 	require.Equal(t, "r", string(got))
+}
+
+// TestRemoveStale removes what a WriteFile killed before its rename leaves,
+// and nothing else.
+func TestRemoveStale(t *testing.T) {
+	dir := t.TempDir()
+	for _, n := range []string{".latest.safetensors.tmp-123", ".state.json.tmp-9", "state.json", ".lock", "x.tmp-1"} {
+		require.NoError(t, os.WriteFile(filepath.Join(dir, n), nil, 0o644))
+	}
+	require.NoError(t, os.Mkdir(filepath.Join(dir, ".sub.tmp-1"), 0o755))
+	removed, err := RemoveStale(dir)
+	require.NoError(t, err)
+	assert.ElementsMatch(t, []string{".latest.safetensors.tmp-123", ".state.json.tmp-9"}, removed)
+	left, err := os.ReadDir(dir)
+	require.NoError(t, err)
+	var names []string
+	for _, e := range left {
+		names = append(names, e.Name())
+	}
+	assert.ElementsMatch(t, []string{"state.json", ".lock", "x.tmp-1", ".sub.tmp-1"}, names)
 }

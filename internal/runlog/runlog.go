@@ -18,6 +18,7 @@ import (
 	"golang.org/x/term"
 
 	"github.com/goarpo/arpo/internal/atomicfile"
+	"github.com/goarpo/arpo/internal/faultinject"
 )
 
 // Create makes a new run folder. An existing folder is refused unless it is
@@ -80,9 +81,10 @@ func WriteJSONL[T any](path string, items []T) error {
 // JSONL appends JSON lines to a file, flushing after each so that a crash
 // loses at most the line being written.
 type JSONL struct {
-	mu sync.Mutex
-	f  *os.File
-	w  *bufio.Writer
+	mu   sync.Mutex
+	f    *os.File
+	w    *bufio.Writer
+	name string // the file's base name, for the fault-injection point
 }
 
 // OpenJSONL opens path for appending, creating it when absent.
@@ -91,7 +93,7 @@ func OpenJSONL(path string) (*JSONL, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &JSONL{f: f, w: bufio.NewWriter(f)}, nil
+	return &JSONL{f: f, w: bufio.NewWriter(f), name: filepath.Base(path)}, nil
 }
 
 // Add writes v as one line.
@@ -102,10 +104,26 @@ func (j *JSONL) Add(v any) error {
 	}
 	j.mu.Lock()
 	defer j.mu.Unlock()
+	if faultinject.Armed("mid-line:" + j.name) {
+		j.w.Write(line[:len(line)/2])
+		j.w.Flush()
+		faultinject.Kill()
+	}
 	if _, err := j.w.Write(append(line, '\n')); err != nil {
 		return err
 	}
 	return j.w.Flush()
+}
+
+// Sync makes the lines written so far durable, so that a checkpoint
+// written after it never refers to steps the log lost in a power cut.
+func (j *JSONL) Sync() error {
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	if err := j.w.Flush(); err != nil {
+		return err
+	}
+	return j.f.Sync()
 }
 
 // Close closes the file.

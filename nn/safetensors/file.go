@@ -15,6 +15,10 @@ import (
 type Tensor struct {
 	Shape []int     // e.g. [16, 128]
 	Data  []float32 // row-major, len = product of Shape
+	// DType is the dtype the file stored the tensor in, e.g. "BF16", set by
+	// Read so that loaders can check it against the model's config;
+	// writers ignore it (they write F32).
+	DType string
 }
 
 // File is an open safetensors file whose header has been read and
@@ -126,7 +130,7 @@ func (f *File) Read(name string) (Tensor, error) {
 			f.path, name, ti.DType)
 	}
 	size := int(dtypeSize[ti.DType])
-	t := Tensor{Shape: slices.Clone(ti.Shape), Data: make([]float32, ti.Numel())}
+	t := Tensor{Shape: slices.Clone(ti.Shape), Data: make([]float32, ti.Numel()), DType: ti.DType}
 	buf := make([]byte, min(readChunk, ti.End-ti.Begin))
 	perChunk := len(buf) / size
 	for i := 0; i < len(t.Data); i += perChunk {

@@ -28,7 +28,7 @@ func (t *Tokenizer) Save(path string) error {
 		"add_bos_token":                false,
 		"clean_up_tokenization_spaces": false,
 		"model_max_length":             1 << 20,
-		"chat_template":                chatMLTemplate,
+		"chat_template":                ChatMLTemplate,
 	}
 	if s, ok := t.DecodeToken(t.eos); ok {
 		cfg["eos_token"] = s
@@ -46,8 +46,9 @@ func (t *Tokenizer) Save(path string) error {
 	return nil
 }
 
-// chatMLTemplate is the Jinja template of ChatML, what ChatML renders.
-const chatMLTemplate = "{% for message in messages %}{{ '<|im_start|>' + message['role'] + '\\n' + message['content'] + '<|im_end|>' + '\\n' }}{% endfor %}{% if add_generation_prompt %}{{ '<|im_start|>assistant\\n' }}{% endif %}"
+// ChatMLTemplate is the Jinja chat template of ChatML: what ChatML renders,
+// and what Hugging Face renders from a tokenizer_config.json holding it.
+const ChatMLTemplate = "{% for message in messages %}{{ '<|im_start|>' + message['role'] + '\\n' + message['content'] + '<|im_end|>' + '\\n' }}{% endfor %}{% if add_generation_prompt %}{{ '<|im_start|>assistant\\n' }}{% endif %}"
 
 func marshalIndent(v any) ([]byte, error) {
 	var buf bytes.Buffer

@@ -1,0 +1,110 @@
+// Command export writes a model as a Hugging Face folder (config.json,
+// model.safetensors, tokenizer.json, tokenizer_config.json with the chat
+// template, generation_config.json) that transformers, vLLM and llama.cpp's
+// convert_hf_to_gguf.py load:
+//
+//	go run ./cmd/export --model runs/X --out runs/X/hf-bf16 --dtype bf16
+//	go run ./cmd/export --model runs/X/checkpoints/sft.safetensors --out sft-hf
+//
+// --model is anything package nn/load resolves (a run folder, a checkpoint,
+// a Hugging Face folder). The weights keep the dtype the model came in (F32
+// for models trained here) unless --dtype says otherwise; narrowing rounds
+// to nearest even. --out must not exist or be empty unless --overwrite.
+// Every cmd/train run already ends with RUN/hf/, written the same way.
+//
+// Exit status: 0 on success, 2 for bad input (flags, model folder, --out),
+// 1 when writing fails, 3 for a bug (internal/exitcode).
+package main
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"os"
+
+	"github.com/spf13/pflag"
+
+	"github.com/goarpo/arpo/backend"
+	_ "github.com/goarpo/arpo/backend/cpu" // the backend the weights pass through
+	"github.com/goarpo/arpo/internal/exitcode"
+	"github.com/goarpo/arpo/nn/export"
+	"github.com/goarpo/arpo/nn/load"
+)
+
+func main() {
+	defer exitcode.OnPanic("export")
+	os.Exit(run(os.Args[1:], os.Stdout, os.Stderr))
+}
+
+// usageError marks bad input (exit 2).
+type usageError struct{ error }
+
+func bad(format string, args ...any) error { return usageError{fmt.Errorf(format, args...)} }
+
+func run(args []string, stdout, stderr io.Writer) int {
+	err := exportCmd(args, stdout)
+	var ue usageError
+	switch {
+	case err == nil, errors.Is(err, pflag.ErrHelp):
+		return exitcode.OK
+	case errors.As(err, &ue):
+		fmt.Fprintln(stderr, "export:", err)
+		return exitcode.BadInput
+	}
+	fmt.Fprintln(stderr, "export:", err)
+	return exitcode.Failure
+}
+
+func exportCmd(args []string, stdout io.Writer) error {
+	var model, out, dtype string
+	var overwrite bool
+	fs := pflag.NewFlagSet("export", pflag.ContinueOnError)
+	fs.SetOutput(stdout)
+	fs.StringVar(&model, "model", "", "run folder, checkpoint or Hugging Face folder (required)")
+	fs.StringVar(&out, "out", "", "folder to write (required; must not exist or be empty)")
+	fs.StringVar(&dtype, "dtype", "", "weights dtype: bf16, f16 or f32 (default: the dtype the model came in)")
+	fs.BoolVar(&overwrite, "overwrite", false, "replace --out even if it is not empty")
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, pflag.ErrHelp) {
+			return err
+		}
+		return bad("%v", err)
+	}
+	switch {
+	case fs.NArg() > 0:
+		return bad("unexpected argument %q", fs.Arg(0))
+	case model == "":
+		return bad("--model is required")
+	case out == "":
+		return bad("--out is required")
+	}
+	dt, err := export.ParseDType(dtype)
+	if err != nil {
+		return bad("--dtype: %v", err)
+	}
+	b, err := backend.Open("cpu", backend.Options{Threads: 1})
+	if err != nil {
+		return err
+	}
+	l, err := load.Load(model, load.Options{Backend: b})
+	if err != nil {
+		return bad("%v", err)
+	}
+	defer l.Free()
+	if err := export.Write(export.FromLoaded(l), out, export.Options{DType: dt, Overwrite: overwrite}); err != nil {
+		var te export.TargetError
+		if errors.As(err, &te) {
+			return bad("--out: %v", err)
+		}
+		return err
+	}
+	fmt.Fprintf(stdout, "exported %s (%s, %s) to %s\n", model, l.Found.Kind, orDefault(dt, l.Found.DType), out)
+	return nil
+}
+
+func orDefault(s, def string) string {
+	if s == "" {
+		return def
+	}
+	return s
+}
