@@ -1,6 +1,7 @@
 package main
 
 import (
+	"encoding/json"
 	"os"
 	"path/filepath"
 	"slices"
@@ -70,6 +71,14 @@ func TestHFModelPromptsUseItsChatTemplate(t *testing.T) {
 	assert.Nil(t, j.td.tmpl)
 	assert.Equal(t, tasks.SystemPrompt, j.td.system)
 	require.NoError(t, j.promptFormat(""))
+	assert.Empty(t, j.td.system)
+	// A folder exported from a run here (our ChatML) is prompted as the run
+	// trained it: ChatML, no system prompt.
+	ours, err := json.Marshal(map[string]string{"chat_template": tokenizer.ChatMLTemplate, "eos_token": "<|im_end|>"})
+	require.NoError(t, err)
+	require.NoError(t, os.WriteFile(cfg, ours, 0o644))
+	require.NoError(t, j.promptFormat(dir))
+	assert.Nil(t, j.td.tmpl)
 	assert.Empty(t, j.td.system)
 	// A broken template is bad input, not a panic.
 	require.NoError(t, os.WriteFile(cfg, []byte(`{"chat_template": "{% if %}"}`), 0o644))
