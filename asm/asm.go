@@ -14,6 +14,8 @@ var (
 	maxImpl        = maxGeneric
 	argmaxImpl     = argmaxGeneric
 	expImpl        = expGeneric
+	expSubImpl     = expSubGeneric
+	expSumsImpl    = expSumsGeneric
 	softmaxImpl    = softmaxGeneric
 	logSoftmaxImpl = logSoftmaxGeneric
 	entropyImpl    = entropyGeneric
@@ -72,6 +74,20 @@ func Exp(dst, x []float32) {
 	expImpl(dst, x)
 }
 
+// ExpSub computes dst[i] = exp(x[i] - m) for i < len(dst) and returns
+// their sum: the exponentials of a softmax relative to a known maximum m
+// (or any shift), for callers that normalise or accumulate themselves.
+func ExpSub(dst, x []float32, m float32) float32 {
+	need(len(x), len(dst))
+	return expSubImpl(dst, x, m)
+}
+
+// ExpSums returns s = sum(exp(x[i] - m)) and sx = sum(exp(x[i] - m)*(x[i] - m))
+// over x: with m = max(x), log s is the log-sum-exp minus m and
+// log s - sx/s the entropy of softmax(x). Callers that see a row in pieces
+// (the fused LM head) combine the pieces' sums themselves.
+func ExpSums(x []float32, m float32) (s, sx float32) { return expSumsImpl(x, m) }
+
 // Softmax computes dst = exp(x - max(x)) / sum(exp(x - max(x))) over one row.
 // dst may alias x.
 func Softmax(dst, x []float32) {
@@ -89,6 +105,11 @@ func LogSoftmax(dst, x []float32) {
 // Entropy returns the Shannon entropy in nats of softmax(x):
 // H = -sum(p[i]*log p[i]) = logsumexp(x) - sum(p[i]*x[i]).
 func Entropy(x []float32) float32 { return entropyImpl(x) }
+
+// EntropyOf returns the entropy of softmax(x) from s, sx = ExpSums(x,
+// max(x)): Entropy(x) is exactly EntropyOf(ExpSums(x, Max(x))), for a
+// caller that needs s too.
+func EntropyOf(s, sx float32) float32 { return entropyOf(s, sx) }
 
 // RMSNorm computes dst[i] = x[i] * r * w[i] with r = 1/sqrt(mean(x^2) + eps)
 // over one row, and returns r (kept by the caller for backward).

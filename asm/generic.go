@@ -167,6 +167,30 @@ func fma32(a, b, c float32) float32 {
 }
 
 // softmaxGeneric computes dst = exp(x - max(x)) / sum(exp(x - max(x))) over one row.
+// expSubGeneric computes dst[i] = exp(x[i] - m) for i < len(dst) and
+// returns sum(dst[i]).
+func expSubGeneric(dst, x []float32, m float32) float32 {
+	x = x[:len(dst)]
+	var s float32
+	for i, v := range x {
+		e := expPoly(v - m)
+		dst[i] = e
+		s += e
+	}
+	return s
+}
+
+// expSumsGeneric returns s = sum(exp(x[i] - m)) and
+// sx = sum(exp(x[i] - m)*(x[i] - m)).
+func expSumsGeneric(x []float32, m float32) (s, sx float32) {
+	for _, v := range x {
+		e := expPoly(v - m)
+		s += e
+		sx += e * (v - m)
+	}
+	return s, sx
+}
+
 func softmaxGeneric(dst, x []float32) {
 	x = x[:len(dst)]
 	m := maxGeneric(x)

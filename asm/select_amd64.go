@@ -25,6 +25,7 @@ func useAVX2() {
 	dotImpl, axpyImpl, scaleImpl = dotAVX2, axpyAVX2, scaleAVX2
 	addImpl, mulImpl, sumImpl = addAVX2, mulAVX2, sumAVX2
 	maxImpl, argmaxImpl, expImpl = maxAVX2, argmaxAVX2, expAVX2
+	expSubImpl, expSumsImpl = expSubAVX2, expSumsAVX2
 	softmaxImpl, logSoftmaxImpl, entropyImpl = softmaxAVX2, logSoftmaxAVX2, entropyAVX2
 	rmsNormImpl, siluImpl = rmsNormAVX2, siluAVX2
 }
@@ -34,6 +35,7 @@ func useAVX512() {
 	dotImpl, axpyImpl, scaleImpl = dotAVX512, axpyAVX512, scaleAVX512
 	addImpl, mulImpl, sumImpl = addAVX512, mulAVX512, sumAVX512
 	maxImpl, argmaxImpl, expImpl = maxAVX512, argmaxAVX512, expAVX512
+	expSubImpl, expSumsImpl = expSubAVX512, expSumsAVX512
 	softmaxImpl, logSoftmaxImpl, entropyImpl = softmaxAVX512, logSoftmaxAVX512, entropyAVX512
 	rmsNormImpl, siluImpl = rmsNormAVX512, siluAVX512
 }

@@ -22,6 +22,8 @@ type variant struct {
 	max        func(x []float32) float32
 	argmax     func(x []float32) int
 	exp        func(dst, x []float32)
+	expSub     func(dst, x []float32, m float32) float32
+	expSums    func(x []float32, m float32) (s, sx float32)
 	softmax    func(dst, x []float32)
 	logSoftmax func(dst, x []float32)
 	entropy    func(x []float32) float32
@@ -33,7 +35,7 @@ func genericVariant() variant {
 	return variant{
 		name: "generic", dot: dotGeneric, axpy: axpyGeneric, scale: scaleGeneric,
 		add: addGeneric, mul: mulGeneric, sum: sumGeneric, max: maxGeneric, argmax: argmaxGeneric,
-		exp: expGeneric, softmax: softmaxGeneric, logSoftmax: logSoftmaxGeneric,
+		exp: expGeneric, expSub: expSubGeneric, expSums: expSumsGeneric, softmax: softmaxGeneric, logSoftmax: logSoftmaxGeneric,
 		entropy: entropyGeneric, rmsNorm: rmsNormGeneric, silu: siluGeneric,
 	}
 }
@@ -195,6 +197,21 @@ func TestRowKernels(t *testing.T) {
 				v.exp(dst.s(), x.s())
 				dst.check(t, "exp")
 				requireNearSlice(t, dst.s(), ref, 2.4e-7, 0, "exp")
+
+				// ExpSub and ExpSums against a shift that is not the max (the
+				// fused LM head shifts by a running max).
+				m := float32(3)
+				ws := expSubGeneric(ref, x.s(), m)
+				gs := v.expSub(dst.s(), x.s(), m)
+				dst.check(t, "expsub")
+				requireNearSlice(t, dst.s(), ref, 2.4e-7, 0, "expsub")
+				require.InDelta(t, ws, gs, tol*float64(ws), "expsub sum n=%d", n)
+				ws, wsx := expSumsGeneric(x.s(), m)
+				gs, gsx := v.expSums(x.s(), m)
+				require.InDelta(t, ws, gs, tol*float64(ws), "expsums s n=%d", n)
+				require.InDelta(t, wsx, gsx, tol*float64(ws)*16, "expsums sx n=%d", n)
+				// The sampler relies on ExpSub and ExpSums summing alike.
+				require.Equal(t, math.Float32bits(gs), math.Float32bits(v.expSub(dst.s(), x.s(), m)), "expsub vs expsums sum n=%d", n)
 
 				softmaxGeneric(ref, x.s())
 				v.softmax(dst.s(), x.s())

@@ -41,6 +41,9 @@ func (p *Pass) BackwardLogProbs(targets []int32, dlogp, dent []float32) error {
 // BackwardLogProbs.
 func (p *Pass) headBackward(targets []int32, lp *tensor.Tensor, dlogp, dent []float32) *tensor.Tensor {
 	m, b := p.m, p.m.B
+	if fh := m.fusedHead(); fh != nil {
+		return p.fusedHeadBackward(fh, targets, lp, dlogp, dent)
+	}
 	V, C, rows := m.Cfg.VocabSize, m.Cfg.HiddenSize, m.chunkRows()
 	dlp := p.temp("dlogp", p.T, 1)
 	dlp.Set(dlogp)

@@ -24,6 +24,11 @@ type Pass struct {
 	rstdF  *tensor.Tensor // (T, 1)
 	// Hidden is the final-normed hidden state (T, C), the LM head's input.
 	Hidden *tensor.Tensor
+	// headLSE and headEnt (T, 1) are the log-sum-exp and entropy of each
+	// row's logits for the targets headTargets, kept by a fused LogProbs for
+	// BackwardLogProbs.
+	headLSE, headEnt *tensor.Tensor
+	headTargets      []int32
 }
 
 // layerActs are one layer's activations, kept for backward. The normed
@@ -266,6 +271,14 @@ func (p *Pass) LogProbs(targets []int32, withEntropy bool) (logp, ent []float32,
 	lp := p.temp("logp", p.T, 1)
 	var et *tensor.Tensor
 	entView := backend.View{}
+	if fh := m.fusedHead(); fh != nil {
+		p.fusedHeadForward(fh, targets, lp)
+		et = p.headEnt
+		if !withEntropy {
+			et = nil
+		}
+		return readLogProbs(lp, et)
+	}
 	if withEntropy {
 		et = p.temp("ent", p.T, 1)
 	}
@@ -279,6 +292,12 @@ func (p *Pass) LogProbs(targets []int32, withEntropy bool) (logp, ent []float32,
 		}
 		b.LogProbs(lp.View().At(lo), entView, lg.View(), targets[lo:hi], hi-lo, V)
 	}
+	return readLogProbs(lp, et)
+}
+
+// readLogProbs reads the log-probs and, when et is not nil, the entropies
+// back to the host.
+func readLogProbs(lp, et *tensor.Tensor) (logp, ent []float32, err error) {
 	if logp, err = lp.Data(); err != nil {
 		return nil, nil, err
 	}

@@ -56,6 +56,9 @@ type Model struct {
 	W, G *tensor.Tensor
 
 	chunk int // LM-head rows per chunk when > 0 (tests); see chunkRows
+	// headMode forces the fused LM head on (> 0) or off (< 0) whatever
+	// the vocabulary (tests); see fusedHead.
+	headMode int
 
 	// idle holds the activation and temporary buffers of the last freed
 	// pass, by slot, for the next pass to reuse: a training step then

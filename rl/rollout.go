@@ -158,9 +158,23 @@ func (r *Roller) Rollout(ctx context.Context, prompts [][]int32, step int) ([]*T
 // draws fresh randomness from the same seed. The result is a function of the
 // model, cfg, the prompts and step alone.
 func (r *Roller) RolloutWith(ctx context.Context, cfg RolloutConfig, prompts [][]int32, step int) ([]*Tree, []Trajectory, RolloutStats, error) {
+	return r.RolloutAt(ctx, cfg, prompts, nil, step)
+}
+
+// RolloutAt is RolloutWith of some of a step's prompts: prompts[i] is prompt
+// number indices[i] of the step, which seeds its trajectories' generators,
+// so that rolling out a step's prompts in parts (on several rollout
+// workers) gives each prompt the trajectories it gets in one call, bit for
+// bit when the engine is batch-invariant. indices must be distinct; nil
+// means 0, 1, 2, ... Trajectory.Prompt is still the position in prompts.
+func (r *Roller) RolloutAt(ctx context.Context, cfg RolloutConfig, prompts [][]int32, indices []int, step int) ([]*Tree, []Trajectory, RolloutStats, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, nil, RolloutStats{}, err
 	}
+	if indices != nil && len(indices) != len(prompts) {
+		return nil, nil, RolloutStats{}, fmt.Errorf("rollout: %d prompts but %d indices", len(prompts), len(indices))
+	}
+	pos := map[int]int{} // prompt identity -> position in prompts
 	run := newRun(r, cfg, step)
 	defer run.release()
 	for i, p := range prompts {
@@ -170,7 +184,15 @@ func (r *Roller) RolloutWith(ctx context.Context, cfg RolloutConfig, prompts [][
 		if len(p) >= cfg.TokenBudget {
 			return nil, nil, RolloutStats{}, fmt.Errorf("rollout: prompt %d has %d tokens, at or over the token budget %d", i, len(p), cfg.TokenBudget)
 		}
-		run.addPrompt(p)
+		idx := i
+		if indices != nil {
+			idx = indices[i]
+		}
+		if _, dup := pos[idx]; dup || idx < 0 {
+			return nil, nil, RolloutStats{}, fmt.Errorf("rollout: prompt index %d is negative or repeated", idx)
+		}
+		pos[idx] = i
+		run.addPrompt(p, idx)
 	}
 	if err := run.start(); err != nil {
 		return nil, nil, RolloutStats{}, err
@@ -183,6 +205,9 @@ func (r *Roller) RolloutWith(ctx context.Context, cfg RolloutConfig, prompts [][
 		trees[i] = p.tree
 		run.stats.ToolCalls += p.tree.ToolCallsExecuted()
 		run.stats.ToolCallsFlat += p.tree.ToolCallsFlat()
+	}
+	for i := range run.done {
+		run.done[i].Prompt = pos[run.done[i].Prompt]
 	}
 	run.stats.Trajectories = len(run.done)
 	return trees, run.done, run.stats, nil

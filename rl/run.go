@@ -101,9 +101,12 @@ func (u *run) streamSeed(prompt int, kind string, id uint64) uint64 {
 	return h.Sum64()
 }
 
-func (u *run) addPrompt(tokens []int32) {
+// addPrompt adds a prompt whose identity in the step is idx: its
+// trajectories draw from generators seeded by (seed, step, idx), so a prompt
+// rolled out on its own (on a rollout worker) draws what it draws in a batch.
+func (u *run) addPrompt(tokens []int32, idx int) {
 	c := u.cfg
-	p := &promptState{idx: len(u.prompts), tree: &Tree{}}
+	p := &promptState{idx: idx, tree: &Tree{}}
 	p.decide = sample.NewRNG(c.Seed, u.streamSeed(p.idx, "decide", 0))
 	p.root = u.r.Engine.NewStream(tokens, c.Sampling, nil, c.TokenBudget, u.gen)
 	p.tree.AddNode(Node{

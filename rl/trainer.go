@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"math"
+	"slices"
 	"time"
 
 	"github.com/goarpo/arpo/nn"
@@ -37,6 +38,15 @@ type Trainer struct {
 	// standardisation of ScaleCalibrated branching. Step updates it; it is
 	// part of the run's state, saved and restored with checkpoints.
 	DeltaH DeltaHStats
+	// Source rolls the prompts out instead of Roller (e.g. on rollout
+	// workers: package dist); nil means Roller.
+	Source RolloutSource
+}
+
+// RolloutSource rolls out prompts as Roller.RolloutWith does: one tree per
+// prompt and the trajectories, Trajectory.Prompt indexing prompts.
+type RolloutSource interface {
+	RolloutWith(ctx context.Context, cfg RolloutConfig, prompts [][]int32, step int) ([]*Tree, []Trajectory, RolloutStats, error)
 }
 
 // StepMetrics are the per-step numbers of the spec, written as one JSON line.
@@ -102,6 +112,10 @@ func (tr *Trainer) Step(ctx context.Context, step int, prompts []Prompt, refill 
 	for i, p := range points {
 		rises[i] = p.DeltaH
 	}
+	// In a canonical order: the sums then do not depend on the order in
+	// which prompts' look-aheads closed, so rollouts split across workers
+	// (package dist) update the scale as one batch does, bit for bit.
+	slices.Sort(rises)
 	next := tr.DeltaH.Update(rises)
 	if len(groups) == 0 {
 		tr.DeltaH = next
@@ -139,7 +153,11 @@ func (tr *Trainer) collect(ctx context.Context, cfg RolloutConfig, step int, pro
 			toks[i] = p.Tokens
 		}
 		// The round goes into the seed so refills draw fresh randomness.
-		trees, trajs, st, err := tr.Roller.RolloutWith(ctx, cfg, toks, step<<4|min(round, 15))
+		var src RolloutSource = tr.Roller
+		if tr.Source != nil {
+			src = tr.Source
+		}
+		trees, trajs, st, err := src.RolloutWith(ctx, cfg, toks, step<<4|min(round, 15))
 		if err != nil {
 			return nil, nil, nil, err
 		}

@@ -47,6 +47,12 @@ const (
 	gemmDotsMaxM   = 64
 	gemmDotsSmallM = 8
 	gemmDotsMaxA   = 1 << 17
+	// Below gemmDotsMinK, a dot product is too short to pay for its
+	// horizontal sum, and with more than one row of A the blocked path is
+	// faster however many B rows it packs: an LM head of hidden 64 against
+	// a 151,936-token vocabulary (32 x 151936 x 64) ran at ~20 GFLOP/s on
+	// the dot path.
+	gemmDotsMinK = 128
 	// Problems up to gemmTiny multiply-adds use the plain loop: packing and
 	// dispatch would cost more than the arithmetic.
 	gemmTiny = 2048
@@ -100,7 +106,7 @@ func gemm(p *pool, s *asm.SgemmKernel, ta, tb bool, m, n, k int, alpha float32, 
 		gemmNaive(ta, tb, m, n, k, alpha, A, lda, B, ldb, beta, C, ldc)
 	case m <= gemmRowsMaxM && !tb:
 		gemmRows(p, ta, m, n, k, alpha, A, lda, B, ldb, beta, C, ldc)
-	case !ta && tb && (m <= gemmDotsSmallM || (m <= gemmDotsMaxM && m*k <= gemmDotsMaxA)):
+	case !ta && tb && (m == 1 || k >= gemmDotsMinK) && (m <= gemmDotsSmallM || (m <= gemmDotsMaxM && m*k <= gemmDotsMaxA)):
 		gemmDots(p, m, n, k, alpha, A, lda, B, ldb, beta, C, ldc, 1)
 	case n == 1 && !ta && tb:
 		// The roles swap: the one row of B against the m rows of A.

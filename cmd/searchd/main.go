@@ -8,7 +8,8 @@
 // It builds the index from --corpus (and saves it with --save DIR), or loads
 // one saved before with --index DIR. A request must arrive whole within
 // --read-timeout (10 s) and at most --max-conns (256) connections are open;
-// more get 503 at once. SIGINT or SIGTERM stops it gracefully: requests in
+// more get 503 at once. --delay adds a fixed latency to every request (for
+// scaling measurements). SIGINT or SIGTERM stops it gracefully: requests in
 // flight finish first.
 package main
 
@@ -46,7 +47,11 @@ func run() error {
 	maxQueries := flag.Int("max-queries", 256, "most queries in one request")
 	readTimeout := flag.Duration("read-timeout", search.DefaultLimits.ReadTimeout, "longest time to read one request, body included")
 	maxConns := flag.Int("max-conns", search.DefaultLimits.MaxConns, "most open connections; more get 503 at once (0: no limit)")
+	delay := flag.Duration("delay", 0, "answer each request this much later, e.g. 200ms: a retriever of fixed latency, for measuring how rollouts scale (docs/SCALE.md)")
 	flag.Parse()
+	if *delay < 0 {
+		return errors.New("--delay must be >= 0")
+	}
 
 	ix, err := loadIndex(*corpus, *indexDir, *save)
 	if err != nil {
@@ -63,6 +68,7 @@ func run() error {
 	}
 	ln = search.LimitConns(ln, lim.MaxConns)
 	srv := search.NewServer(ix, lim)
+	srv.Handler = delayed(srv.Handler, *delay)
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	errc := make(chan error, 1)
@@ -84,6 +90,21 @@ func run() error {
 		return err
 	}
 	return nil
+}
+
+// delayed answers each request d later (or not at all if the client gives
+// up first).
+func delayed(h http.Handler, d time.Duration) http.Handler {
+	if d <= 0 {
+		return h
+	}
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		select {
+		case <-time.After(d):
+			h.ServeHTTP(w, r)
+		case <-r.Context().Done():
+		}
+	})
 }
 
 func loadIndex(corpus, dir, save string) (*search.Index, error) {

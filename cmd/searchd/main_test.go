@@ -1,9 +1,13 @@
 package main
 
 import (
+	"context"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -28,4 +32,20 @@ func TestLoadIndex(t *testing.T) {
 	assert.Error(t, err, "neither flag")
 	_, err = loadIndex(filepath.Join(dir, "missing.jsonl"), "", "")
 	assert.Error(t, err)
+}
+
+// TestDelayed: --delay answers after the delay (never before: a lower bound
+// that sleeping guarantees), and a client that gives up gets nothing.
+func TestDelayed(t *testing.T) {
+	calls := 0
+	h := delayed(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { calls++; w.Write([]byte("ok")) }), 30*time.Millisecond)
+	rec := httptest.NewRecorder()
+	t0 := time.Now()
+	h.ServeHTTP(rec, httptest.NewRequest("POST", "/retrieve", nil))
+	assert.GreaterOrEqual(t, time.Since(t0), 30*time.Millisecond)
+	assert.Equal(t, "ok", rec.Body.String())
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	h.ServeHTTP(httptest.NewRecorder(), httptest.NewRequest("POST", "/retrieve", nil).WithContext(ctx))
+	assert.Equal(t, 1, calls, "a cancelled request is not served")
 }

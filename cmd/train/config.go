@@ -101,6 +101,11 @@ type Config struct {
 	// to samples/trees-stepNNNN.jsonl for the dashboard; 0 saves none.
 	SaveTrees int `json:"save-trees"`
 
+	// Distributed rollouts (workers.go, package dist).
+	Workers      int    `json:"workers"`       // local worker processes on an embedded NATS server
+	NATS         string `json:"nats"`          // an existing NATS server or cluster instead
+	MaxStaleness int    `json:"max-staleness"` // 0: synchronous
+
 	// Evaluation.
 	EvalQuestions int     `json:"eval-questions"`
 	EvalK         int     `json:"eval-k"`
@@ -249,6 +254,9 @@ func bindFlags(fs *pflag.FlagSet, c *Config) {
 	fs.IntVar(&c.MiniBatches, "mini-batches", c.MiniBatches, "optimizer steps per pass")
 	fs.IntVar(&c.CheckpointEv, "checkpoint-every", c.CheckpointEv, "RL steps between checkpoints")
 	fs.IntVar(&c.SaveTrees, "save-trees", c.SaveTrees, "prompts per RL step whose rollout trees are saved for the dashboard (samples/trees-stepNNNN.jsonl)")
+	fs.IntVar(&c.Workers, "workers", c.Workers, "roll out on N local worker processes over an embedded NATS server (0: in this process)")
+	fs.StringVar(&c.NATS, "nats", c.NATS, "roll out on the workers of this NATS server, e.g. nats://host:4222 (see cmd/rollout-worker)")
+	fs.IntVar(&c.MaxStaleness, "max-staleness", c.MaxStaleness, "asynchronous rollouts: groups may come from a policy up to K versions old (0: synchronous)")
 
 	fs.IntVar(&c.EvalQuestions, "eval-questions", c.EvalQuestions, "test questions per evaluation (0: all)")
 	fs.IntVar(&c.EvalK, "eval-k", c.EvalK, "samples per question for pass@k (needs --temperature > 0)")
@@ -437,7 +445,7 @@ func (c Config) validate() error {
 		{"m", c.M, 1}, {"n", c.N, 1}, {"z", c.Z, 1}, {"k", c.K, 1}, {"call-limit", c.CallLimit, 0},
 		{"token-budget", c.TokenBudget, 16}, {"ppo-epochs", c.PPOEpochs, 1}, {"mini-batches", c.MiniBatches, 1},
 		{"checkpoint-every", c.CheckpointEv, 1}, {"sft-checkpoint-every", c.SFTCheckpointEv, 1}, {"eval-questions", c.EvalQuestions, 0}, {"eval-k", c.EvalK, 1},
-		{"eval-every", c.EvalEvery, 0}, {"save-trees", c.SaveTrees, 0},
+		{"eval-every", c.EvalEvery, 0}, {"save-trees", c.SaveTrees, 0}, {"workers", c.Workers, 0}, {"max-staleness", c.MaxStaleness, 0},
 	} {
 		if p.v < p.min {
 			return badInput("--%s must be >= %d, got %d", p.name, p.min, p.v)
@@ -470,6 +478,8 @@ func (c Config) validate() error {
 		return badInput("--attribution: want soft or hard, got %q", c.Attribution)
 	case c.Attribution == "hard" && c.Algo != "arpo":
 		return badInput("--attribution hard needs a rollout tree: only with --algo arpo")
+	case c.MaxStaleness > 0 && c.Workers == 0 && c.NATS == "":
+		return badInput("--max-staleness needs rollout workers: --workers N or --nats URL")
 	case c.EvalK > 1 && c.Temperature == 0:
 		return badInput("--eval-k %d needs sampling: set --temperature > 0", c.EvalK)
 	case c.DModel%c.Heads != 0 || c.Heads%c.KVHeads != 0:

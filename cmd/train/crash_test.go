@@ -25,7 +25,9 @@ import (
 const childEnv = "ARPO_TRAIN_TEST_CHILD"
 
 func TestMain(m *testing.M) {
-	if os.Getenv(childEnv) == "1" {
+	// A child: a crash test's, or a local rollout worker of --workers
+	// (main runs those first).
+	if os.Getenv(childEnv) == "1" || os.Getenv(workerEnv) != "" {
 		main()
 		return
 	}
@@ -273,4 +275,18 @@ func TestCheckpointCarriesItsPosition(t *testing.T) {
 	got, err := checkpointPosition(j.ckpt("latest"))
 	require.NoError(t, err)
 	assert.Equal(t, j.st.position, got)
+}
+
+// Every flag a resume may change is left out of the run's identity, and
+// nothing else is.
+func TestConfigIdentityLeavesOutExactlyTheResumableFlags(t *testing.T) {
+	base := quickPreset()
+	id := configIdentity(base)
+	changed := base
+	changed.RLSteps, changed.Threads, changed.CheckpointEv, changed.EvalEvery = 99, 3, 7, 5
+	changed.SFTCheckpointEv, changed.SaveTrees, changed.ExportDType, changed.Out = 9, 2, "f32", "/elsewhere"
+	assert.Equal(t, id, configIdentity(changed), "resumable flags and --out do not change the identity")
+	other := base
+	other.Seed++
+	assert.NotEqual(t, id, configIdentity(other), "the seed decides the run's numbers")
 }

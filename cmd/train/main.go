@@ -37,6 +37,9 @@ import (
 )
 
 func main() {
+	if url := os.Getenv(workerEnv); url != "" { // a local rollout worker (workers.go)
+		os.Exit(localWorker(url))
+	}
 	defer exitcode.OnPanic("train")
 	ctx, stop := exitcode.SignalContext("train", os.Stderr)
 	code := run(ctx, os.Args[1:], os.Stdout, os.Stderr)

@@ -48,10 +48,23 @@ type position struct {
 // without --out, so that runs of one config in two folders agree bit for
 // bit, checkpoints included.
 func configIdentity(c Config) string {
-	c.RLSteps, c.Threads, c.CheckpointEv, c.EvalEvery, c.SFTCheckpointEv, c.Out, c.ExportDType = 0, 0, 0, 0, 0, "", ""
-	b, err := json.Marshal(c)
+	// The config's JSON keys are its flag names, so resumable itself says
+	// what to leave out: a flag added there cannot be forgotten here.
+	raw, err := json.Marshal(c)
 	if err != nil {
 		panic(err) // a Config always marshals
+	}
+	var fields map[string]json.RawMessage
+	if err := json.Unmarshal(raw, &fields); err != nil {
+		panic(err)
+	}
+	for name := range resumable {
+		delete(fields, name)
+	}
+	delete(fields, "out")
+	b, err := json.Marshal(fields) // map keys marshal sorted: a stable identity
+	if err != nil {
+		panic(err)
 	}
 	sum := sha256.Sum256(b)
 	return hex.EncodeToString(sum[:])

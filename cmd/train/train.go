@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/goarpo/arpo/backend"
+	"github.com/goarpo/arpo/dist"
 	"github.com/goarpo/arpo/internal/faultinject"
 	"github.com/goarpo/arpo/internal/runlog"
 	"github.com/goarpo/arpo/nn"
@@ -47,7 +48,7 @@ type job struct {
 // change how long or how fast it runs, not what it computes (and what it
 // exports). configIdentity leaves the same fields out.
 var resumable = map[string]bool{"rl-steps": true, "threads": true, "checkpoint-every": true, "eval-every": true,
-	"sft-checkpoint-every": true, "save-trees": true, "serve": true, "export-dtype": true}
+	"sft-checkpoint-every": true, "save-trees": true, "serve": true, "export-dtype": true, "workers": true, "nats": true}
 
 func execute(ctx context.Context, o options, stdout io.Writer) error {
 	j := &job{out: stdout, tty: runlog.IsTerminal(stdout), start: time.Now(), resume: o.resume != ""}
@@ -134,10 +135,11 @@ func (j *job) openResume(o options) error {
 			continue
 		}
 		if !resumable[name] {
-			return badInput("--resume: --%s cannot change in a resumed run (only --rl-steps, --threads, --checkpoint-every, --sft-checkpoint-every, --eval-every, --save-trees, --serve, --export-dtype)", name)
+			return badInput("--resume: --%s cannot change in a resumed run (only --rl-steps, --threads, --checkpoint-every, --sft-checkpoint-every, --eval-every, --save-trees, --serve, --export-dtype, --workers, --nats)", name)
 		}
 	}
 	c.SaveTrees = pick(o, "save-trees", o.cfg.SaveTrees, c.SaveTrees)
+	c.Workers, c.NATS = o.cfg.Workers, o.cfg.NATS // where rollouts run is not part of the run
 	c.RLSteps, c.Threads, c.CheckpointEv, c.EvalEvery = pick(o, "rl-steps", o.cfg.RLSteps, c.RLSteps),
 		pick(o, "threads", o.cfg.Threads, c.Threads), pick(o, "checkpoint-every", o.cfg.CheckpointEv, c.CheckpointEv),
 		pick(o, "eval-every", o.cfg.EvalEvery, c.EvalEvery)
@@ -268,7 +270,7 @@ func (j *job) setup(ctx context.Context) error {
 		ac.Rollout.TokenBudget = j.model.Cfg.MaxPositionEmbeddings
 	}
 	j.roller = &rl.Roller{
-		Engine: engine.New(j.model, engine.Options{BlockSize: 16, InitialBlocks: 256}),
+		Engine: engine.New(j.model, dist.EngineOptions()), // batch-invariant: the same bits on rollout workers
 		Tok:    bpe, Protocol: j.td.proto, Tools: j.td.exec, Cfg: ac.Rollout,
 	}
 	test, err := prompts(bpe, j.td.tmpl, j.td.system, j.td.test, ac.Rollout.TokenBudget)
@@ -407,6 +409,7 @@ type metricsLine struct {
 	ToolLatency  map[string]float64 `json:"tool_latency_ms"` // mean per executed call, by tool
 	Invalid      map[string]int64   `json:"invalid_by_problem"`
 	Elapsed      float64            `json:"elapsed_s"`
+	Dist         *dist.StepInfo     `json:"dist,omitempty"` // rollouts on workers (workers.go)
 }
 
 // rlPhase runs RL steps until --rl-steps, checkpointing on the way.
@@ -440,6 +443,11 @@ func (j *job) rlPhase(ctx context.Context) error {
 		}
 		return out
 	}
+	ro, err := j.startRollouts(ctx, tr, func(step int) [][]int32 { return tokensOf(draw(step, 0, c.RLBatch)) })
+	if err != nil {
+		return err
+	}
+	defer ro.stop()
 	log, err := runlog.OpenJSONL(filepath.Join(j.dir, "metrics.jsonl"))
 	if err != nil {
 		return err
@@ -459,6 +467,9 @@ func (j *job) rlPhase(ctx context.Context) error {
 			ps := draw(step, round, n)
 			drawn = append(drawn, ps...)
 			return ps
+		}
+		if err := ro.beforeStep(ctx, j, step); err != nil {
+			return err
 		}
 		met, scored, err := tr.Step(ctx, step, drawn[:c.RLBatch:c.RLBatch], refill)
 		if ctx.Err() != nil {
@@ -481,6 +492,7 @@ func (j *job) rlPhase(ctx context.Context) error {
 		for p, n := range st.Invalid {
 			line.Invalid[string(p)] = n
 		}
+		ro.afterStep(j, &line)
 		if err := log.Add(line); err != nil {
 			return err
 		}

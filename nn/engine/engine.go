@@ -18,16 +18,41 @@ type Options struct {
 	// InitialBlocks is the cache size to start with, e.g. 256; it grows by
 	// doubling when full.
 	InitialBlocks int
+	// BatchInvariant makes every sequence's logits independent of the other
+	// sequences in a Forward call, so that a prompt rolled out alone (on a
+	// rollout worker) gives the bits it gets in a batch with others. The
+	// CPU backend picks its GEMM kernel by the shape (a plain loop for tiny
+	// products, dot products up to 64 rows, a blocked kernel beyond), and
+	// the kernels round differently; the dot-product kernel's sums depend
+	// on neither the row count, nor a row's place, nor the threads. So every
+	// matrix product runs in pieces of at most dotRows rows, each padded to
+	// more than tinyProduct multiply-adds (see invariantGemm).
+	BatchInvariant bool
 }
+
+// The CPU backend's dispatch thresholds that invariantGemm keeps to
+// (backend/cpu/gemm.go: gemmDotsMaxM, gemmDotsSmallM, gemmDotsMaxA,
+// gemmDotsMinK, gemmTiny); TestBatchInvariant fails if they drift apart.
+const (
+	dotRows      = 64
+	dotRowsSmall = 8
+	dotMaxA      = 1 << 17
+	dotMinK      = 128 // below it, 2+ rows take the blocked kernel
+	tinyProduct  = 2048
+	// invariantPad bounds the scratch rows a padded piece reads and writes
+	// past the last row.
+	invariantPad = dotRows
+)
 
 // Engine runs a model's forward pass over a paged KV cache. It uses the
 // model's weights in place, so a training step on the model is seen by the
 // next forward. An Engine is not safe for concurrent use.
 type Engine struct {
-	m     *nn.Model
-	b     backend.Backend
-	cache *cache
-	s     scratch
+	m         *nn.Model
+	b         backend.Backend
+	cache     *cache
+	s         scratch
+	invariant bool // Options.BatchInvariant
 }
 
 // Seq is one sequence in the engine: the tokens fed so far and the cache
@@ -53,11 +78,13 @@ func New(m *nn.Model, o Options) *Engine {
 		o.InitialBlocks = 64
 	}
 	c := m.Cfg
-	return &Engine{
-		m:     m,
-		b:     m.B,
-		cache: newCache(m.B, c.NumLayers, c.NumKVHeads*c.HeadDim, o.BlockSize, o.InitialBlocks),
+	e := &Engine{
+		m:         m,
+		b:         m.B,
+		cache:     newCache(m.B, c.NumLayers, c.NumKVHeads*c.HeadDim, o.BlockSize, o.InitialBlocks),
+		invariant: o.BatchInvariant,
 	}
+	return e
 }
 
 // Close frees the cache and scratch buffers; the engine must not be used after.
@@ -137,7 +164,11 @@ func (e *Engine) Forward(feeds []Feed) ([]float32, error) {
 	if T == 0 {
 		return nil, nil
 	}
-	e.s.ensure(e.b, cfg, T, R)
+	pad := 0
+	if e.invariant {
+		pad = invariantPad
+	}
+	e.s.ensure(e.b, cfg, T+pad, R+e.padPast(R, cfg.VocabSize, cfg.HiddenSize))
 	ids := make([]int32, 0, T)
 	pos := make([]int32, 0, T)
 	slots := make([]int32, 0, T)
@@ -190,28 +221,28 @@ func (e *Engine) layers(ids, pos, slots []int32, seqs []backend.PagedSeq) {
 		b.RMSNorm(h, s.rstd.View(), x, l.AttnNorm.View(), T, C, eps)
 		if l.QNorm != nil {
 			// Qwen3: RMS-norm each head of q and k before RoPE.
-			linear(b, s.qr, s.h, l.Q, l.QB, T)
-			linear(b, s.kr, s.h, l.K, l.KB, T)
+			e.linear(s.qr, s.h, l.Q, l.QB, T)
+			e.linear(s.kr, s.h, l.K, l.KB, T)
 			b.RMSNorm(s.q.View(), s.hrstd.View(), s.qr.View(), l.QNorm.View(), T*H, D, eps)
 			b.RMSNorm(s.k.View(), s.hrstd.View(), s.kr.View(), l.KNorm.View(), T*KV, D, eps)
 		} else {
-			linear(b, s.q, s.h, l.Q, l.QB, T)
-			linear(b, s.k, s.h, l.K, l.KB, T)
+			e.linear(s.q, s.h, l.Q, l.QB, T)
+			e.linear(s.k, s.h, l.K, l.KB, T)
 		}
-		linear(b, s.v, s.h, l.V, l.VB, T)
+		e.linear(s.v, s.h, l.V, l.VB, T)
 		b.RoPE(s.q.View(), pos, H, D, rope)
 		b.RoPE(s.k.View(), pos, KV, D, rope)
 		b.ScatterRows(backend.Whole(e.cache.ks[li]), s.k.View(), slots, KV*D)
 		b.ScatterRows(backend.Whole(e.cache.vs[li]), s.v.View(), slots, KV*D)
 		b.PagedAttention(s.att.View(), s.q.View(), backend.Whole(e.cache.ks[li]), backend.Whole(e.cache.vs[li]), seqs, e.cache.blockSize, H, KV, D, scale)
-		linear(b, s.o, s.att, l.O, l.OB, T)
+		e.linear(s.o, s.att, l.O, l.OB, T)
 		b.Add(x, x, s.o.View(), T*C)
 
 		b.RMSNorm(h, s.rstd.View(), x, l.MLPNorm.View(), T, C, eps)
-		linear(b, s.g, s.h, l.Gate, nil, T)
-		linear(b, s.u, s.h, l.Up, nil, T)
+		e.linear(s.g, s.h, l.Gate, nil, T)
+		e.linear(s.u, s.h, l.Up, nil, T)
 		b.SwiGLU(s.g.View(), s.g.View(), s.u.View(), T*F)
-		linear(b, s.o, s.g, l.Down, nil, T)
+		e.linear(s.o, s.g, l.Down, nil, T)
 		b.Add(x, x, s.o.View(), T*C)
 	}
 }
@@ -227,7 +258,17 @@ func (e *Engine) head(want []int) ([]float32, error) {
 		}
 	}
 	b.RMSNorm(s.h.View(), s.rstd.View(), s.x.View(), m.Norm.View(), R, C, float32(cfg.RMSNormEps))
-	b.Gemm(false, true, R, V, C, 1, s.h.View(), C, m.LMHead.View(), C, 0, s.logits.View(), V)
+	if _, host := s.logits.Buffer().(hostBuffer); host {
+		// The buffers are host memory (the CPU backend): the logits go
+		// straight into a new buffer that is returned as is, instead of
+		// into the scratch and then copied (R x V floats, 600 KB a row with
+		// a 150k vocabulary). Streams keep their rows across calls, so the
+		// buffer is never reused.
+		buf := b.Alloc((R + e.padPast(R, V, C)) * V)
+		e.gemm(R, V, C, s.h.View(), m.LMHead.View(), backend.Whole(buf))
+		return buf.(hostBuffer).Data()[: R*V : R*V], nil
+	}
+	e.gemm(R, V, C, s.h.View(), m.LMHead.View(), s.logits.View())
 	out := make([]float32, R*V)
 	if err := b.Read(out, s.logits.View()); err != nil {
 		return nil, fmt.Errorf("engine: reading logits: %w", err)
@@ -235,12 +276,76 @@ func (e *Engine) head(want []int) ([]float32, error) {
 	return out, nil
 }
 
+// hostBuffer is a backend buffer in host memory, whose contents the host
+// may use directly (cpu.Buffer).
+type hostBuffer interface{ Data() []float32 }
+
 // linear computes y = x W^T (+ bias) for T rows; W is (out, in).
-func linear(b backend.Backend, y, x, w, bias *tensor.Tensor, T int) {
+func (e *Engine) linear(y, x, w, bias *tensor.Tensor, T int) {
 	out, in := w.Dim(0), w.Dim(1)
-	b.Gemm(false, true, T, out, in, 1, x.View(), in, w.View(), in, 0, y.View(), out)
+	e.gemm(T, out, in, x.View(), w.View(), y.View())
 	if bias != nil {
-		b.AddBias(y.View(), bias.View(), T, out)
+		e.b.AddBias(y.View(), bias.View(), T, out)
+	}
+}
+
+// gemm computes the m rows of y = x W^T, W (n, k); with BatchInvariant
+// (see invariantGemm) in pieces whose results do not depend on m.
+func (e *Engine) gemm(m, n, k int, x, w, y backend.View) {
+	if !e.invariant {
+		e.b.Gemm(false, true, m, n, k, 1, x, k, w, k, 0, y, n)
+		return
+	}
+	invariantGemm(e.b, m, n, k, x, w, y)
+}
+
+// padPast is how many rows past m the matrix product of m rows by a (n, k)
+// weight reads and writes (only with BatchInvariant, and only for tiny
+// products: see invariantGemm).
+func (e *Engine) padPast(m, n, k int) int {
+	if !e.invariant || m == 0 {
+		return 0
+	}
+	piece, least := invariantPieces(m, k)
+	last := m - (m-1)/piece*piece // rows of the last piece
+	rows := max(last, least)
+	for rows*n*k <= tinyProduct {
+		rows++
+	}
+	return rows - last
+}
+
+// invariantPieces returns the rows of each piece of an invariant product
+// of m rows with inner size k, and the fewest rows a piece may have.
+// Inner sizes of dotMinK and more take the dot-product kernel, whose sums
+// depend on neither the rows nor the threads: pieces of at most dotRows
+// rows (dotRowsSmall when such a piece of x would not stay in cache, as
+// the backend decides). Shorter inner sizes take the blocked kernel, whose
+// sums do not depend on the rows either, for any 2 rows or more: one piece
+// of at least 2 rows.
+func invariantPieces(m, k int) (piece, least int) {
+	switch {
+	case k < dotMinK:
+		return max(m, 1), 2
+	case dotRows*k > dotMaxA:
+		return dotRowsSmall, 1
+	}
+	return dotRows, 1
+}
+
+// invariantGemm runs y = x W^T in the pieces of invariantPieces, each
+// padded with the scratch rows after it to its least rows and past
+// tinyProduct multiply-adds (so that the plain loop never runs). Pieces
+// run in order, so a piece's padding rows are written before the next
+// piece writes them again; the last piece may use padPast rows past m.
+func invariantGemm(b backend.Backend, m, n, k int, x, w, y backend.View) {
+	piece, least := invariantPieces(m, k)
+	for r := 0; r < m; r += piece {
+		rows := max(min(piece, m-r), least)
+		for rows*n*k <= tinyProduct {
+			rows++
+		}
+		b.Gemm(false, true, rows, n, k, 1, x.At(r*k), k, w, k, 0, y.At(r*n), n)
 	}
 }
 

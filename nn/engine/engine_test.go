@@ -209,3 +209,74 @@ func TestGenerateStopsAndReproduces(t *testing.T) {
 	// sampling being far from ties; the seeded draws themselves are per stream.
 	assert.Equal(t, a, b)
 }
+
+// TestBatchInvariant: with Options.BatchInvariant a stream's log-probs are
+// bitwise the same decoded alone, beside short streams or beside long
+// prompts (batches that would take the tiny, dot-product and blocked
+// kernels), and whatever the thread count; at width 32 (the blocked
+// kernel's inner sizes) and 128 (the dot-product kernel's).
+func TestBatchInvariant(t *testing.T) {
+	text := func(id int32) string { return string(rune('a' + id%26)) }
+	g := GenConfig{TokenText: text}
+	p := sample.Params{Temperature: 1}
+	r := rand.New(rand.NewPCG(7, 7))
+	long := randTokens(r, 90, 67)
+	for _, width := range []int{32, 128} {
+		model := func(threads int) *nn.Model {
+			if width == 32 {
+				return testModel(t, "llama", threads)
+			}
+			m, err := nn.New(nn.Config{ModelType: "llama", VocabSize: 67, HiddenSize: 128, NumLayers: 1, NumHeads: 4,
+				NumKVHeads: 4, HeadDim: 32, IntermediateSize: 160, RopeTheta: 10000, RMSNormEps: 1e-6,
+				MaxPositionEmbeddings: 256}, cpu.New(threads))
+			require.NoError(t, err)
+			m.Init(5)
+			return m
+		}
+		run := func(threads, others, otherLen int) []float32 {
+			e := New(model(threads), Options{BlockSize: 8, BatchInvariant: true})
+			defer e.Close()
+			streams := []*Stream{e.NewStream([]int32{1, 2, 3}, p, sample.NewRNG(9, 0), 40, g)}
+			for i := 0; i < others; i++ {
+				streams = append(streams, e.NewStream(long[:otherLen], p, sample.NewRNG(10, uint64(i)), otherLen+40, g))
+			}
+			require.NoError(t, e.Generate(streams, g))
+			return streams[0].LogProbs
+		}
+		alone := run(1, 0, 0)
+		require.Len(t, alone, 37)
+		for _, c := range []struct{ threads, others, otherLen int }{{2, 0, 0}, {1, 1, 4}, {2, 3, 5}, {3, 2, 90}, {1, 70, 2}} {
+			assert.Equal(t, alone, run(c.threads, c.others, c.otherLen), "width %d, threads %d, %d others of %d tokens", width, c.threads, c.others, c.otherLen)
+		}
+	}
+}
+
+// TestParallelSamplingIsThreadInvariant: with a vocabulary large enough
+// for Step to sample its streams in parallel, the streams' tokens,
+// log-probs and entropies are bitwise those of one thread.
+func TestParallelSamplingIsThreadInvariant(t *testing.T) {
+	run := func(threads int) []*Stream {
+		cfg := nn.Config{
+			ModelType: "qwen2", VocabSize: parallelSampleVocab + 3, HiddenSize: 16, NumLayers: 1,
+			NumHeads: 2, NumKVHeads: 1, HeadDim: 8, IntermediateSize: 16,
+			RopeTheta: 10000, RMSNormEps: 1e-6, MaxPositionEmbeddings: 64, TieWordEmbeddings: true,
+		}
+		m, err := nn.New(cfg, cpu.New(threads))
+		require.NoError(t, err)
+		m.Init(4)
+		e := New(m, Options{BlockSize: 4})
+		defer e.Close()
+		var streams []*Stream
+		for i := 0; i < 5; i++ {
+			streams = append(streams, e.NewStream([]int32{1, 2, int32(i)}, sample.Params{Temperature: 1}, sample.NewRNG(9, uint64(i)), 20, GenConfig{}))
+		}
+		require.NoError(t, e.Generate(streams, GenConfig{}))
+		return streams
+	}
+	one, three := run(1), run(3)
+	for i := range one {
+		require.Equal(t, one[i].Tokens, three[i].Tokens, "stream %d", i)
+		require.Equal(t, one[i].LogProbs, three[i].LogProbs, "stream %d", i)
+		require.Equal(t, one[i].Entropies, three[i].Entropies, "stream %d", i)
+	}
+}

@@ -2,6 +2,7 @@ package engine
 
 import (
 	"fmt"
+	"sync"
 
 	"github.com/goarpo/arpo/nn/sample"
 )
@@ -167,15 +168,19 @@ func (e *Engine) Step(streams []*Stream, g GenConfig, sm *sample.Sampler) error 
 		}
 	}
 	V := e.m.Cfg.VocabSize
+	rows := make([][]float32, len(live))
 	row := 0
-	for _, s := range live {
-		lg := s.logits
+	for i, s := range live {
+		rows[i] = s.logits
 		if len(s.pending) > 0 {
-			lg = logits[row*V : (row+1)*V]
+			rows[i] = logits[row*V : (row+1)*V]
 			row++
 		}
 		s.logits = nil
-		r := sm.Sample(lg, s.Params, s.RNG)
+	}
+	results := e.sampleRows(live, rows, sm)
+	for i, s := range live {
+		r := results[i]
 		tok := int32(r.Token)
 		s.Tokens = append(s.Tokens, tok)
 		s.LogProbs = append(s.LogProbs, r.LogProb)
@@ -197,6 +202,59 @@ func (e *Engine) Step(streams []*Stream, g GenConfig, sm *sample.Sampler) error 
 	}
 	return nil
 }
+
+// sampleRows draws each live stream's token from its row of logits. When
+// every stream has its own generator the rows are independent, so with a
+// large vocabulary they are drawn on the backend's threads: the results do
+// not depend on the thread count. Streams that share a generator draw in
+// stream order, one after the other.
+func (e *Engine) sampleRows(live []*Stream, rows [][]float32, sm *sample.Sampler) []sample.Result {
+	out := make([]sample.Result, len(live))
+	threads := 1
+	if t, ok := e.b.(interface{ Threads() int }); ok && e.m.Cfg.VocabSize >= parallelSampleVocab && ownRNGs(live) {
+		threads = min(t.Threads(), len(live))
+	}
+	if threads <= 1 {
+		for i, s := range live {
+			out[i] = sm.Sample(rows[i], s.Params, s.RNG)
+		}
+		return out
+	}
+	var wg sync.WaitGroup
+	for w := 0; w < threads; w++ {
+		wg.Add(1)
+		go func(w int) {
+			defer wg.Done()
+			own := sm
+			if w > 0 {
+				own = new(sample.Sampler)
+			}
+			for i := w; i < len(live); i += threads {
+				out[i] = own.Sample(rows[i], live[i].Params, live[i].RNG)
+			}
+		}(w)
+	}
+	wg.Wait()
+	return out
+}
+
+// ownRNGs reports whether no two streams share a generator.
+func ownRNGs(streams []*Stream) bool {
+	seen := make(map[*sample.RNG]bool, len(streams))
+	for _, s := range streams {
+		if s.RNG != nil {
+			if seen[s.RNG] {
+				return false
+			}
+			seen[s.RNG] = true
+		}
+	}
+	return true
+}
+
+// parallelSampleVocab is the vocabulary from which Step samples its streams
+// in parallel: below it a row is drawn in microseconds.
+const parallelSampleVocab = 16384
 
 // Generate runs Step until every stream has stopped.
 func (e *Engine) Generate(streams []*Stream, g GenConfig) error {

@@ -90,50 +90,109 @@ type Sampler struct {
 
 // Sample draws a token from logits (vocab) with p and rng (rng may be nil
 // when greedy). logits is not modified.
+//
+// It reads the row as few times as it can, because with a 150k vocabulary
+// the passes over the row cost more than the model: the max, then the sum
+// of exponentials (which gives the entropy and the log-probability too),
+// then, when drawing from the whole distribution, the cumulative sum up to
+// the drawn token only, the probabilities made on the fly a block at a
+// time. The results are bitwise those of a full softmax followed by the
+// same draw (the kernels make each exponential and sum the same way
+// whichever pass asks).
 func (s *Sampler) Sample(logits []float32, p Params, rng *RNG) Result {
 	if len(logits) == 0 {
 		panic("sample: empty logits")
 	}
-	if cap(s.probs) < len(logits) {
-		s.probs = make([]float32, len(logits))
-	}
-	probs := s.probs[:len(logits)]
 	t := p.Temperature
 	if t == 0 {
 		t = 1
 	}
-	// probs holds the scaled logits first, then the probabilities.
-	if t == 1 {
-		copy(probs, logits)
-	} else {
+	x := logits
+	if t != 1 {
+		x = s.grow(len(logits))
 		inv := 1 / t
 		for i, v := range logits {
-			probs[i] = v * inv
+			x[i] = v * inv
 		}
 	}
-	ent := asm.Entropy(probs)
-	m := asm.Max(probs)
-	asm.Softmax(probs, probs)
+	m := asm.Max(x)
+	sum, sx := asm.ExpSums(x, m)
+	ent := asm.EntropyOf(sum, sx)
+	inv := 1 / sum
 	var tok int
-	if p.Temperature == 0 {
+	switch {
+	case p.Temperature == 0:
 		tok = asm.Argmax(logits)
 		if tok < 0 {
 			tok = 0 // all NaN: the caller's model is broken; keep going
 		}
-	} else {
+	case keepAll(p, len(x)):
+		tok = s.inverseCDF(x, m, inv, rng.Float32())
+	default:
+		probs := s.grow(len(x))
+		asm.ExpSub(probs, x, m)
+		asm.Scale(inv, probs)
 		tok = s.draw(probs, p, rng)
 	}
-	lp := tokenLogProb(logits[tok]/t, m, probs)
-	return Result{Token: tok, LogProb: lp, Entropy: ent}
+	return Result{Token: tok, LogProb: tokenLogProb(logits[tok]/t, m, inv), Entropy: ent}
 }
 
-// draw picks a token index from probs (summing to 1) under top-k / top-p.
+// tokenLogProb returns log p of a token whose scaled logit is x, given the
+// row's largest scaled logit m and inv = 1/sum(exp(x - m)). log p = x - lse,
+// and the largest probability is exp(0)*inv = exp(m - lse), so lse = m -
+// log(exp(0)*inv) (exp(0) as the kernels compute it, so that this is the
+// value a full softmax's largest entry gives): exact even for tokens whose
+// probability underflows float32.
+func tokenLogProb(x, m, inv float32) float32 {
+	var e0 [1]float32
+	asm.ExpSub(e0[:], e0[:], 0)
+	return x - (m - float32(math.Log(float64(e0[0]*inv))))
+}
+
+// grow returns the scratch row, n long.
+func (s *Sampler) grow(n int) []float32 {
+	if cap(s.probs) < n {
+		s.probs = make([]float32, n)
+	}
+	return s.probs[:n]
+}
+
+// keepAll reports whether p draws from the whole distribution.
+func keepAll(p Params, n int) bool {
+	return (p.TopK == 0 || p.TopK >= n) && (p.TopP == 0 || p.TopP >= 1)
+}
+
+// cdfBlock is how many probabilities inverseCDF makes at a time.
+const cdfBlock = 1024
+
+// inverseCDF returns the first index whose cumulative probability exceeds
+// u, where probability i is exp(x[i] - m)*inv, made a block at a time up to
+// the index drawn (half the row on average) instead of for the whole row.
+func (s *Sampler) inverseCDF(x []float32, m, inv, u float32) int {
+	var buf [cdfBlock]float32
+	var acc float32
+	last := 0
+	for lo := 0; lo < len(x); lo += cdfBlock {
+		blk := buf[:min(cdfBlock, len(x)-lo)]
+		asm.ExpSub(blk, x[lo:], m)
+		asm.Scale(inv, blk)
+		for i, v := range blk {
+			if v > 0 {
+				last = lo + i
+			}
+			acc += v
+			if u < acc {
+				return lo + i
+			}
+		}
+	}
+	return last // rounding left the total just below u
+}
+
+// draw picks a token index from probs (summing to 1) under top-k / top-p
+// (Sample's inverseCDF draws from the whole distribution).
 func (s *Sampler) draw(probs []float32, p Params, rng *RNG) int {
 	u := rng.Float32()
-	keepAll := (p.TopK == 0 || p.TopK >= len(probs)) && (p.TopP == 0 || p.TopP >= 1)
-	if keepAll {
-		return inverseCDF(probs, u)
-	}
 	// Pop the most probable tokens from a heap until top-k or top-p stops us:
 	// O(V + kept*log V), cheap because the kept set is usually small.
 	s.cand = s.cand[:0]
@@ -171,22 +230,6 @@ func (s *Sampler) draw(probs []float32, p Params, rng *RNG) int {
 	return kept[len(kept)-1].i
 }
 
-// inverseCDF returns the first index whose cumulative probability exceeds u.
-func inverseCDF(probs []float32, u float32) int {
-	var acc float32
-	last := 0
-	for i, v := range probs {
-		if v > 0 {
-			last = i
-		}
-		acc += v
-		if u < acc {
-			return i
-		}
-	}
-	return last // rounding left the total just below u
-}
-
 type cand struct {
 	i int
 	p float32
@@ -210,12 +253,4 @@ func (h *candHeap) Pop() any {
 	c := old[len(old)-1]
 	*h = old[:len(old)-1]
 	return c
-}
-
-// tokenLogProb returns log p of a token whose scaled logit is x, given the
-// row's largest scaled logit m and its softmax probs. log p = x - lse, and
-// the softmax's largest value is exp(m - lse), so lse = m - log(max p): exact
-// even for tokens whose probability underflows float32.
-func tokenLogProb(x, m float32, probs []float32) float32 {
-	return x - (m - float32(math.Log(float64(asm.Max(probs)))))
 }
