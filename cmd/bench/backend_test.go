@@ -11,11 +11,14 @@ import (
 	"github.com/stretchr/testify/require"
 )
 
-// tinyArgs are the cheapest valid arguments of each device suite.
+// tinyArgs are the cheapest valid arguments of each device suite, run in
+// the test's process (TestIsolatedLines runs them in child processes).
 var tinyArgs = map[string][]string{
-	"gemm":   {"--shapes", "2x3x4", "--threads", "1", "--warmup", "0", "--reps", "1", "--min-time", "0"},
-	"train":  {"--configs", "a", "--threads", "1", "--batch", "1", "--seq", "4", "--steps", "1", "--warmup", "0"},
-	"decode": {"--configs", "a", "--threads", "1", "--batch", "1", "--prompt", "2", "--new", "2", "--reps", "1", "--fork-len", "0"},
+	"gemm":    {"--shapes", "2x3x4", "--threads", "1", "--warmup", "0", "--reps", "1", "--min-time", "0"},
+	"train":   {"--isolate=false", "--configs", "a", "--threads", "1", "--batch", "1", "--seq", "4", "--steps", "1", "--warmup", "0"},
+	"decode":  {"--isolate=false", "--configs", "a", "--threads", "1", "--batch", "1", "--prompt", "2", "--new", "2", "--reps", "1", "--fork-len", "0"},
+	"prefill": {"--isolate=false", "--configs", "a", "--threads", "1", "--batch", "1", "--prompt", "3", "--reps", "1"},
+	"rl":      {"--isolate=false", "--configs", "a", "--threads", "1", "--batch", "2", "--seq", "6", "--prompt", "2", "--steps", "1", "--warmup", "0"},
 }
 
 func TestBackendFlagsRejectBadInput(t *testing.T) {
@@ -59,6 +62,11 @@ func TestSuitesRejectBadConfigs(t *testing.T) {
 		{"decode", []string{"--configs", "z"}, `unknown config "z"`},
 		{"decode", []string{"--batch", "0"}, "--batch 0: want >= 1"},
 		{"decode", []string{"--fork-len", "8", "--fork-config", "z"}, `--fork-config: unknown config "z"`},
+		{"prefill", []string{"--configs", "z"}, `unknown config "z"`},
+		{"prefill", []string{"--prompt", "0"}, "out of range"},
+		{"rl", []string{"--configs", "z"}, `unknown config "z"`},
+		{"rl", []string{"--prompt", "6"}, "out of range"},
+		{"rl", []string{"--batch", "1"}, "out of range"},
 	} {
 		capture(t)
 		err := suites[c.suite].run(append(append([]string{}, tinyArgs[c.suite]...), c.args...))

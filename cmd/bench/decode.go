@@ -34,6 +34,8 @@ type decodeResult struct {
 	Reps           int     `json:"reps"`
 	Params         int     `json:"params"`
 	Backend        string  `json:"backend"`
+	// PeakRSSMiB is getrusage's maxrss after the line (see trainResult).
+	PeakRSSMiB float64 `json:"peak_rss_mib"`
 }
 
 // forkResult compares forking a long sequence (sharing its cache blocks)
@@ -53,14 +55,16 @@ type forkResult struct {
 
 func runDecode(args []string) error {
 	fs := pflag.NewFlagSet("decode", pflag.ContinueOnError)
-	configs := fs.StringSlice("configs", []string{"a", "b"}, "model configs to run (a, b; defined in train.go)")
+	configs := fs.StringSlice("configs", []string{"a", "b"}, "model configs to run (a, b defined in train.go, or a --shape name)")
+	shape := addShapeFlag(fs)
+	isolate := addIsolateFlag(fs)
 	threads := fs.IntSlice("threads", []int{1, 2}, "thread counts to run (cpu)")
 	batches := fs.IntSlice("batch", []int{1, 16}, "sequences generated together")
 	promptLen := fs.Int("prompt", 16, "prompt tokens per sequence")
 	newTokens := fs.Int("new", 256, "tokens generated per sequence")
 	reps := fs.Int("reps", 3, "timed generations per line (after one untimed)")
 	forkLen := fs.Int("fork-len", 1000, "length of the sequence forked by the fork benchmark; 0 skips it")
-	forkConfig := fs.String("fork-config", "b", "model config of the fork benchmark")
+	forkConfig := fs.String("fork-config", "b", "model config of the fork benchmark (with --shape, that shape unless set)")
 	profile := fs.String("cpuprofile", "", "write a CPU profile of the whole suite to this file")
 	bf := addBackendFlags(fs)
 	if err := parseFlags(fs, args); err != nil {
@@ -77,8 +81,12 @@ func runDecode(args []string) error {
 			return badInput("--batch %d: want >= 1", batch)
 		}
 	}
-	if err := checkConfigs(*configs); err != nil {
+	names, err := pickConfigs(fs, *configs, *shape)
+	if err != nil {
 		return err
+	}
+	if *shape != "" && !fs.Changed("fork-config") {
+		*forkConfig = *shape
 	}
 	if *forkLen > 0 {
 		if err := checkConfigs([]string{*forkConfig}); err != nil {
@@ -89,41 +97,35 @@ func runDecode(args []string) error {
 	if err != nil {
 		return err
 	}
-	if *profile != "" {
-		stop, err := startProfile(*profile)
-		if err != nil {
-			return err
-		}
-		defer stop()
+	stop, err := startProfile(*profile, isolate)
+	if err != nil {
+		return err
 	}
-	for _, name := range *configs {
+	defer stop()
+	var ls []benchLine
+	for _, name := range names {
 		for _, th := range counts {
 			for _, batch := range *batches {
-				r, err := benchDecode(bf, trainConfigs[name], th, batch, *promptLen, *newTokens, *reps)
-				if err != nil {
-					return lineError(err, "config %s, %s, batch %d", name, threadsLabel(th), batch)
-				}
-				r.Config = name
-				if err := emit(r); err != nil {
-					return err
-				}
+				ls = append(ls, benchLine{fmt.Sprintf("config %s, %s, batch %d", name, threadsLabel(th), batch), func() (any, error) {
+					cfg, _ := modelConfig(name)
+					r, err := benchDecode(bf, cfg, th, batch, *promptLen, *newTokens, *reps)
+					r.Config = name
+					return r, err
+				}})
 			}
 		}
 	}
-	if *forkLen == 0 {
-		return nil
-	}
-	for _, th := range counts {
-		r, err := benchFork(bf, trainConfigs[*forkConfig], th, *forkLen)
-		if err != nil {
-			return lineError(err, "fork, %s", threadsLabel(th))
-		}
-		r.Config = *forkConfig
-		if err := emit(r); err != nil {
-			return err
+	if *forkLen > 0 {
+		for _, th := range counts {
+			ls = append(ls, benchLine{fmt.Sprintf("fork, %s", threadsLabel(th)), func() (any, error) {
+				cfg, _ := modelConfig(*forkConfig)
+				r, err := benchFork(bf, cfg, th, *forkLen)
+				r.Config = *forkConfig
+				return r, err
+			}})
 		}
 	}
-	return nil
+	return runLines("decode", args, *isolate, ls)
 }
 
 // benchModel is a randomly initialised model (nn.Init) on a freshly opened
@@ -221,7 +223,7 @@ func benchDecode(bf *backendFlags, cfg nn.Config, threads, batch, promptLen, new
 		Suite: "decode", Batch: batch, Threads: threadsOf(m.B), PromptLen: promptLen, NewTokens: newTokens,
 		TokensPerS: gen / mean(totals), BestTokensPerS: gen / slices.Min(totals),
 		PrefillMS: mean(prefills) * 1e3, MSPerStep: (mean(totals) - mean(prefills)) * 1e3 / float64(newTokens),
-		Reps: reps, Params: m.NumParams(), Backend: m.B.Name(),
+		Reps: reps, Params: m.NumParams(), Backend: m.B.Name(), PeakRSSMiB: peakRSSMiB(),
 	}, nil
 }
 

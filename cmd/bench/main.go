@@ -8,10 +8,14 @@
 // `go run ./cmd/bench` lists them. It is a measuring tool, not a test: it
 // asserts nothing about speed.
 //
-// The gemm, train and decode suites run on any registered backend
-// (--backend cpu|vulkan, --device N; see backend.go). Exit status: 0 on
-// success, 2 for bad input (flags, shapes, an unknown or unavailable
-// backend), 1 when a run fails.
+// The gemm, train, rl, prefill and decode suites run on any registered
+// backend (--backend cpu|vulkan, --device N; see backend.go). The model
+// suites (train, rl, prefill, decode) take the small configs a and b, or
+// --shape, a real model's size with random weights (shapes.go), and run
+// each result line in its own process (--isolate, lines.go) so that its
+// peak resident memory is its own. Exit status: 0 on success, 2 for bad
+// input (flags, shapes, an unknown or unavailable backend), 1 when a run
+// fails.
 package main
 
 import (

@@ -1,14 +1,11 @@
 package main
 
 import (
-	"bufio"
 	"fmt"
 	"math/rand/v2"
 	"os"
 	"runtime/pprof"
 	"slices"
-	"strconv"
-	"strings"
 	"time"
 
 	"github.com/spf13/pflag"
@@ -17,7 +14,7 @@ import (
 )
 
 func init() {
-	register("train", "one full training step (forward, loss, backward, AdamW) of small Llama models", runTrain)
+	register("train", "one full SFT step (forward, loss, backward, AdamW): small Llama models, or a real model's shape (--shape)", runTrain)
 }
 
 // trainConfigs are the benchmark models: a (0.4M non-embedding params per
@@ -44,16 +41,17 @@ type trainResult struct {
 	Steps      int     `json:"steps"`
 	Loss       float32 `json:"loss"`
 	Backend    string  `json:"backend"`
-	// PeakRSSMiB is the process's peak resident memory (VmHWM) after this
-	// line's steps: a high-water mark over the whole process, so run one
-	// config and thread count per process (--configs a --threads 1) to read
-	// it for one of them. 0 where /proc is not available.
+	// PeakRSSMiB is the process's peak resident memory (getrusage's
+	// maxrss) after this line's steps: the line's own with --isolate (the
+	// default), else a high-water mark over the lines before it too.
 	PeakRSSMiB float64 `json:"peak_rss_mib"`
 }
 
 func runTrain(args []string) error {
 	fs := pflag.NewFlagSet("train", pflag.ContinueOnError)
-	configs := fs.StringSlice("configs", []string{"a", "b"}, "model configs to run (a, b)")
+	configs := fs.StringSlice("configs", []string{"a", "b"}, "model configs to run (a, b, or a --shape name)")
+	shape := addShapeFlag(fs)
+	isolate := addIsolateFlag(fs)
 	threads := fs.IntSlice("threads", []int{1, 2}, "thread counts to run (cpu)")
 	batch := fs.Int("batch", 8, "sequences per step")
 	seqLen := fs.Int("seq", 256, "tokens per sequence")
@@ -70,47 +68,41 @@ func runTrain(args []string) error {
 	if *batch < 1 || *seqLen < 2 || *steps < 1 || *warmup < 0 {
 		return badInput("--batch %d, --seq %d, --steps %d, --warmup %d: out of range", *batch, *seqLen, *steps, *warmup)
 	}
-	if err := checkConfigs(*configs); err != nil {
+	names, err := pickConfigs(fs, *configs, *shape)
+	if err != nil {
 		return err
 	}
 	counts, err := bf.threadCounts(fs, *threads)
 	if err != nil {
 		return err
 	}
-	if *profile != "" {
-		stop, err := startProfile(*profile)
-		if err != nil {
-			return err
-		}
-		defer stop()
+	stop, err := startProfile(*profile, isolate)
+	if err != nil {
+		return err
 	}
-	for _, name := range *configs {
-		for _, th := range counts {
-			r, err := benchTrain(bf, trainConfigs[name], th, *batch, *seqLen, *steps, *warmup)
-			if err != nil {
-				return lineError(err, "config %s, %s", name, threadsLabel(th))
-			}
-			r.Config = name
-			if err := emit(r); err != nil {
-				return err
-			}
-		}
-	}
-	return nil
-}
-
-// checkConfigs rejects names missing from trainConfigs before anything runs.
-func checkConfigs(names []string) error {
+	defer stop()
+	var ls []benchLine
 	for _, name := range names {
-		if _, ok := trainConfigs[name]; !ok {
-			return badInput("unknown config %q (known: a, b)", name)
+		for _, th := range counts {
+			ls = append(ls, benchLine{fmt.Sprintf("config %s, %s", name, threadsLabel(th)), func() (any, error) {
+				cfg, _ := modelConfig(name)
+				r, err := benchTrain(bf, cfg, th, *batch, *seqLen, *steps, *warmup)
+				r.Config = name
+				return r, err
+			}})
 		}
 	}
-	return nil
+	return runLines("train", args, *isolate, ls)
 }
 
-// startProfile starts a CPU profile written to path; stop ends it.
-func startProfile(path string) (stop func(), err error) {
+// startProfile starts a CPU profile written to path (nothing when path is
+// empty); stop ends it. A profile covers this process, so it turns
+// *isolate off: the suite's lines then run here.
+func startProfile(path string, isolate *bool) (stop func(), err error) {
+	if path == "" {
+		return func() {}, nil
+	}
+	*isolate = false
 	f, err := os.Create(path)
 	if err != nil {
 		return nil, fmt.Errorf("cpu profile: %w", err)
@@ -181,25 +173,4 @@ func benchTrain(bf *backendFlags, cfg nn.Config, threads, batch, seqLen, steps, 
 		TokensPerS: float64(batch*seqLen) / (mean / 1e3), MSPerStep: mean, BestMS: slices.Min(times),
 		Steps: steps, Loss: loss, Backend: b.Name(), PeakRSSMiB: peakRSSMiB(),
 	}, nil
-}
-
-// peakRSSMiB reads the process's peak resident set size (VmHWM) from
-// /proc/self/status; 0 when it cannot (not Linux).
-func peakRSSMiB() float64 {
-	f, err := os.Open("/proc/self/status")
-	if err != nil {
-		return 0
-	}
-	defer f.Close()
-	sc := bufio.NewScanner(f)
-	for sc.Scan() {
-		if rest, ok := strings.CutPrefix(sc.Text(), "VmHWM:"); ok {
-			kb, err := strconv.ParseFloat(strings.TrimSuffix(strings.TrimSpace(rest), " kB"), 64)
-			if err != nil {
-				return 0
-			}
-			return kb / 1024
-		}
-	}
-	return 0
 }

@@ -25,7 +25,7 @@ type Config struct {
 	Algo   string `json:"algo"`
 	Task   string `json:"task"`
 	Model  string `json:"model"`
-	// Data is the shared data folder of --task hotpotqa-local; empty means
+	// Data is the shared data folder of --task gsm8k and hotpotqa-local; empty means
 	// tasks.DefaultDataDir ($ARPO_SHARED_DATA, else ../shared/data).
 	Data string `json:"data,omitempty"`
 	Seed uint64 `json:"seed"`
@@ -192,8 +192,8 @@ func largePreset() Config {
 func bindFlags(fs *pflag.FlagSet, c *Config) {
 	fs.StringVar(&c.Preset, "preset", c.Preset, "starting point: quick (default, <15 min on 2 cores), smoke (<1 min), base, large")
 	fs.StringVar(&c.Algo, "algo", c.Algo, "RL algorithm: arpo, grpo, dapo or reinforce++")
-	fs.StringVar(&c.Task, "task", c.Task, "toolworld, hotpotqa-local, jsonl:FILE or parquet:FILE (FILE alone works too)")
-	fs.StringVar(&c.Data, "data", c.Data, "shared data folder for --task hotpotqa-local (default $ARPO_SHARED_DATA, else ../shared/data)")
+	fs.StringVar(&c.Task, "task", c.Task, "toolworld, gsm8k, hotpotqa-local, jsonl:FILE or parquet:FILE (FILE alone works too)")
+	fs.StringVar(&c.Data, "data", c.Data, "shared data folder for --task gsm8k and hotpotqa-local (default $ARPO_SHARED_DATA, else ../shared/data)")
 	fs.StringVar(&c.Model, "model", c.Model, "start from a run folder, a checkpoint file or folder, or a Hugging Face folder (skips SFT)")
 	fs.Uint64Var(&c.Seed, "seed", c.Seed, "seed of everything; the same seed gives the same run")
 	fs.Uint64Var(&c.DataSeed, "data-seed", c.DataSeed, "seed of the ToolWorld data and the RL prompt order; 0 uses --seed")
@@ -498,11 +498,11 @@ func (c Config) validate() error {
 	return c.checkSizes()
 }
 
-// parseTask splits --task into a kind (toolworld, hotpotqa-local, jsonl,
+// parseTask splits --task into a kind (toolworld, gsm8k, hotpotqa-local, jsonl,
 // parquet, or file: the format from the extension) and a file.
 func parseTask(s string) (kind, path string, err error) {
 	switch s {
-	case "toolworld", "hotpotqa-local":
+	case "toolworld", "gsm8k", "hotpotqa-local":
 		return s, "", nil
 	}
 	kind = "file"
@@ -520,7 +520,7 @@ func parseTask(s string) (kind, path string, err error) {
 		path = s
 	}
 	if path == "" {
-		return "", "", fmt.Errorf("unknown task %q (want toolworld, hotpotqa-local, jsonl:FILE or parquet:FILE)", s)
+		return "", "", fmt.Errorf("unknown task %q (want toolworld, gsm8k, hotpotqa-local, jsonl:FILE or parquet:FILE)", s)
 	}
 	if _, err := os.Stat(path); err != nil {
 		return "", "", err

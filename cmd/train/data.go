@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"strings"
 
+	"github.com/goarpo/arpo/nn/chat"
 	"github.com/goarpo/arpo/nn/tokenizer"
 	"github.com/goarpo/arpo/rl"
 	"github.com/goarpo/arpo/tasks"
@@ -14,19 +15,16 @@ import (
 	"github.com/goarpo/arpo/tools"
 )
 
-// defaultSystem tells a pretrained model (--model) the turn format; models
-// trained here from scratch learn it from the demonstrations instead.
-const defaultSystem = "Answer the question. Think inside <think> </think>. To search, write <search> query </search>; " +
-	"to run Python, write <python> code </python>; each result comes back inside <result> </result>. " +
-	"Give the final answer inside <answer> </answer>."
-
 // taskData is a task ready to train on: demonstrations for SFT, prompts
 // for RL and test questions, and the tools that answer them.
 type taskData struct {
-	demos   []tasks.Example // gold trajectories checked against the real tools
-	train   []tasks.Example // RL prompts
-	test    []tasks.Example
-	system  string
+	demos  []tasks.Example // gold trajectories checked against the real tools
+	train  []tasks.Example // RL prompts
+	test   []tasks.Example
+	system string
+	// tmpl renders prompts: a Hugging Face model's own chat template, or
+	// nil for the ChatML that models trained here learnt (see promptFormat).
+	tmpl    *chat.Template
 	exec    *tools.Executor
 	proto   *tools.Protocol
 	summary string
@@ -45,14 +43,14 @@ func loadTask(ctx context.Context, c Config) (*taskData, error) {
 		return loadToolWorld(ctx, c)
 	case "hotpotqa-local":
 		var ex []tasks.Example
-		dir := c.Data
-		if dir == "" {
-			dir = tasks.DefaultDataDir()
-		}
-		if ex, corpus, err = tasks.LoadShared(dir, "hotpotqa-local"); err != nil {
+		if ex, corpus, err = tasks.LoadShared(c.dataDir(), "hotpotqa-local"); err != nil {
 			return nil, badInput("--task hotpotqa-local: %v", err)
 		}
 		td.train, td.test = splitTest(ex, c.EvalQuestions)
+	case "gsm8k":
+		if td.train, td.test, err = loadGSM8K(c.dataDir(), c.EvalQuestions); err != nil {
+			return nil, badInput("--task gsm8k: %v", err)
+		}
 	default:
 		spec := path // the format from the extension, or the one --task named
 		if kind != "file" {
@@ -80,6 +78,32 @@ func loadTask(ctx context.Context, c Config) (*taskData, error) {
 	td.exec, td.proto, err = executor(ts, c)
 	td.summary = fmt.Sprintf("%d RL prompts, %d test questions, %d passages (%s)", len(td.train), len(td.test), len(corpus), filepath.Base(c.Task))
 	return td, err
+}
+
+// loadGSM8K reads GSM8K from the shared data folder: RL prompts from its
+// training split, test questions (the first n; all when n <= 0) from its
+// test split. The answers are the numbers after "####", graded by math
+// equivalence; the worked solutions are not tool-use demonstrations, so a
+// run starts from --model without SFT.
+func loadGSM8K(dir string, n int) (train, test []tasks.Example, err error) {
+	if train, _, err = tasks.LoadShared(dir, "gsm8k-train"); err != nil {
+		return nil, nil, err
+	}
+	if test, _, err = tasks.LoadShared(dir, "gsm8k"); err != nil {
+		return nil, nil, err
+	}
+	if n > 0 && n < len(test) {
+		test = test[:n]
+	}
+	return train, test, nil
+}
+
+// dataDir is the shared data folder: --data, else tasks.DefaultDataDir.
+func (c Config) dataDir() string {
+	if c.Data != "" {
+		return c.Data
+	}
+	return tasks.DefaultDataDir()
 }
 
 func splitTest(ex []tasks.Example, n int) (train, test []tasks.Example) {
@@ -156,15 +180,19 @@ func trainTokenizer(td *taskData, vocab int) (*tokenizer.Tokenizer, error) {
 	return tokenizer.Train(texts, vocab, tokenizer.DefaultSpecials)
 }
 
-// prompts renders examples as rollout prompts.
-func prompts(tok rl.Tokenizer, system string, ex []tasks.Example, budget int) ([]rl.Prompt, error) {
+// prompts renders examples as rollout prompts, with tmpl (nil: ChatML).
+func prompts(tok rl.Tokenizer, tmpl *chat.Template, system string, ex []tasks.Example, budget int) ([]rl.Prompt, error) {
 	out := make([]rl.Prompt, 0, len(ex))
 	for i := range ex {
 		sys := system
 		if ex[i].System != "" {
 			sys = ex[i].System
 		}
-		p := rl.Prompt{Example: &ex[i], Tokens: rl.RenderPrompt(tok, sys, ex[i].Question)}
+		toks, err := rl.RenderChatPrompt(tok, tmpl, chat.ThinkingAuto, sys, ex[i].Question)
+		if err != nil {
+			return nil, badInput("--model: rendering question %q with the chat template: %v", ex[i].ID, err)
+		}
+		p := rl.Prompt{Example: &ex[i], Tokens: toks}
 		// A prompt must leave room for a response within the token budget.
 		if len(p.Tokens)+minResponseTokens <= budget {
 			out = append(out, p)

@@ -221,12 +221,9 @@ func (j *job) setup(ctx context.Context) error {
 	if j.td.demos == nil && j.c.Model == "" && !resuming {
 		return badInput("--task %s has no demonstrations: give --model", j.c.Task)
 	}
-	// A pretrained model is told the turn format in a system prompt; a model
-	// trained here (or a checkpoint of one) learnt it from demonstrations.
 	hfDir := pretrainedHF(j.c.Model)
-	j.td.system = ""
-	if hfDir != "" {
-		j.td.system = defaultSystem
+	if err := j.promptFormat(hfDir); err != nil {
+		return err
 	}
 	if !resuming {
 		// Everything is checked: only now is the run folder made.
@@ -276,7 +273,7 @@ func (j *job) setup(ctx context.Context) error {
 		Engine: engine.New(j.model, dist.EngineOptions()), // batch-invariant: the same bits on rollout workers
 		Tok:    bpe, Protocol: j.td.proto, Tools: j.td.exec, Cfg: ac.Rollout,
 	}
-	test, err := prompts(bpe, j.td.system, j.td.test, ac.Rollout.TokenBudget)
+	test, err := prompts(bpe, j.td.tmpl, j.td.system, j.td.test, ac.Rollout.TokenBudget)
 	if err != nil {
 		return err
 	}
@@ -429,7 +426,7 @@ func (j *job) rlPhase(ctx context.Context) error {
 		defer ref.Free()
 		tr.Ref = ref
 	}
-	pool, err := prompts(rl.BPE{T: j.tok}, j.td.system, j.td.train, tr.Cfg.Rollout.TokenBudget)
+	pool, err := prompts(rl.BPE{T: j.tok}, j.td.tmpl, j.td.system, j.td.train, tr.Cfg.Rollout.TokenBudget)
 	if err != nil {
 		return err
 	}
