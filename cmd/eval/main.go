@@ -16,7 +16,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"github.com/goarpo/arpo/internal/runconfig"
 	"io"
 	"os"
 	"path/filepath"
@@ -28,7 +27,9 @@ import (
 	_ "github.com/goarpo/arpo/backend/cpu"    // the default backend
 	_ "github.com/goarpo/arpo/backend/vulkan" // --backend vulkan, in a build with -tags vulkan
 	"github.com/goarpo/arpo/internal/exitcode"
+	"github.com/goarpo/arpo/internal/runconfig"
 	"github.com/goarpo/arpo/internal/runlog"
+	"github.com/goarpo/arpo/nn/chat"
 	"github.com/goarpo/arpo/nn/engine"
 	"github.com/goarpo/arpo/nn/load"
 	"github.com/goarpo/arpo/rl"
@@ -52,6 +53,7 @@ func bad(format string, args ...any) error { return usageError{fmt.Errorf(format
 type options struct {
 	model, task, backend, out, system string
 	data                              string // shared data folder (hotpotqa-local)
+	thinking                          chat.Thinking
 	threads, k, questions, budget     int
 	device                            int
 	calls, topk, maxResult            int
@@ -85,7 +87,8 @@ func evaluate(ctx context.Context, args []string, stdout io.Writer) error {
 	fs.StringVar(&o.backend, "backend", "cpu", "compute backend: cpu, or vulkan (in a build with -tags vulkan)")
 	fs.IntVar(&o.device, "device", 0, "GPU index for --backend vulkan")
 	fs.StringVar(&o.out, "out", "", "write the graded trajectories here as JSONL (must not exist)")
-	fs.StringVar(&o.system, "system", "", "system prompt (default: none for models trained here)")
+	fs.StringVar(&o.system, "system", "", "system prompt (default: none for models trained here, the paper's tag-protocol prompt for a Hugging Face model)")
+	fs.Var(&o.thinking, "thinking", "a Hugging Face model's thinking switch (Qwen3's enable_thinking): auto, on or off")
 	fs.IntVar(&o.threads, "threads", 0, "CPU threads (0: all)")
 	fs.IntVar(&o.k, "k", 1, "samples per question for pass@k (needs --temperature > 0)")
 	fs.IntVar(&o.questions, "questions", 200, "test questions (0: all)")
@@ -140,13 +143,9 @@ func evaluate(ctx context.Context, args []string, stdout io.Writer) error {
 		Protocol: reg.Protocol(o.calls), Tools: exec,
 		Cfg: rl.RolloutConfig{M: 1, N: 1, TokenBudget: min(o.budget, m.Cfg.MaxPositionEmbeddings), ToolLag: 1, EOS: l.EOS},
 	}
-	prompts := make([]rl.Prompt, len(test))
-	for i := range test {
-		sys := o.system
-		if test[i].System != "" {
-			sys = test[i].System
-		}
-		prompts[i] = rl.Prompt{Example: &test[i], Tokens: rl.RenderPrompt(bpe, sys, test[i].Question)}
+	prompts, err := renderPrompts(l, bpe, o, test)
+	if err != nil {
+		return err
 	}
 	bar := runlog.NewBar(stdout, runlog.IsTerminal(stdout), "eval", len(prompts))
 	cfg := rl.EvalConfig{K: o.k, Seed: o.seed, Batch: 50, Window: 16, Progress: func(d, _ int) { bar.Set(d, "") }}
@@ -221,4 +220,31 @@ func loadTask(o options, runDir string) ([]tasks.Example, []tools.Tool, error) {
 		ts = append(ts, runconfig.Search(corpus, o.topk))
 	}
 	return ex, ts, nil
+}
+
+// renderPrompts asks each question as cmd/train does: a Hugging Face model
+// in its own chat template with the paper's system prompt (unless --system
+// gives one), a model trained here in the ChatML it learnt.
+func renderPrompts(l *load.Loaded, bpe rl.BPE, o options, test []tasks.Example) ([]rl.Prompt, error) {
+	var tmpl *chat.Template
+	system := o.system
+	if l.Pretrained() {
+		tmpl = l.Chat
+		if system == "" {
+			system = tasks.SystemPrompt
+		}
+	}
+	prompts := make([]rl.Prompt, len(test))
+	for i := range test {
+		sys := system
+		if test[i].System != "" {
+			sys = test[i].System
+		}
+		toks, err := rl.RenderChatPrompt(bpe, tmpl, o.thinking, sys, test[i].Question)
+		if err != nil {
+			return nil, bad("--model %s: rendering question %q with its chat template: %v", o.model, test[i].ID, err)
+		}
+		prompts[i] = rl.Prompt{Example: &test[i], Tokens: toks}
+	}
+	return prompts, nil
 }

@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
-	"github.com/goarpo/arpo/internal/runconfig"
 	"os"
 	"path/filepath"
 	"sort"
@@ -13,6 +12,8 @@ import (
 	"github.com/spf13/pflag"
 	"go.yaml.in/yaml/v3"
 
+	"github.com/goarpo/arpo/internal/runconfig"
+	"github.com/goarpo/arpo/nn/chat"
 	"github.com/goarpo/arpo/nn/export"
 	"github.com/goarpo/arpo/rl"
 )
@@ -25,6 +26,10 @@ type Config struct {
 	Algo   string `json:"algo"`
 	Task   string `json:"task"`
 	Model  string `json:"model"`
+	// Thinking is the chat template's thinking switch (Qwen3's
+	// enable_thinking) for a Hugging Face --model: auto (the template's
+	// default), on or off; "" is auto.
+	Thinking string `json:"thinking,omitempty"`
 	// Data is the shared data folder of --task gsm8k and hotpotqa-local; empty means
 	// tasks.DefaultDataDir ($ARPO_SHARED_DATA, else ../shared/data).
 	Data string `json:"data,omitempty"`
@@ -192,6 +197,7 @@ func largePreset() Config {
 func bindFlags(fs *pflag.FlagSet, c *Config) {
 	fs.StringVar(&c.Preset, "preset", c.Preset, "starting point: quick (default, <15 min on 2 cores), smoke (<1 min), base, large")
 	fs.StringVar(&c.Algo, "algo", c.Algo, "RL algorithm: arpo, grpo, dapo or reinforce++")
+	fs.StringVar(&c.Thinking, "thinking", c.Thinking, "a Hugging Face --model's thinking switch (Qwen3's enable_thinking): auto, on or off")
 	fs.StringVar(&c.Task, "task", c.Task, "toolworld, gsm8k, hotpotqa-local, jsonl:FILE or parquet:FILE (FILE alone works too)")
 	fs.StringVar(&c.Data, "data", c.Data, "shared data folder for --task gsm8k and hotpotqa-local (default $ARPO_SHARED_DATA, else ../shared/data)")
 	fs.StringVar(&c.Model, "model", c.Model, "start from a run folder, a checkpoint file or folder, or a Hugging Face folder (skips SFT)")
@@ -388,6 +394,16 @@ func applyMap(c *Config, m map[string]any) error {
 	return nil
 }
 
+// thinking is c.Thinking parsed; auto when empty or invalid (validate
+// refuses an invalid one).
+func (c Config) thinking() chat.Thinking {
+	var t chat.Thinking
+	if c.Thinking != "" {
+		_ = t.Set(c.Thinking)
+	}
+	return t
+}
+
 // algoConfig turns the RL part of c into the rl package's configuration.
 func (c Config) algoConfig() (rl.AlgoConfig, error) {
 	algo, err := rl.ParseAlgo(c.Algo)
@@ -472,6 +488,8 @@ func (c Config) validate() error {
 		return badInput("--top-p must be in [0, 1], got %v", c.TopP)
 	case c.BranchRule != "stochastic" && c.BranchRule != "threshold":
 		return badInput("--branch-rule: want stochastic or threshold, got %q", c.BranchRule)
+	case c.Thinking != "" && c.thinking() == chat.ThinkingAuto && c.Thinking != "auto":
+		return badInput("--thinking: want auto, on or off, got %q", c.Thinking)
 	case c.BranchScale != "" && c.BranchScale != string(rl.ScaleReference) && c.BranchScale != string(rl.ScaleCalibrated):
 		return badInput("--branch-scale: want reference or calibrated, got %q", c.BranchScale)
 	case c.Attribution != "soft" && c.Attribution != "hard":

@@ -180,15 +180,16 @@ func trainTokenizer(td *taskData, vocab int) (*tokenizer.Tokenizer, error) {
 	return tokenizer.Train(texts, vocab, tokenizer.DefaultSpecials)
 }
 
-// prompts renders examples as rollout prompts, with tmpl (nil: ChatML).
-func prompts(tok rl.Tokenizer, tmpl *chat.Template, system string, ex []tasks.Example, budget int) ([]rl.Prompt, error) {
+// prompts renders examples as rollout prompts, with tmpl (nil: ChatML) and
+// its thinking switch.
+func prompts(tok rl.Tokenizer, tmpl *chat.Template, thinking chat.Thinking, system string, ex []tasks.Example, budget int) ([]rl.Prompt, error) {
 	out := make([]rl.Prompt, 0, len(ex))
 	for i := range ex {
 		sys := system
 		if ex[i].System != "" {
 			sys = ex[i].System
 		}
-		toks, err := rl.RenderChatPrompt(tok, tmpl, chat.ThinkingAuto, sys, ex[i].Question)
+		toks, err := rl.RenderChatPrompt(tok, tmpl, thinking, sys, ex[i].Question)
 		if err != nil {
 			return nil, badInput("--model: rendering question %q with the chat template: %v", ex[i].ID, err)
 		}

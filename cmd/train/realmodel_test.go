@@ -15,6 +15,7 @@ import (
 	"github.com/goarpo/arpo/internal/runlog"
 	"github.com/goarpo/arpo/internal/shareddata"
 	"github.com/goarpo/arpo/nn"
+	"github.com/goarpo/arpo/nn/chat"
 	"github.com/goarpo/arpo/nn/load"
 	"github.com/goarpo/arpo/nn/nntest"
 	"github.com/goarpo/arpo/nn/tokenizer"
@@ -51,7 +52,7 @@ func TestHFModelPromptsUseItsChatTemplate(t *testing.T) {
 	tok, err := tokenizer.Load(filepath.Join(dir, "tokenizer.json"))
 	require.NoError(t, err)
 	ex := []tasks.Example{{ID: "q1", Question: "What is 6 times 7?", Answer: "42"}}
-	ps, err := prompts(rl.BPE{T: tok}, j.td.tmpl, j.td.system, ex, 4096)
+	ps, err := prompts(rl.BPE{T: tok}, j.td.tmpl, chat.ThinkingAuto, j.td.system, ex, 4096)
 	require.NoError(t, err)
 	require.Len(t, ps, 1)
 	want := "<|im_start|>system\n" + tasks.SystemPrompt + "<|im_end|>\n<|im_start|>user\nWhat is 6 times 7?<|im_end|>\n<|im_start|>assistant\n"
@@ -146,4 +147,19 @@ func TestRLFromHFModel(t *testing.T) {
 			assert.True(t, slices.Equal(runW, hfW), "RUN/hf/ holds the run's final weights")
 		})
 	}
+}
+
+// --thinking takes auto, on or off; anything else is bad input.
+func TestThinkingFlag(t *testing.T) {
+	for in, want := range map[string]chat.Thinking{"": chat.ThinkingAuto, "auto": chat.ThinkingAuto, "on": chat.ThinkingOn, "off": chat.ThinkingOff} {
+		c := quickPreset()
+		c.Thinking = in
+		require.NoError(t, c.validate(), in)
+		assert.Equal(t, want, c.thinking(), in)
+	}
+	c := quickPreset()
+	c.Thinking = "maybe"
+	err := c.validate()
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "--thinking")
 }

@@ -273,7 +273,7 @@ func (j *job) setup(ctx context.Context) error {
 		Engine: engine.New(j.model, dist.EngineOptions()), // batch-invariant: the same bits on rollout workers
 		Tok:    bpe, Protocol: j.td.proto, Tools: j.td.exec, Cfg: ac.Rollout,
 	}
-	test, err := prompts(bpe, j.td.tmpl, j.td.system, j.td.test, ac.Rollout.TokenBudget)
+	test, err := prompts(bpe, j.td.tmpl, j.c.thinking(), j.td.system, j.td.test, ac.Rollout.TokenBudget)
 	if err != nil {
 		return err
 	}
@@ -426,7 +426,7 @@ func (j *job) rlPhase(ctx context.Context) error {
 		defer ref.Free()
 		tr.Ref = ref
 	}
-	pool, err := prompts(rl.BPE{T: j.tok}, j.td.tmpl, j.td.system, j.td.train, tr.Cfg.Rollout.TokenBudget)
+	pool, err := prompts(rl.BPE{T: j.tok}, j.td.tmpl, j.c.thinking(), j.td.system, j.td.train, tr.Cfg.Rollout.TokenBudget)
 	if err != nil {
 		return err
 	}

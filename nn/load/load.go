@@ -48,6 +48,15 @@ type Loaded struct {
 // Free releases the model's storage.
 func (l *Loaded) Free() { l.Model.Free() }
 
+// Pretrained reports whether the model is asked in its own chat template
+// with a system prompt that teaches the tag protocol: a Hugging Face model,
+// unless its template is our ChatML (a folder exported from a run here,
+// whose model learnt the protocol from demonstrations and is prompted as it
+// was trained, without a system prompt).
+func (l *Loaded) Pretrained() bool {
+	return l.Found.IsHF() && (l.Chat == nil || l.Chat.Source != tokenizer.ChatMLTemplate)
+}
+
 // Load resolves path (see Resolve) and loads the model onto o.Backend with
 // its tokenizer, chat template and end-of-turn ids. Every error is about
 // the input (a bad or missing file) and is one line naming it. The cheap
