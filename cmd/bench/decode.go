@@ -6,8 +6,6 @@ import (
 	"slices"
 	"time"
 
-	"github.com/spf13/pflag"
-
 	"github.com/goarpo/arpo/nn"
 	"github.com/goarpo/arpo/nn/engine"
 	"github.com/goarpo/arpo/nn/sample"
@@ -54,23 +52,15 @@ type forkResult struct {
 }
 
 func runDecode(args []string) error {
-	fs := pflag.NewFlagSet("decode", pflag.ContinueOnError)
-	configs := fs.StringSlice("configs", []string{"a", "b"}, "model configs to run (a, b defined in train.go, or a --shape name)")
-	shape := addShapeFlag(fs)
-	isolate := addIsolateFlag(fs)
-	threads := fs.IntSlice("threads", []int{1, 2}, "thread counts to run (cpu)")
+	suite := newModelSuite("decode")
+	fs, bf, isolate := suite.fs, suite.bf, suite.isolate
 	batches := fs.IntSlice("batch", []int{1, 16}, "sequences generated together")
 	promptLen := fs.Int("prompt", 16, "prompt tokens per sequence")
 	newTokens := fs.Int("new", 256, "tokens generated per sequence")
 	reps := fs.Int("reps", 3, "timed generations per line (after one untimed)")
 	forkLen := fs.Int("fork-len", 1000, "length of the sequence forked by the fork benchmark; 0 skips it")
 	forkConfig := fs.String("fork-config", "b", "model config of the fork benchmark (with --shape, that shape unless set)")
-	profile := fs.String("cpuprofile", "", "write a CPU profile of the whole suite to this file")
-	bf := addBackendFlags(fs)
-	if err := parseFlags(fs, args); err != nil {
-		return err
-	}
-	if err := bf.validate(); err != nil {
+	if err := suite.parse(args); err != nil {
 		return err
 	}
 	if *promptLen < 1 || *newTokens < 1 || *reps < 1 || *forkLen < 0 {
@@ -81,23 +71,19 @@ func runDecode(args []string) error {
 			return badInput("--batch %d: want >= 1", batch)
 		}
 	}
-	names, err := pickConfigs(fs, *configs, *shape)
+	names, err := suite.models()
 	if err != nil {
 		return err
 	}
-	if *shape != "" && !fs.Changed("fork-config") {
-		*forkConfig = *shape
+	if *suite.shape != "" && !fs.Changed("fork-config") {
+		*forkConfig = *suite.shape
 	}
 	if *forkLen > 0 {
 		if err := checkConfigs([]string{*forkConfig}); err != nil {
 			return fmt.Errorf("--fork-config: %w", err)
 		}
 	}
-	counts, err := bf.threadCounts(fs, *threads)
-	if err != nil {
-		return err
-	}
-	stop, err := startProfile(*profile, isolate)
+	counts, stop, err := suite.begin()
 	if err != nil {
 		return err
 	}

@@ -5,8 +5,6 @@ import (
 	"slices"
 	"time"
 
-	"github.com/spf13/pflag"
-
 	"github.com/goarpo/arpo/nn/engine"
 	"github.com/goarpo/arpo/nn/sample"
 )
@@ -33,20 +31,12 @@ type prefillResult struct {
 }
 
 func runPrefill(args []string) error {
-	fs := pflag.NewFlagSet("prefill", pflag.ContinueOnError)
-	configs := fs.StringSlice("configs", []string{"a", "b"}, "model configs to run (a, b defined in train.go, or a --shape name)")
-	shape := addShapeFlag(fs)
-	isolate := addIsolateFlag(fs)
-	threads := fs.IntSlice("threads", []int{1, 2}, "thread counts to run (cpu)")
+	suite := newModelSuite("prefill")
+	fs, bf, isolate := suite.fs, suite.bf, suite.isolate
 	batches := fs.IntSlice("batch", []int{1}, "prompts prefilled together")
 	promptLen := fs.Int("prompt", 512, "tokens per prompt")
 	reps := fs.Int("reps", 3, "timed prefills per line (after one untimed)")
-	profile := fs.String("cpuprofile", "", "write a CPU profile of the whole suite to this file")
-	bf := addBackendFlags(fs)
-	if err := parseFlags(fs, args); err != nil {
-		return err
-	}
-	if err := bf.validate(); err != nil {
+	if err := suite.parse(args); err != nil {
 		return err
 	}
 	if *promptLen < 1 || *reps < 1 {
@@ -57,15 +47,11 @@ func runPrefill(args []string) error {
 			return badInput("--batch %d: want >= 1", batch)
 		}
 	}
-	names, err := pickConfigs(fs, *configs, *shape)
+	names, err := suite.models()
 	if err != nil {
 		return err
 	}
-	counts, err := bf.threadCounts(fs, *threads)
-	if err != nil {
-		return err
-	}
-	stop, err := startProfile(*profile, isolate)
+	counts, stop, err := suite.begin()
 	if err != nil {
 		return err
 	}

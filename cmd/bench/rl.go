@@ -6,8 +6,6 @@ import (
 	"slices"
 	"time"
 
-	"github.com/spf13/pflag"
-
 	"github.com/goarpo/arpo/nn"
 	"github.com/goarpo/arpo/rl"
 )
@@ -38,38 +36,26 @@ type rlResult struct {
 }
 
 func runRL(args []string) error {
-	fs := pflag.NewFlagSet("rl", pflag.ContinueOnError)
-	configs := fs.StringSlice("configs", []string{"a", "b"}, "model configs to run (a, b defined in train.go, or a --shape name)")
-	shape := addShapeFlag(fs)
-	isolate := addIsolateFlag(fs)
-	threads := fs.IntSlice("threads", []int{1, 2}, "thread counts to run (cpu)")
+	suite := newModelSuite("rl")
+	fs, bf, isolate := suite.fs, suite.bf, suite.isolate
 	batch := fs.Int("batch", 8, "trajectories per update (one group)")
 	seqLen := fs.Int("seq", 256, "tokens per trajectory, prompt included")
 	promptLen := fs.Int("prompt", 64, "prompt tokens per trajectory (not in the loss)")
 	micro := fs.Int("micro-tokens", 4096, "most tokens per forward (rl.AlgoConfig.MicroTokens)")
 	steps := fs.Int("steps", 3, "timed updates")
 	warmup := fs.Int("warmup", 1, "untimed updates before timing")
-	profile := fs.String("cpuprofile", "", "write a CPU profile of the whole suite to this file")
-	bf := addBackendFlags(fs)
-	if err := parseFlags(fs, args); err != nil {
-		return err
-	}
-	if err := bf.validate(); err != nil {
+	if err := suite.parse(args); err != nil {
 		return err
 	}
 	if *batch < 2 || *seqLen < 2 || *promptLen < 1 || *promptLen >= *seqLen || *micro < 1 || *steps < 1 || *warmup < 0 {
 		return badInput("--batch %d (>= 2), --seq %d, --prompt %d (1 to seq-1), --micro-tokens %d, --steps %d, --warmup %d: out of range",
 			*batch, *seqLen, *promptLen, *micro, *steps, *warmup)
 	}
-	names, err := pickConfigs(fs, *configs, *shape)
+	names, err := suite.models()
 	if err != nil {
 		return err
 	}
-	counts, err := bf.threadCounts(fs, *threads)
-	if err != nil {
-		return err
-	}
-	stop, err := startProfile(*profile, isolate)
+	counts, stop, err := suite.begin()
 	if err != nil {
 		return err
 	}

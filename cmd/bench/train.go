@@ -8,8 +8,6 @@ import (
 	"slices"
 	"time"
 
-	"github.com/spf13/pflag"
-
 	"github.com/goarpo/arpo/nn"
 )
 
@@ -48,35 +46,23 @@ type trainResult struct {
 }
 
 func runTrain(args []string) error {
-	fs := pflag.NewFlagSet("train", pflag.ContinueOnError)
-	configs := fs.StringSlice("configs", []string{"a", "b"}, "model configs to run (a, b, or a --shape name)")
-	shape := addShapeFlag(fs)
-	isolate := addIsolateFlag(fs)
-	threads := fs.IntSlice("threads", []int{1, 2}, "thread counts to run (cpu)")
+	suite := newModelSuite("train")
+	fs, bf, isolate := suite.fs, suite.bf, suite.isolate
 	batch := fs.Int("batch", 8, "sequences per step")
 	seqLen := fs.Int("seq", 256, "tokens per sequence")
 	steps := fs.Int("steps", 3, "timed steps")
 	warmup := fs.Int("warmup", 1, "untimed steps before timing")
-	profile := fs.String("cpuprofile", "", "write a CPU profile of the whole suite to this file")
-	bf := addBackendFlags(fs)
-	if err := parseFlags(fs, args); err != nil {
-		return err
-	}
-	if err := bf.validate(); err != nil {
+	if err := suite.parse(args); err != nil {
 		return err
 	}
 	if *batch < 1 || *seqLen < 2 || *steps < 1 || *warmup < 0 {
 		return badInput("--batch %d, --seq %d, --steps %d, --warmup %d: out of range", *batch, *seqLen, *steps, *warmup)
 	}
-	names, err := pickConfigs(fs, *configs, *shape)
+	names, err := suite.models()
 	if err != nil {
 		return err
 	}
-	counts, err := bf.threadCounts(fs, *threads)
-	if err != nil {
-		return err
-	}
-	stop, err := startProfile(*profile, isolate)
+	counts, stop, err := suite.begin()
 	if err != nil {
 		return err
 	}
