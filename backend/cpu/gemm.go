@@ -185,18 +185,17 @@ type gemmScratch struct {
 	a, b, tiles []float32
 }
 
-// gemmScratchFree keeps the pack buffers of finished calls for the next
+// scratchList keeps the pack buffers of finished calls for the next
 // ones. Unlike a sync.Pool it is not emptied by garbage collection, so a
 // training loop that allocates a lot does not re-allocate megabytes of pack
-// buffers per call; it holds one set per Gemm call that ever ran
-// concurrently with others (usually one per backend in use).
-var gemmScratchFree struct {
+// buffers per call; it holds one set per call that ever ran concurrently
+// with others (usually one per backend in use).
+type scratchList[T any] struct {
 	sync.Mutex
-	list []*gemmScratch
+	list []*T
 }
 
-func getGemmScratch() *gemmScratch {
-	f := &gemmScratchFree
+func (f *scratchList[T]) get() *T {
 	f.Lock()
 	defer f.Unlock()
 	if n := len(f.list); n > 0 {
@@ -204,19 +203,21 @@ func getGemmScratch() *gemmScratch {
 		f.list = f.list[:n-1]
 		return s
 	}
-	return new(gemmScratch)
+	return new(T)
 }
 
-func putGemmScratch(s *gemmScratch) {
-	f := &gemmScratchFree
+func (f *scratchList[T]) put(s *T) {
 	f.Lock()
 	f.list = append(f.list, s)
 	f.Unlock()
 }
 
-func gemmGrow(x []float32, n int) []float32 {
+var gemmScratchFree scratchList[gemmScratch]
+
+// gemmGrow returns x with length n, reallocated only when too small.
+func gemmGrow[E any](x []E, n int) []E {
 	if cap(x) < n {
-		return make([]float32, n)
+		return make([]E, n)
 	}
 	return x[:n]
 }
@@ -234,8 +235,8 @@ func gemmBlocked(pl *pool, s *asm.SgemmKernel, ta, tb bool, m, n, k int, alpha f
 	mb := min(m, gemmMB)
 	kc := min(k, gemmKC)
 
-	sc := getGemmScratch()
-	defer putGemmScratch(sc)
+	sc := gemmScratchFree.get()
+	defer gemmScratchFree.put(sc)
 	sc.a = gemmGrow(sc.a, s.PackedASize(mb, kc))
 	sc.b = gemmGrow(sc.b, s.PackedBSize(kc, nc))
 	sc.tiles = gemmGrow(sc.tiles, gemmCeilDiv(mb, mt)*gemmCeilDiv(nc, nt)*mr*nr)

@@ -2,7 +2,6 @@ package cpu
 
 import (
 	"fmt"
-	"sync"
 
 	"github.com/goarpo/arpo/asm"
 )
@@ -48,42 +47,13 @@ func gemmBF16(p *pool, s *asm.BgemmKernel, ta, tb bool, m, n, k int, alpha float
 }
 
 // bgemmScratch holds the pack buffers of one GemmBF16 call; kept for the
-// next calls as gemmScratchFree keeps SGEMM's.
+// next calls as gemmScratchFree keeps SGEMM's (scratchList).
 type bgemmScratch struct {
 	a, b  []uint32
 	tiles []float32
 }
 
-var bgemmScratchFree struct {
-	sync.Mutex
-	list []*bgemmScratch
-}
-
-func getBgemmScratch() *bgemmScratch {
-	f := &bgemmScratchFree
-	f.Lock()
-	defer f.Unlock()
-	if n := len(f.list); n > 0 {
-		s := f.list[n-1]
-		f.list = f.list[:n-1]
-		return s
-	}
-	return new(bgemmScratch)
-}
-
-func putBgemmScratch(s *bgemmScratch) {
-	f := &bgemmScratchFree
-	f.Lock()
-	f.list = append(f.list, s)
-	f.Unlock()
-}
-
-func growWords(x []uint32, n int) []uint32 {
-	if cap(x) < n {
-		return make([]uint32, n)
-	}
-	return x[:n]
-}
+var bgemmScratchFree scratchList[bgemmScratch]
 
 // gemmBF16Blocked is gemmBlocked's loop nest (same block sizes, task
 // shapes and order) over the BF16 kernel. gemmKC is even, so every K block
@@ -96,10 +66,10 @@ func gemmBF16Blocked(pl *pool, s *asm.BgemmKernel, ta, tb bool, m, n, k int, alp
 	mb := min(m, gemmMB)
 	kc := min(k, gemmKC)
 
-	sc := getBgemmScratch()
-	defer putBgemmScratch(sc)
-	sc.a = growWords(sc.a, s.PackedASize(mb, kc))
-	sc.b = growWords(sc.b, s.PackedBSize(kc, nc))
+	sc := bgemmScratchFree.get()
+	defer bgemmScratchFree.put(sc)
+	sc.a = gemmGrow(sc.a, s.PackedASize(mb, kc))
+	sc.b = gemmGrow(sc.b, s.PackedBSize(kc, nc))
 	sc.tiles = gemmGrow(sc.tiles, gemmCeilDiv(mb, mt)*gemmCeilDiv(nc, nt)*mr*nr)
 	pa, pb, tiles := sc.a, sc.b, sc.tiles
 
