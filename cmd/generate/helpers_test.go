@@ -2,7 +2,6 @@ package main
 
 import (
 	"bytes"
-	"math/rand/v2"
 	"os"
 	"path/filepath"
 	"strings"
@@ -12,6 +11,7 @@ import (
 
 	"github.com/goarpo/arpo/backend/cpu"
 	"github.com/goarpo/arpo/nn"
+	"github.com/goarpo/arpo/nn/nntest"
 	"github.com/goarpo/arpo/nn/tokenizer"
 )
 
@@ -31,12 +31,7 @@ func testModel(t *testing.T, cfg nn.Config) *nn.Model {
 	t.Helper()
 	m, err := nn.New(cfg, cpu.New(1))
 	require.NoError(t, err)
-	r := rand.New(rand.NewPCG(3, 5))
-	w := make([]float32, m.W.Len())
-	for i := range w {
-		w[i] = float32(r.NormFloat64() * 0.3)
-	}
-	m.W.Set(w)
+	nntest.RandomWeights(m, 3, 5, 0.3)
 	return m
 }
 

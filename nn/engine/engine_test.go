@@ -7,6 +7,7 @@ import (
 
 	"github.com/goarpo/arpo/backend/cpu"
 	"github.com/goarpo/arpo/nn"
+	"github.com/goarpo/arpo/nn/nntest"
 	"github.com/goarpo/arpo/nn/sample"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -28,12 +29,7 @@ func testModel(t *testing.T, modelType string, threads int) *nn.Model {
 	}
 	m, err := nn.New(cfg, cpu.New(threads))
 	require.NoError(t, err)
-	r := rand.New(rand.NewPCG(3, 5))
-	w := make([]float32, m.W.Len())
-	for i := range w {
-		w[i] = float32(r.NormFloat64() * 0.3)
-	}
-	m.W.Set(w)
+	nntest.RandomWeights(m, 3, 5, 0.3)
 	return m
 }
 

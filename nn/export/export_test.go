@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"maps"
 	"math"
-	"math/rand/v2"
 	"os"
 	"path/filepath"
 	"slices"
@@ -19,6 +18,7 @@ import (
 	"github.com/goarpo/arpo/internal/shareddata"
 	"github.com/goarpo/arpo/nn"
 	"github.com/goarpo/arpo/nn/load"
+	"github.com/goarpo/arpo/nn/nntest"
 	"github.com/goarpo/arpo/nn/safetensors"
 	"github.com/goarpo/arpo/nn/tokenizer"
 )
@@ -117,12 +117,7 @@ func runDir(t *testing.T, cfg nn.Config) string {
 	m, err := nn.New(cfg, cpu.New(1))
 	require.NoError(t, err)
 	defer m.Free()
-	r := rand.New(rand.NewPCG(3, 5))
-	w := make([]float32, m.W.Len())
-	for i := range w {
-		w[i] = float32(r.NormFloat64() * 0.3)
-	}
-	m.W.Set(w)
+	nntest.RandomWeights(m, 3, 5, 0.3)
 	opt, err := nn.NewAdamW(m, nn.DefaultAdamW(1e-3))
 	require.NoError(t, err)
 	defer opt.Free()

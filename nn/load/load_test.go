@@ -3,7 +3,6 @@ package load
 import (
 	"encoding/json"
 	"fmt"
-	"math/rand/v2"
 	"os"
 	"path/filepath"
 	"strings"
@@ -17,6 +16,7 @@ import (
 	"github.com/goarpo/arpo/internal/shareddata"
 	"github.com/goarpo/arpo/nn"
 	"github.com/goarpo/arpo/nn/chat"
+	"github.com/goarpo/arpo/nn/nntest"
 	"github.com/goarpo/arpo/nn/safetensors"
 	"github.com/goarpo/arpo/nn/tokenizer"
 )
@@ -35,12 +35,7 @@ func testModel(t *testing.T) *nn.Model {
 	t.Helper()
 	m, err := nn.New(testConfig(), testBackend())
 	require.NoError(t, err)
-	r := rand.New(rand.NewPCG(3, 5))
-	w := make([]float32, m.W.Len())
-	for i := range w {
-		w[i] = float32(r.NormFloat64() * 0.3)
-	}
-	m.W.Set(w)
+	nntest.RandomWeights(m, 3, 5, 0.3)
 	return m
 }
 

@@ -100,3 +100,16 @@ func WriteQwen3(dir string, vocab int, seed uint64) (nn.Config, error) {
 	}
 	return cfg, nil
 }
+
+// RandomWeights sets every weight of m to normal(0, std) drawn from the PCG
+// generator (seed1, seed2): large enough (std 0.3 in most tests) that the
+// next-token distributions are far from uniform, as tests of sampling,
+// scoring and export want.
+func RandomWeights(m *nn.Model, seed1, seed2 uint64, std float64) {
+	r := rand.New(rand.NewPCG(seed1, seed2))
+	w := make([]float32, m.W.Len())
+	for i := range w {
+		w[i] = float32(r.NormFloat64() * std)
+	}
+	m.W.Set(w)
+}
