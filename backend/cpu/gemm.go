@@ -165,7 +165,7 @@ func gemmRows(pl *pool, ta bool, m, n, k int, alpha float32, A []float32, lda in
 	// chunks. Each element's sum runs over p in order whatever the chunk,
 	// so this split by the thread count changes no output bit.
 	grain := max(gemmRowGrain, (gemmCeilDiv(n, pl.threads)+15)&^15)
-	pl.chunks(n, grain, func(lo, hi int) {
+	pl.chunksWork(n, grain, m*n*k, func(lo, hi int) {
 		asm.SgemmRows(m, hi-lo, k, alpha, A, rowStep, inca, B[lo:], ldb, beta, C[lo:], ldc)
 	})
 }
@@ -175,7 +175,7 @@ func gemmRows(pl *pool, ta bool, m, n, k int, alpha float32, A []float32, lda in
 // small m with op(B) = B^T (decode steps against weights stored
 // n x k: X holds the activation rows) and n == 1 with op(A) = A.
 func gemmDots(pl *pool, rows, cols, k int, alpha float32, X []float32, ldx int, Y []float32, ldy int, beta float32, C []float32, ldc, incc int) {
-	pl.chunks(cols, gemmDotGrain, func(lo, hi int) {
+	pl.chunksWork(cols, gemmDotGrain, rows*cols*k, func(lo, hi int) {
 		asm.SgemmDots(rows, hi-lo, k, alpha, X, ldx, Y[lo*ldy:], ldy, beta, C[lo*incc:], ldc, incc)
 	})
 }

@@ -40,10 +40,12 @@ func (c *CPU) PagedAttention(out, q, kCache, vCache backend.View, seqs []backend
 		panic("cpu: PagedAttention heads must be a multiple of kvHeads")
 	}
 	qw, kw, D := heads*headDim, kvHeads*headDim, headDim
-	rows := 0
+	rows, work := 0, 0
 	for _, s := range seqs {
 		rows = max(rows, s.Row+s.N)
+		work += s.N * (s.Pos + (s.N+1)/2) // keys scored per query head, about
 	}
+	work *= 2 * heads * headDim // a dot and an axpy per key
 	qs, os := slice(q, rows*qw), slice(out, rows*qw)
 	kc := kCache.Buf.(*Buffer).data[kCache.Off:]
 	vc := vCache.Buf.(*Buffer).data[vCache.Off:]
@@ -53,7 +55,7 @@ func (c *CPU) PagedAttention(out, q, kCache, vCache backend.View, seqs []backend
 		split = kvHeads
 	}
 	per := kvHeads / split // key/value heads per piece
-	c.pool.run(len(seqs)*split, func(piece int) {
+	c.pool.runWork(len(seqs)*split, work, func(piece int) {
 		s, kv0 := seqs[piece/split], piece%split*per
 		ctxMax := s.Pos + s.N
 		if (ctxMax+blockSize-1)/blockSize > len(s.Blocks) {
