@@ -59,8 +59,11 @@ func main() {
 	genFromF32AVX512()
 	genToF32AVX512()
 	genInterleave()
-	genKernel(true)
-	genKernel(false)
+	genKernel(true, 14)
+	genKernel(false, 14)
+	// The small-m siblings (bgemm_small.go): the same sums per element.
+	genKernel(true, 4)
+	genKernel(false, 4)
 	genPeak()
 	if err := os.WriteFile("bf16_amd64.s", []byte(sb.String()), 0o644); err != nil {
 		fmt.Fprintln(os.Stderr, err)
@@ -211,13 +214,12 @@ func genInterleave() {
 }
 
 const (
-	mr     = 14
 	nv     = 2 // zmm vectors per row: NR = 32
 	nr     = nv * 16
 	unroll = 4
 )
 
-// genKernel writes the 14 x 32 BF16 GEMM micro-kernel
+// genKernel writes the mr x 32 BF16 GEMM micro-kernel (mr <= 14)
 //
 //	func name(kq int, a, b *uint32, c *float32, ldc int, alpha, beta float32)
 //
@@ -229,8 +231,8 @@ const (
 // two float32 (k = 2q, 2q+1), already widened by packing, and B is widened
 // on load: even k = word << 16, odd k = word with the low half cleared;
 // each pair's products are added odd k first, as VDPBF16PS adds them.
-func genKernel(dpbf16 bool) {
-	name := "bgemmKernel14x32AVX512"
+func genKernel(dpbf16 bool, mr int) {
+	name := fmt.Sprintf("bgemmKernel%dx32AVX512", mr)
 	if dpbf16 {
 		name += "BF16"
 	}
