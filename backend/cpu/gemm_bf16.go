@@ -20,7 +20,8 @@ var bgemmKernel = asm.Bgemm()
 // (fixed blocking, work split over C only). Bad sizes, leading dimensions
 // or slices too short for their operands panic.
 //
-// Every shape takes the blocked path (no skinny paths for decode yet).
+// Up to gemmBF16SmallMaxM rows take the small-m path (gemmBF16Small),
+// which gives every element the blocked path's bits.
 func (c *CPU) GemmBF16(transA, transB bool, m, n, k int, alpha float32, A []uint16, lda int, B []uint16, ldb int, beta float32, C []float32, ldc int) {
 	gemmBF16Check("A", len(A), gemmExtent("A", transA, m, k, lda))
 	gemmBF16Check("B", len(B), gemmExtent("B", transB, k, n, ldb))
@@ -41,6 +42,20 @@ func gemmBF16(p *pool, s *asm.BgemmKernel, ta, tb bool, m, n, k int, alpha float
 		for i := 0; i < m; i++ {
 			gemmScale(C[i*ldc:i*ldc+n], beta)
 		}
+	case m <= gemmBF16SmallMaxM:
+		gemmBF16Small(p, s, m, n, k, alpha, func(t *asm.BgemmKernel, dst []uint32, p0, kb int) {
+			off := p0
+			if ta {
+				off = p0 * lda
+			}
+			t.PackA(dst, A[off:], lda, ta, m, kb)
+		}, func(t *asm.BgemmKernel, dst []uint32, j0, p0, kb, cols int) {
+			off := p0*ldb + j0
+			if tb {
+				off = j0*ldb + p0
+			}
+			t.PackB(dst, B[off:], ldb, tb, kb, cols)
+		}, beta, C, ldc)
 	default:
 		gemmBF16Blocked(p, s, ta, tb, m, n, k, alpha, A, lda, B, ldb, beta, C, ldc)
 	}
