@@ -125,13 +125,32 @@ func SgemmDots(m, n, k int, alpha float32, a []float32, lda int, b []float32, ld
 				sgemmDotsGeneric(ar, br, k, a[i*lda:], lda, b[j*ldb:], ldb, t)
 			}
 			for ii := 0; ii < ar; ii++ {
-				for jj := 0; jj < br; jj++ {
-					d := t[ii*br+jj]
-					ci := (i+ii)*ldc + (j+jj)*incc
+				ti := t[ii*br : ii*br+br]
+				ci := (i+ii)*ldc + j*incc
+				if incc == 1 {
+					// The common case, a row of C: the same expressions
+					// as below without the index arithmetic, which cost
+					// about as much as the dots at k = 128.
+					row := c[ci : ci+br]
+					switch {
+					case beta == 0 && alpha == 1:
+						copy(row, ti)
+					case beta == 0:
+						for jj, d := range ti {
+							row[jj] = alpha * d
+						}
+					default:
+						for jj, d := range ti {
+							row[jj] = alpha*d + beta*row[jj]
+						}
+					}
+					continue
+				}
+				for jj, d := range ti {
 					if beta == 0 {
-						c[ci] = alpha * d
+						c[ci+jj*incc] = alpha * d
 					} else {
-						c[ci] = alpha*d + beta*c[ci]
+						c[ci+jj*incc] = alpha*d + beta*c[ci+jj*incc]
 					}
 				}
 			}
