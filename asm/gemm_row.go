@@ -134,7 +134,9 @@ func SgemmDots(m, n, k int, alpha float32, a []float32, lda int, b []float32, ld
 					row := c[ci : ci+br]
 					switch {
 					case beta == 0 && alpha == 1:
-						copy(row, ti)
+						for jj, d := range ti { // br <= 4: no memmove call
+							row[jj] = d
+						}
 					case beta == 0:
 						for jj, d := range ti {
 							row[jj] = alpha * d
