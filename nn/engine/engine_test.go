@@ -247,13 +247,13 @@ func TestBatchInvariant(t *testing.T) {
 	}
 }
 
-// TestParallelSamplingIsThreadInvariant: with a vocabulary large enough
-// for Step to sample its streams in parallel, the streams' tokens,
+// TestParallelSamplingIsThreadInvariant: with enough logits (5 streams
+// of a vocabulary above parallelSampleWork/5) for Step to sample its streams in parallel, the streams' tokens,
 // log-probs and entropies are bitwise those of one thread.
 func TestParallelSamplingIsThreadInvariant(t *testing.T) {
 	run := func(threads int) []*Stream {
 		cfg := nn.Config{
-			ModelType: "qwen2", VocabSize: parallelSampleVocab + 3, HiddenSize: 16, NumLayers: 1,
+			ModelType: "qwen2", VocabSize: parallelSampleWork/4 + 3, HiddenSize: 16, NumLayers: 1,
 			NumHeads: 2, NumKVHeads: 1, HeadDim: 8, IntermediateSize: 16,
 			RopeTheta: 10000, RMSNormEps: 1e-6, MaxPositionEmbeddings: 64, TieWordEmbeddings: true,
 		}

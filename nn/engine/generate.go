@@ -204,14 +204,14 @@ func (e *Engine) Step(streams []*Stream, g GenConfig, sm *sample.Sampler) error 
 }
 
 // sampleRows draws each live stream's token from its row of logits. When
-// every stream has its own generator the rows are independent, so with a
-// large vocabulary they are drawn on the backend's threads: the results do
+// every stream has its own generator the rows are independent, so with
+// enough logits in all they are drawn on the backend's threads: the results do
 // not depend on the thread count. Streams that share a generator draw in
 // stream order, one after the other.
 func (e *Engine) sampleRows(live []*Stream, rows [][]float32, sm *sample.Sampler) []sample.Result {
 	out := make([]sample.Result, len(live))
 	threads := 1
-	if t, ok := e.b.(interface{ Threads() int }); ok && e.m.Cfg.VocabSize >= parallelSampleVocab && ownRNGs(live) {
+	if t, ok := e.b.(interface{ Threads() int }); ok && len(live)*e.m.Cfg.VocabSize >= parallelSampleWork && ownRNGs(live) {
 		threads = min(t.Threads(), len(live))
 	}
 	if threads <= 1 {
@@ -252,9 +252,12 @@ func ownRNGs(streams []*Stream) bool {
 	return true
 }
 
-// parallelSampleVocab is the vocabulary from which Step samples its streams
-// in parallel: below it a row is drawn in microseconds.
-const parallelSampleVocab = 16384
+// parallelSampleWork is the number of logits (streams x vocabulary) from
+// which Step samples its streams in parallel: about 50 microseconds of
+// work, several times what starting the goroutines costs. A rollout's
+// batch of 256 streams over a 320-token vocabulary qualifies; 16 streams
+// of a 2,048-token one do not.
+const parallelSampleWork = 1 << 16
 
 // Generate runs Step until every stream has stopped.
 func (e *Engine) Generate(streams []*Stream, g GenConfig) error {
