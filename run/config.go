@@ -13,7 +13,6 @@ import (
 	"go.yaml.in/yaml/v3"
 
 	"github.com/goarpo/arpo/internal/exitcode"
-	"github.com/goarpo/arpo/internal/runconfig"
 	"github.com/goarpo/arpo/nn/chat"
 	"github.com/goarpo/arpo/nn/export"
 	"github.com/goarpo/arpo/rl"
@@ -529,16 +528,5 @@ func parseTask(s string) (kind, path string, err error) {
 	return kind, path, nil
 }
 
-// world is the ToolWorld part of the configuration, as cmd/eval and
-// cmd/experiment read it back from config.json.
-func (c Config) world() runconfig.World {
-	return runconfig.World{
-		Seed: c.Seed, DataSeed: c.DataSeed,
-		TrainEntities: c.TrainEntities, TestEntities: c.TestEntities,
-		TrainQuestions: c.TrainQuestions, TestQuestions: c.TestQuestions,
-		Families: c.Families, Novel: c.Novel, NovelDemoRate: c.NovelDemoRate,
-	}
-}
-
 // dataSeed is the seed of the data and of the RL prompt order.
-func (c Config) dataSeed() uint64 { return c.world().WorldSeed() }
+func (c Config) dataSeed() uint64 { return c.World().WorldSeed() }

@@ -127,7 +127,7 @@ func executor(ts []tools.Tool, c Config) (*tools.Executor, *tools.Protocol, erro
 // gold trajectories with the real tools, so that demonstrations show
 // exactly what a rollout will see.
 func loadToolWorld(ctx context.Context, c Config) (*taskData, error) {
-	d, err := toolworld.GenerateContext(ctx, c.world().Config())
+	d, err := toolworld.GenerateContext(ctx, c.World().Config())
 	if ctx.Err() != nil {
 		return nil, fmt.Errorf("%w while building ToolWorld: nothing saved yet", ErrInterrupted)
 	}

@@ -100,7 +100,7 @@ func (j *job) startRollouts(ctx context.Context, tr *rl.Trainer, ahead func(step
 		r.stop()
 		return nil, err
 	}
-	spec := dist.RunSpec{Tokenizer: tj, Tools: runconfig.ToolSpec{Task: kind, World: c.world(), Data: c.Data,
+	spec := dist.RunSpec{Tokenizer: tj, Tools: runconfig.ToolSpec{Task: kind, World: c.World(), Data: c.Data,
 		SearchTopK: c.SearchTopK, MaxResult: c.MaxResult, CallLimit: c.CallLimit}}
 	if err := src.PublishSpec(ctx, spec); err != nil {
 		r.stop()

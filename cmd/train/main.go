@@ -80,12 +80,10 @@ type commandLine struct {
 	printConfig         bool
 }
 
-// flags registers the run's flags (run.(*Config).Flags, over c) and the
-// command's own.
+// flags registers the run's flags (run.FlagSet: every Config field over c,
+// and --config) and the command's own.
 func flags(c *run.Config, cl *commandLine) *pflag.FlagSet {
-	fs := pflag.NewFlagSet("train", pflag.ContinueOnError)
-	c.Flags(fs)
-	fs.StringVar(&cl.file, "config", "", "config file (JSON or YAML) whose keys are flag names; flags override it")
+	fs := run.FlagSet("train", c, &cl.file)
 	fs.StringVar(&cl.resume, "resume", "", "continue the run in this folder from its latest checkpoint")
 	fs.BoolVar(&cl.printConfig, "print-config", false, "print the effective config as JSON and exit")
 	fs.StringVar(&cl.serve, "serve", "", run.ServeUsage)
