@@ -42,8 +42,10 @@ type helper struct {
 type job struct {
 	fn   func(i int)
 	n    int64
+	_    [48]byte     // next on a line of its own: every piece writes it
 	next atomic.Int64 // next piece to take
-	done atomic.Int64 // pieces finished
+	_    [56]byte
+	done atomic.Int64 // pieces finished; each thread adds its count once
 	// The caller's wait when the last pieces run long: it sets waiting and
 	// blocks on fin; whoever finishes the last piece and clears waiting sends.
 	waiting atomic.Bool
@@ -107,13 +109,16 @@ func (p *pool) await(h *helper, seen uint64) uint64 {
 	return p.seq.Load()
 }
 
-// work takes and runs pieces until none is left.
+// work takes and runs pieces until none is left, then adds how many it
+// ran to done (one write to that shared line per thread, not per piece).
 func (j *job) work() {
+	var did int64
 	for i := j.next.Add(1) - 1; i < j.n; i = j.next.Add(1) - 1 {
 		j.fn(int(i))
-		if j.done.Add(1) == j.n && j.waiting.CompareAndSwap(true, false) {
-			j.fin <- struct{}{}
-		}
+		did++
+	}
+	if did > 0 && j.done.Add(did) == j.n && j.waiting.CompareAndSwap(true, false) {
+		j.fin <- struct{}{}
 	}
 }
 
