@@ -21,6 +21,11 @@ import (
 // cheap hand-off is not paid back there.
 type pool struct {
 	threads int
+	// spin says whether helpers and the caller poll before they block:
+	// only when every thread can have a processor (GOMAXPROCS >= threads).
+	// Otherwise a polling goroutine would hold the processor that the
+	// goroutine it waits for needs.
+	spin bool
 	// mu is held by the caller whose job is published. A second caller
 	// (another goroutine sharing the backend, or a piece that itself calls
 	// the pool) does not wait for it: it runs its pieces alone.
@@ -69,7 +74,11 @@ const (
 )
 
 func newPool(threads int) *pool {
-	p := &pool{threads: threads}
+	return newPoolSpin(threads, runtime.GOMAXPROCS(0) >= threads)
+}
+
+func newPoolSpin(threads int, spin bool) *pool {
+	p := &pool{threads: threads, spin: spin}
 	for i := 0; i < threads-1; i++ {
 		h := &helper{wake: make(chan struct{}, 1)}
 		p.helpers = append(p.helpers, h)
@@ -93,7 +102,7 @@ func (p *pool) loop(h *helper) {
 // poolSpin, then parks until a caller wakes it.
 func (p *pool) await(h *helper, seen uint64) uint64 {
 	start := time.Now()
-	for i := 1; ; i++ {
+	for i := 1; p.spin; i++ {
 		if s := p.seq.Load(); s != seen {
 			return s
 		}
@@ -143,7 +152,7 @@ func (p *pool) run(n int, fn func(i int)) {
 	}
 	j.work()
 	for i := 0; j.done.Load() < j.n; i++ {
-		if i < poolWaitSpin {
+		if p.spin && i < poolWaitSpin {
 			continue
 		}
 		// A helper is still in a piece (or its thread was descheduled):

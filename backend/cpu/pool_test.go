@@ -90,3 +90,16 @@ func BenchmarkPoolRun(b *testing.B) {
 		})
 	}
 }
+
+// With more threads than GOMAXPROCS nobody polls (a poller would hold the
+// processor the others need), and every piece still runs once.
+func TestPoolWithoutSpinning(t *testing.T) {
+	p := newPoolSpin(3, false)
+	for rep := 0; rep < 200; rep++ {
+		counts := make([]atomic.Int32, 9)
+		p.run(9, func(i int) { counts[i].Add(1) })
+		for i := range counts {
+			require.Equal(t, int32(1), counts[i].Load(), "piece %d", i)
+		}
+	}
+}
