@@ -39,9 +39,11 @@ import (
 	_ "github.com/goarpo/arpo/backend/cpu" // the entropy analysis's backend
 	"github.com/goarpo/arpo/internal/exitcode"
 	"github.com/goarpo/arpo/internal/runlog"
+	"github.com/goarpo/arpo/tools/python"
 )
 
 func main() {
+	python.ServeChild() // the entropy analysis of a --tool-isolation process run runs Python calls in children of this binary
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	code := command(ctx, os.Args[1:], os.Stdout, os.Stderr)
 	stop()
