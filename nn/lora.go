@@ -134,6 +134,16 @@ type LoRA struct {
 	baseHash string
 }
 
+// Param returns the adapter parameter named name, or nil.
+func (l *LoRA) Param(name string) *Param {
+	for i := range l.Params {
+		if l.Params[i].Name == name {
+			return &l.Params[i]
+		}
+	}
+	return nil
+}
+
 // loraScratch holds the (T, r) intermediates of the adapters, shared by
 // every layer: a pass runs one linear at a time.
 type loraScratch struct {

@@ -182,7 +182,7 @@ func LoadLoRACheckpoint(path string, base *Model) (Checkpoint, error) {
 		if ck.Opt != nil {
 			ck.Opt.Free()
 		}
-		base.detachLoRA()
+		base.DetachLoRA()
 		return fail(err)
 	}
 	base.LoRA.baseHash = hash

@@ -74,11 +74,15 @@ func (m *Model) MergeLoRA() {
 		return
 	}
 	m.loraWeights(func(w *tensor.Tensor, _ string, ad *Adapter) { MergeWeight(w, w, ad) })
-	m.detachLoRA()
+	m.DetachLoRA()
 }
 
-// detachLoRA drops the adapters without merging them.
-func (m *Model) detachLoRA() {
+// DetachLoRA drops the adapters without merging them; the base stays
+// frozen (no gradient storage).
+func (m *Model) DetachLoRA() {
+	if m.LoRA == nil {
+		return
+	}
 	for i := range m.Layers {
 		m.Layers[i].LoRA = nil
 	}
