@@ -73,8 +73,8 @@ func (j *job) attachLoRA() error {
 	if err := j.model.AttachLoRA(lc, j.c.Seed); err != nil {
 		return exitcode.Usagef("--lora-rank: %v", err)
 	}
-	j.printf("%-10s rank %d, alpha %g on %s: %.2fM trainable parameters of %.2fM\n", "lora", lc.Rank, lc.Alpha,
-		strings.Join(lc.Targets, ","), float64(j.model.LoRA.W.Len())/1e6, float64(j.model.NumParams())/1e6)
+	j.printf("%-10s rank %d, alpha %g on %s: %d trainable parameters, the base's %d frozen\n", "lora", lc.Rank, lc.Alpha,
+		strings.Join(lc.Targets, ","), j.model.LoRA.W.Len(), j.model.NumParams())
 	return nil
 }
 

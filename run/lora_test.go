@@ -46,7 +46,7 @@ func TestLoRARun(t *testing.T) {
 	var log bytes.Buffer
 	a := filepath.Join(tmp, "a")
 	require.NoError(t, Start(ctx, lora(a, 2), Options{Out: &log}))
-	require.Contains(t, log.String(), "rank 4, alpha 8 on q,v,down")
+	require.Contains(t, log.String(), "rank 4, alpha 8 on q,v,down: ")
 
 	final := filepath.Join(a, "checkpoints", "final.safetensors")
 	info, ok, err := nn.ReadLoRACheckpointInfo(final)
