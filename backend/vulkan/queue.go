@@ -122,15 +122,21 @@ func (b *Backend) barrier() {
 }
 
 // dispatch records one dispatch of shader name with the given bindings and
-// push constants (at most 32 words) over groups work groups.
+// push constants (at most 32 words) over gx x gy work groups.
 func (b *Backend) dispatch(name string, bs []binding, pc []uint32, gx, gy uint32) {
-	if gx == 0 || gy == 0 {
+	b.dispatchSpec(name, nil, bs, pc, gx, gy, 1)
+}
+
+// dispatchSpec is dispatch with specialization constants (see pipeline)
+// and a third dimension of work groups.
+func (b *Backend) dispatchSpec(name string, spec []uint32, bs []binding, pc []uint32, gx, gy, gz uint32) {
+	if gx == 0 || gy == 0 || gz == 0 {
 		return
 	}
 	if !b.begin() {
 		return
 	}
-	p, err := b.pipeline(name)
+	p, err := b.pipeline(name, spec)
 	if err != nil {
 		b.err = err
 		return
@@ -161,7 +167,7 @@ func (b *Backend) dispatch(name string, bs []binding, pc []uint32, gx, gy uint32
 	vk.CmdBindPipeline(b.cmd, vk.PipelineBindPointCompute, p.pipe)
 	vk.CmdBindDescriptorSets(b.cmd, vk.PipelineBindPointCompute, b.layouts[p.bindings], 0, 1, []vk.DescriptorSet{set}, 0, nil)
 	vk.CmdPushConstants(b.cmd, b.layouts[p.bindings], vk.ShaderStageFlags(vk.ShaderStageComputeBit), 0, pushBytes, unsafe.Pointer(&push[0]))
-	vk.CmdDispatch(b.cmd, gx, gy, 1)
+	vk.CmdDispatch(b.cmd, gx, gy, gz)
 	b.batchDispatches++
 	b.dispatches++
 }

@@ -7,6 +7,9 @@ import (
 	"encoding/binary"
 	"fmt"
 	"os"
+	"runtime"
+	"slices"
+	"unsafe"
 
 	"github.com/goarpo/arpo/backend"
 	vk "github.com/vulkan-go/vulkan"
@@ -58,6 +61,8 @@ type Backend struct {
 	// software is set on CPU devices (lavapipe), where some ops pick
 	// shaders without shared memory.
 	software bool
+	// gemmPlan, when set (by tests), replaces planGemm's choice.
+	gemmPlan func(m, n, k int, transB bool) gemmPlan
 
 	err error // first device error; returned by Read and Sync
 }
@@ -73,7 +78,7 @@ type pipeline struct {
 // must match the GLSL in shaders/.
 var shaderBindings = map[string]int{
 	"copy": 2, "fill": 1, "binary": 3, "scale": 1, "axpy": 2, "add_bias": 2,
-	"sum_rows": 2, "sum_squares": 2, "gemm": 3, "gemm_noshared": 3, "embedding": 3, "embedding_backward": 3,
+	"sum_rows": 2, "sum_squares": 2, "gemm_noshared": 3, "gemm_tiled": 3, "gemm_splitk_reduce": 2, "gemv": 3, "embedding": 3, "embedding_backward": 3,
 	"rmsnorm": 4, "rmsnorm_backward_dx": 5, "rmsnorm_backward_dw": 4, "rope": 3,
 	"swiglu": 3, "swiglu_backward": 5, "softmax": 2, "logprobs": 4, "logprobs_backward": 5,
 	"adamw": 4, "scatter_rows": 3, "attention": 6, "attention_dq": 9, "attention_dkv": 9,
@@ -146,10 +151,15 @@ func Open(device int) (b *Backend, err error) {
 	return b, nil
 }
 
-// pipeline returns the compute pipeline of shader name, creating it on
+// pipeline returns the compute pipeline of shader name specialised with
+// spec (the values of constant_id 0, 1, ...; nil for none), creating it on
 // first use so that opening the backend compiles nothing.
-func (b *Backend) pipeline(name string) (*pipeline, error) {
-	if p := b.pipes[name]; p != nil {
+func (b *Backend) pipeline(name string, spec []uint32) (*pipeline, error) {
+	key := name
+	if len(spec) > 0 {
+		key = fmt.Sprint(name, spec)
+	}
+	if p := b.pipes[key]; p != nil {
 		return p, nil
 	}
 	n, ok := shaderBindings[name]
@@ -172,12 +182,27 @@ func (b *Backend) pipeline(name string) (*pipeline, error) {
 	if err := vkErr("create shader module "+name, r); err != nil {
 		return nil, err
 	}
+	var specInfo []vk.SpecializationInfo
+	var pin runtime.Pinner
+	defer pin.Unpin()
+	if len(spec) > 0 {
+		// The binding copies the map entries into C memory but passes
+		// PData as is: pin it for the call.
+		data := slices.Clone(spec)
+		pin.Pin(&data[0])
+		entries := make([]vk.SpecializationMapEntry, len(spec))
+		for i := range entries {
+			entries[i] = vk.SpecializationMapEntry{ConstantID: uint32(i), Offset: uint32(4 * i), Size: 4}
+		}
+		specInfo = []vk.SpecializationInfo{{MapEntryCount: uint32(len(entries)), PMapEntries: entries,
+			DataSize: uint(4 * len(data)), PData: unsafe.Pointer(&data[0])}}
+	}
 	pipes := make([]vk.Pipeline, 1)
 	r = vk.CreateComputePipelines(b.d.dev, vk.NullPipelineCache, 1, []vk.ComputePipelineCreateInfo{{
 		SType: vk.StructureTypeComputePipelineCreateInfo,
 		Stage: vk.PipelineShaderStageCreateInfo{
 			SType: vk.StructureTypePipelineShaderStageCreateInfo, Stage: vk.ShaderStageComputeBit,
-			Module: mod, PName: cstr("main"),
+			Module: mod, PName: cstr("main"), PSpecializationInfo: specInfo,
 		},
 		Layout: b.layouts[n],
 	}}, nil, pipes)
@@ -186,7 +211,7 @@ func (b *Backend) pipeline(name string) (*pipeline, error) {
 		return nil, err
 	}
 	p := &pipeline{pipe: pipes[0], module: mod, bindings: n}
-	b.pipes[name] = p
+	b.pipes[key] = p
 	return p, nil
 }
 
@@ -221,6 +246,13 @@ func (b *Backend) Alloc(n int) backend.Buffer {
 	if n < 0 {
 		panic(fmt.Sprintf("vulkan: Alloc(%d)", n))
 	}
+	return b.alloc(n, true)
+}
+
+// alloc returns a buffer of n elements, zeroed in queue order when zero is
+// set. On failure it records the error and returns a buffer without
+// memory (buf nil).
+func (b *Backend) alloc(n int, zero bool) *Buffer {
 	x := &Buffer{n: n, owner: b}
 	if b.err != nil {
 		return x
@@ -238,7 +270,7 @@ func (b *Backend) Alloc(n int) backend.Buffer {
 	}
 	x.buf, x.mem = buf, mem
 	b.live[x] = struct{}{}
-	if b.begin() {
+	if zero && b.begin() {
 		b.access([]binding{{track: x, lo: 0, hi: n, write: true}})
 		vk.CmdFillBuffer(b.cmd, buf, 0, vk.DeviceSize(max(n, 1)*4), 0)
 	}
