@@ -53,7 +53,7 @@ func (b *Backend) bindView(buf *Buffer, off, n int, write bool) (binding, uint32
 	if uint64(end-start) > uint64(b.d.limits.MaxStorageBufferRange) {
 		panic(fmt.Sprintf("vulkan: an op touches %d bytes of one buffer; the device's storage buffer range is %d", end-start, b.d.limits.MaxStorageBufferRange))
 	}
-	return binding{buf: buf.buf, offset: uint64(start), rng: uint64(end - start), track: buf, lo: off, hi: off + n, write: write},
+	return binding{buf: buf.buf, offset: buf.base + uint64(start), rng: uint64(end - start), track: buf, lo: off, hi: off + n, write: write},
 		uint32(off - start/4)
 }
 
@@ -274,7 +274,7 @@ func (b *Backend) flush() {
 	clear(b.epoch)
 	b.resetArena()
 	for _, x := range b.freeLater {
-		b.d.freeVkBuffer(x.buf, x.mem)
+		b.unreserve(x)
 	}
 	b.freeLater = b.freeLater[:0]
 	b.batchDispatches = 0

@@ -48,6 +48,7 @@ type Backend struct {
 	setsInPool int
 
 	chunks    []*chunk
+	blocks    []*memBlock
 	epoch     map[*Buffer][]span
 	freeLater []*Buffer
 	rope      map[ropeKey]*ropeTable
@@ -258,21 +259,17 @@ func (b *Backend) alloc(n int, zero bool) *Buffer {
 		return x
 	}
 	size := uint64(max(n, 1)) * 4
-	buf, mem, err := b.d.newVkBuffer(size, vk.MemoryPropertyDeviceLocalBit, 0)
+	blk, base, err := b.reserve(size)
 	if err != nil {
-		// Some devices expose no device-local type a buffer may use; any
-		// memory will do there.
-		var err2 error
-		if buf, mem, err2 = b.d.newVkBuffer(size, 0, 0); err2 != nil {
-			b.err = fmt.Errorf("alloc %d floats: %w", n, err)
-			return x
-		}
+		b.err = fmt.Errorf("alloc %d floats: %w", n, err)
+		return x
 	}
-	x.buf, x.mem = buf, mem
+	x.block, x.buf, x.base = blk, blk.buf, base
+	x.size = (size + b.blockAlign() - 1) &^ (b.blockAlign() - 1)
 	b.live[x] = struct{}{}
 	if zero && b.begin() {
 		b.access([]binding{{track: x, lo: 0, hi: n, write: true}})
-		vk.CmdFillBuffer(b.cmd, buf, 0, vk.DeviceSize(max(n, 1)*4), 0)
+		vk.CmdFillBuffer(b.cmd, x.buf, vk.DeviceSize(base), vk.DeviceSize(size), 0)
 	}
 	return x
 }
@@ -284,14 +281,14 @@ func (b *Backend) Free(buf backend.Buffer) {
 	x.freed = true
 	delete(b.epoch, x)
 	delete(b.live, x)
-	if x.buf == vk.NullBuffer {
+	if x.block == nil {
 		return
 	}
 	if b.recording {
 		b.freeLater = append(b.freeLater, x)
 		return
 	}
-	b.d.freeVkBuffer(x.buf, x.mem)
+	b.unreserve(x)
 }
 
 // buffer checks that buf is a live buffer of this backend.
@@ -329,7 +326,7 @@ func (b *Backend) Write(dst backend.View, src []float32) {
 		return
 	}
 	copy(s.floats(), src)
-	bd.offset, bd.rng = uint64(dst.Off)*4, uint64(len(src))*4
+	bd.offset, bd.rng = bd.track.base+uint64(dst.Off)*4, uint64(len(src))*4
 	b.copyBuffer(bindStaged(s), bd, uint64(len(src))*4)
 }
 
@@ -348,7 +345,7 @@ func (b *Backend) Read(dst []float32, src backend.View) error {
 		b.err = err
 		return err
 	}
-	bs.offset, bs.rng = uint64(src.Off)*4, uint64(len(dst))*4
+	bs.offset, bs.rng = bs.track.base+uint64(src.Off)*4, uint64(len(dst))*4
 	b.copyBuffer(bs, bindStaged(s), uint64(len(dst))*4)
 	b.flushKeep(func() { copy(dst, s.floats()) })
 	return b.err
@@ -379,10 +376,13 @@ func (b *Backend) Close() {
 		vk.DeviceWaitIdle(dev)
 		b.releaseArena()
 		for x := range b.live {
-			b.d.freeVkBuffer(x.buf, x.mem)
 			x.freed = true
 		}
 		clear(b.live)
+		for _, blk := range b.blocks {
+			b.d.freeVkBuffer(blk.buf, blk.mem)
+		}
+		b.blocks = nil
 		for _, p := range b.pipes {
 			vk.DestroyPipeline(dev, p.pipe, nil)
 			vk.DestroyShaderModule(dev, p.module, nil)
