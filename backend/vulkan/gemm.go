@@ -63,6 +63,8 @@ func (b *Backend) Gemm(transA, transB bool, m, n, k int, alpha float32, a backen
 		b.dispatch("gemv", []binding{ab, bb, cb}, pc, uint32((n+gemvCols-1)/gemvCols), 1)
 	case kernelTiled:
 		t := plan.tile
+		b.kind = "gemm_tiled/" + t.name
+		defer func() { b.kind = "" }()
 		gx, gy := uint32((n+t.bn-1)/t.bn), uint32((m+t.bm-1)/t.bm)
 		if plan.splits <= 1 {
 			pc := []uint32{uint32(m), uint32(n), uint32(k), uint32(lda), uint32(ldb), uint32(ldc),
@@ -80,7 +82,9 @@ func (b *Backend) Gemm(transA, transB bool, m, n, k int, alpha float32, a backen
 		pw, po := b.bindView(scratch, 0, plan.splits*mn, true)
 		pc := []uint32{uint32(m), uint32(n), uint32(k), uint32(lda), uint32(ldb), uint32(n),
 			ao, bo, po, b2u(transA), b2u(transB), f32(1), 0, uint32(plan.kChunk), uint32(mn), aVec, bVec, 1}
+		b.kind = fmt.Sprintf("gemm_tiled/%s/splitk", t.name)
 		b.dispatchSpec("gemm_tiled", t.spec(), []binding{ab, bb, pw}, pc, gx, gy, uint32(plan.splits))
+		b.kind = ""
 		pr, _ := b.bindView(scratch, 0, plan.splits*mn, false)
 		b.dispatch("gemm_splitk_reduce", []binding{pr, cb},
 			[]uint32{uint32(m), uint32(n), uint32(ldc), po, co, uint32(mn), uint32(plan.splits), f32(alpha), f32(beta)},

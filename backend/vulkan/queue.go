@@ -167,7 +167,19 @@ func (b *Backend) dispatchSpec(name string, spec []uint32, bs []binding, pc []ui
 	vk.CmdBindPipeline(b.cmd, vk.PipelineBindPointCompute, p.pipe)
 	vk.CmdBindDescriptorSets(b.cmd, vk.PipelineBindPointCompute, b.layouts[p.bindings], 0, 1, []vk.DescriptorSet{set}, 0, nil)
 	vk.CmdPushConstants(b.cmd, b.layouts[p.bindings], vk.ShaderStageFlags(vk.ShaderStageComputeBit), 0, pushBytes, unsafe.Pointer(&push[0]))
-	vk.CmdDispatch(b.cmd, gx, gy, gz)
+	if b.prof != nil {
+		kind := name
+		if b.kind != "" {
+			kind = b.kind
+		}
+		timed := b.profileBegin(kind)
+		vk.CmdDispatch(b.cmd, gx, gy, gz)
+		if timed {
+			b.profileEnd()
+		}
+	} else {
+		vk.CmdDispatch(b.cmd, gx, gy, gz)
+	}
 	b.batchDispatches++
 	b.dispatches++
 }
@@ -260,6 +272,9 @@ func (b *Backend) flush() {
 				}
 				vk.ResetFences(b.d.dev, 1, []vk.Fence{b.fence})
 			}
+			if b.err == nil {
+				b.profileCollect()
+			}
 			if b.err == nil && b.afterWait != nil {
 				b.afterWait()
 			}
@@ -279,4 +294,7 @@ func (b *Backend) flush() {
 	b.freeLater = b.freeLater[:0]
 	b.batchDispatches = 0
 	b.afterWait = nil
+	if b.prof != nil {
+		b.prof.labels = b.prof.labels[:0]
+	}
 }

@@ -62,6 +62,9 @@ type Backend struct {
 	// software is set on CPU devices (lavapipe), where some ops pick
 	// shaders without shared memory.
 	software bool
+	prof     *profiler // GPU timestamps per dispatch; nil unless SetProfile(true)
+	kind     string    // op kind of the next dispatches for the profile ("" = shader name)
+
 	// gemmPlan, when set (by tests), replaces planGemm's choice.
 	gemmPlan func(m, n, k int, transB bool) gemmPlan
 
@@ -390,6 +393,7 @@ func (b *Backend) Close() {
 		for _, p := range b.pools {
 			vk.DestroyDescriptorPool(dev, p, nil)
 		}
+		b.releaseProfiler()
 		if b.fence != vk.NullFence {
 			vk.DestroyFence(dev, b.fence, nil)
 		}

@@ -44,6 +44,19 @@ func TestGemmOnVulkan(t *testing.T) {
 	assert.Contains(t, stderr.String(), "bench: backend "+got.Backend+"\n")
 }
 
+// --profile prints the GPU time per op kind on stderr when the backend
+// closes; the JSON line is unchanged.
+func TestGemmProfileOnVulkan(t *testing.T) {
+	requireDevice(t)
+	stdout, stderr := capture(t)
+	err := suites["gemm"].run([]string{"--backend", "vulkan", "--profile", "--shapes", "8x16x4",
+		"--warmup", "0", "--reps", "2", "--min-time", "0"})
+	require.NoError(t, err)
+	require.Len(t, lines(stdout), 1)
+	assert.Contains(t, stderr.String(), "bench: GPU time per op kind on vulkan (")
+	assert.Regexp(t, `\ngemm_\w+(/\S+)? +[1-9]`, stderr.String(), "a gemm row with its count")
+}
+
 func TestVulkanDeviceOutOfRange(t *testing.T) {
 	requireDevice(t)
 	stdout, _ := capture(t)
