@@ -39,3 +39,38 @@ func BenchmarkGemm(bm *testing.B) {
 		})
 	}
 }
+
+// BenchmarkAttention measures the attention forward over a pack of two
+// 256-token sequences (8 heads, 2 kv heads, head dim 64) with the per-row
+// kernel and with flash_attention.comp.
+func BenchmarkAttention(bm *testing.B) {
+	for _, kernel := range []string{"per-row", "flash"} {
+		bm.Run(kernel, func(bm *testing.B) {
+			b, err := Open(0)
+			if err != nil {
+				bm.Skipf("vulkan backend unavailable: %v", err)
+			}
+			defer b.Close()
+			b.perRowAttention = kernel == "per-row"
+			const T, heads, kvHeads, hd = 512, 8, 2, 64
+			seqs := []backend.Seq{{Start: 0, Len: 256}, {Start: 256, Len: 256}}
+			rng := rand.New(rand.NewPCG(1, 1))
+			q, k, v := b.Alloc(T*heads*hd), b.Alloc(T*kvHeads*hd), b.Alloc(T*kvHeads*hd)
+			o, l := b.Alloc(T*heads*hd), b.Alloc(T*heads)
+			for _, x := range []backend.Buffer{q, k, v} {
+				b.Write(backend.Whole(x), randSlice(rng, x.Len()))
+			}
+			run := func() {
+				b.Attention(backend.Whole(o), backend.Whole(l), backend.Whole(q), backend.Whole(k), backend.Whole(v), seqs, heads, kvHeads, hd, 0.125)
+				if err := b.Sync(); err != nil {
+					bm.Fatal(err)
+				}
+			}
+			run()
+			bm.ResetTimer()
+			for range bm.N {
+				run()
+			}
+		})
+	}
+}

@@ -59,9 +59,36 @@ func (b *Backend) Attention(out, lse, q, k, v backend.View, seqs []backend.Seq, 
 	if !ok {
 		return
 	}
-	b.dispatch("attention", []binding{ob, lb, qb, kb, vb, ib},
-		[]uint32{uint32(T), uint32(heads), uint32(kvHeads), uint32(headDim), oo, lo, qo, ko, vo, 0, f32(scale)},
-		uint32(min(T, maxGroups)), uint32(heads))
+	pc := []uint32{uint32(T), uint32(heads), uint32(kvHeads), uint32(headDim), oo, lo, qo, ko, vo, 0, f32(scale)}
+	if hd, bq, ok := b.flashShape(headDim); ok && ceilDiv(T, bq) <= maxGroups {
+		b.dispatchSpec("flash_attention", []uint32{uint32(hd), uint32(bq)}, []binding{ob, lb, qb, kb, vb, ib}, pc,
+			uint32(ceilDiv(T, bq)), uint32(heads), 1)
+		return
+	}
+	b.dispatch("attention", []binding{ob, lb, qb, kb, vb, ib}, pc, uint32(min(T, maxGroups)), uint32(heads))
+}
+
+// flashKeys is the key tile of flash_attention.comp (BKV there).
+const flashKeys = 16
+
+// flashShape returns flash_attention.comp's specialization for a head
+// dimension: HD, the head dimension rounded up to 64, and BQ, the query
+// rows of a work group (8 at HD 256, so that shared memory stays under 32
+// KiB). ok is false when the device's shared memory is too small (the
+// per-row kernel, attention.comp, runs then) or a test asks for the
+// per-row kernel. Flash attention is also the faster one on lavapipe
+// (docs/VULKAN.md).
+func (b *Backend) flashShape(headDim int) (hd, bq int, ok bool) {
+	if b.perRowAttention {
+		return 0, 0, false
+	}
+	hd = ceilDiv(headDim, 64) * 64
+	bq = 16
+	if hd > 128 {
+		bq = 8
+	}
+	shared := 4 * ((bq+flashKeys)*(hd+1) + bq*flashKeys + 3*bq)
+	return hd, bq, shared <= int(b.d.limits.MaxComputeSharedMemorySize)
 }
 
 // AttentionBackward implements backend.Backend: a query-side pass writes
