@@ -56,6 +56,7 @@ const (
 	splitMinChunk  = 256
 	maxSplits      = 8
 	largeMinGroups = 64 // the 128x128 tile only when it still gives this many groups
+	maxGroupsX     = 65535 // the work groups every device allows along x
 )
 
 // gemmPlan is a chosen kernel: for kernelTiled the tile shape, the number
@@ -80,7 +81,7 @@ func planGemm(m, n, k int, transB, software bool, maxInvocations int) gemmPlan {
 		// shared memory.
 		return gemmPlan{kernel: kernelNoShared, splits: 1}
 	}
-	if m <= gemvRows && transB {
+	if m <= gemvRows && transB && ceilDiv(n, gemvCols) <= maxGroupsX {
 		return gemmPlan{kernel: kernelGemv, splits: 1}
 	}
 	tile := tileSmall
