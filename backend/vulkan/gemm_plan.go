@@ -55,7 +55,7 @@ const (
 	splitMinK      = 1024
 	splitMinChunk  = 256
 	maxSplits      = 8
-	largeMinGroups = 64 // the 128x128 tile only when it still gives this many groups
+	largeMinGroups = 64    // the 128x128 tile only when it still gives this many groups
 	maxGroupsX     = 65535 // the work groups every device allows along x
 )
 
