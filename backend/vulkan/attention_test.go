@@ -14,6 +14,20 @@ import (
 	"github.com/stretchr/testify/require"
 )
 
+// attnCases cover every head-dimension class of the flash kernels (HD 64,
+// 128, 256, with head dims that are not multiples of 64), grouped-query
+// heads, and packs whose sequences start and end inside a block of rows.
+var attnCases = []struct {
+	seqs               []backend.Seq
+	heads, kvHeads, hd int
+}{
+	{[]backend.Seq{{Start: 0, Len: 1}}, 1, 1, 1},
+	{[]backend.Seq{{Start: 0, Len: 5}, {Start: 5, Len: 20}, {Start: 25, Len: 0}, {Start: 25, Len: 16}}, 4, 2, 24},
+	{[]backend.Seq{{Start: 0, Len: 33}, {Start: 33, Len: 7}}, 2, 1, 96},
+	{[]backend.Seq{{Start: 0, Len: 19}, {Start: 19, Len: 18}}, 2, 2, 200},
+	{[]backend.Seq{{Start: 0, Len: 17}}, 3, 1, 256},
+}
+
 // TestFlashAttentionAgainstCPU runs flash_attention.comp (and the per-row
 // kernel, kept for devices with little shared memory) on every head-dimension class (HD 64, 128,
 // 256, with head dims that are not multiples of 64), grouped-query heads,
@@ -23,17 +37,7 @@ func TestFlashAttentionAgainstCPU(t *testing.T) {
 	b := open(t)
 	ref := cpu.New(1)
 	defer func() { b.perRowAttention = false }()
-	cases := []struct {
-		seqs               []backend.Seq
-		heads, kvHeads, hd int
-	}{
-		{[]backend.Seq{{Start: 0, Len: 1}}, 1, 1, 1},
-		{[]backend.Seq{{Start: 0, Len: 5}, {Start: 5, Len: 20}, {Start: 25, Len: 0}, {Start: 25, Len: 16}}, 4, 2, 24},
-		{[]backend.Seq{{Start: 0, Len: 33}, {Start: 33, Len: 7}}, 2, 1, 96},
-		{[]backend.Seq{{Start: 0, Len: 19}, {Start: 19, Len: 18}}, 2, 2, 200},
-		{[]backend.Seq{{Start: 0, Len: 17}}, 3, 1, 256},
-	}
-	for i, c := range cases {
+	for i, c := range attnCases {
 		T := c.seqs[len(c.seqs)-1].Start + c.seqs[len(c.seqs)-1].Len
 		qn, kn, ln := T*c.heads*c.hd, T*c.kvHeads*c.hd, T*c.heads
 		rng := rand.New(rand.NewPCG(uint64(i), 9))
@@ -65,6 +69,50 @@ func TestFlashAttentionAgainstCPU(t *testing.T) {
 			o, l := run(b)
 			require.NoError(t, backendtest.Compare(o, wantO, 1e-4), name)
 			require.NoError(t, backendtest.Compare(l, wantL, 1e-4), name)
+		}
+	}
+}
+
+// TestFlashAttentionBackwardAgainstCPU runs flash_attention_dq/dkv (and
+// the per-row kernels) on attnCases from the CPU forward's out and lse,
+// and compares dq, dk, dv with the CPU backend.
+func TestFlashAttentionBackwardAgainstCPU(t *testing.T) {
+	b := open(t)
+	ref := cpu.New(1)
+	defer func() { b.perRowAttention = false }()
+	for i, c := range attnCases {
+		T := c.seqs[len(c.seqs)-1].Start + c.seqs[len(c.seqs)-1].Len
+		qn, kn, ln := T*c.heads*c.hd, T*c.kvHeads*c.hd, T*c.heads
+		rng := rand.New(rand.NewPCG(uint64(i), 11))
+		q, k, v, dout := randSlice(rng, qn), randSlice(rng, kn), randSlice(rng, kn), randSlice(rng, qn)
+		for j := range q {
+			q[j] *= 3
+		}
+		scale := float32(1 / math.Sqrt(float64(c.hd)))
+		up := func(be backend.Backend, x []float32) backend.View {
+			buf := be.Alloc(len(x))
+			be.Write(backend.Whole(buf), x)
+			return backend.Whole(buf)
+		}
+		qc, kc, vc := up(ref, q), up(ref, k), up(ref, v)
+		oc, lc := backend.Whole(ref.Alloc(qn)), backend.Whole(ref.Alloc(ln))
+		ref.Attention(oc, lc, qc, kc, vc, c.seqs, c.heads, c.kvHeads, c.hd, scale)
+		out, lse := read(t, ref, oc, qn), read(t, ref, lc, ln)
+		run := func(be backend.Backend) [3][]float32 {
+			dq, dk, dv := backend.Whole(be.Alloc(qn)), backend.Whole(be.Alloc(kn)), backend.Whole(be.Alloc(kn))
+			be.AttentionBackward(dq, dk, dv, up(be, dout), up(be, q), up(be, k), up(be, v), up(be, out), up(be, lse), c.seqs, c.heads, c.kvHeads, c.hd, scale)
+			return [3][]float32{read(t, be, dq, qn), read(t, be, dk, kn), read(t, be, dv, kn)}
+		}
+		want := run(ref)
+		for _, perRow := range []bool{false, true} {
+			b.perRowAttention = perRow
+			if _, _, ok := b.flashBackwardShape(c.hd); !perRow && !ok {
+				t.Fatalf("flash attention backward unavailable for head dim %d", c.hd)
+			}
+			got := run(b)
+			for n, name := range []string{"dq", "dk", "dv"} {
+				require.NoError(t, backendtest.Compare(got[n], want[n], 5e-4), "case %d per-row=%v %s", i, perRow, name)
+			}
 		}
 	}
 }

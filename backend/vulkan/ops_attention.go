@@ -93,7 +93,9 @@ func (b *Backend) flashShape(headDim int) (hd, bq int, ok bool) {
 
 // AttentionBackward implements backend.Backend: a query-side pass writes
 // dq and D = dout.out per (row, head) into scratch, then a key-side pass
-// writes dk and dv, each summed in a fixed order.
+// writes dk and dv, each summed in a fixed order. Both passes work on
+// blocks of rows with tiles in shared memory (flash_attention_dq/dkv)
+// where the device's shared memory allows, else one row per work group.
 func (b *Backend) AttentionBackward(dq, dk, dv, dout, q, k, v, out, lse backend.View, seqs []backend.Seq, heads, kvHeads, headDim int, scale float32) {
 	checkHeads(heads, kvHeads, headDim)
 	T, info := seqInfo(seqs)
@@ -116,15 +118,37 @@ func (b *Backend) AttentionBackward(dq, dk, dv, dout, q, k, v, out, lse backend.
 	vb, vo := b.view(v, kn, false)
 	ob, oo := b.view(out, qn, false)
 	lb, lo := b.view(lse, T*heads, false)
-	b.dispatch("attention_dq", []binding{dqb, ddb, dob, qb, kb, vb, ob, lb, ib},
-		[]uint32{uint32(T), uint32(heads), uint32(kvHeads), uint32(headDim), dqo, ddo, doo, qo, ko, vo, oo, lo, 0, f32(scale)},
-		uint32(min(T, maxGroups)), uint32(heads))
 	dkb, dko := b.view(dk, kn, true)
 	dvb, dvo := b.view(dv, kn, true)
+	dqPC := []uint32{uint32(T), uint32(heads), uint32(kvHeads), uint32(headDim), dqo, ddo, doo, qo, ko, vo, oo, lo, 0, f32(scale)}
+	dkvPC := []uint32{uint32(T), uint32(heads), uint32(kvHeads), uint32(headDim), dko, dvo, doo, qo, ko, vo, ddo, lo, 0, f32(scale)}
+	if hd, r, ok := b.flashBackwardShape(headDim); ok && ceilDiv(T, r) <= maxGroups {
+		spec := []uint32{uint32(hd), uint32(r)}
+		b.dispatchSpec("flash_attention_dq", spec, []binding{dqb, ddb, dob, qb, kb, vb, ob, lb, ib}, dqPC, uint32(ceilDiv(T, r)), uint32(heads), 1)
+		ddb.write = false
+		b.dispatchSpec("flash_attention_dkv", spec, []binding{dkb, dvb, dob, qb, kb, vb, ddb, lb, ib}, dkvPC, uint32(ceilDiv(T, r)), uint32(kvHeads), 1)
+		return
+	}
+	b.dispatch("attention_dq", []binding{dqb, ddb, dob, qb, kb, vb, ob, lb, ib}, dqPC, uint32(min(T, maxGroups)), uint32(heads))
 	ddb.write = false
-	b.dispatch("attention_dkv", []binding{dkb, dvb, dob, qb, kb, vb, ddb, lb, ib},
-		[]uint32{uint32(T), uint32(heads), uint32(kvHeads), uint32(headDim), dko, dvo, doo, qo, ko, vo, ddo, lo, 0, f32(scale)},
-		uint32(min(T, maxGroups)), uint32(kvHeads))
+	b.dispatch("attention_dkv", []binding{dkb, dvb, dob, qb, kb, vb, ddb, lb, ib}, dkvPC, uint32(min(T, maxGroups)), uint32(kvHeads))
+}
+
+// flashBackwardShape returns the specialization of
+// flash_attention_dq.comp and flash_attention_dkv.comp for a head
+// dimension: HD, the head dimension rounded up to 64, and R, the rows of a
+// block and of a tile (R*HD = 1024: 16 rows at HD 64, 4 at HD 256). ok is
+// false when the device's shared memory cannot hold the dkv kernel's four
+// tiles (the per-row kernels run then) or a test asks for the per-row
+// kernels.
+func (b *Backend) flashBackwardShape(headDim int) (hd, r int, ok bool) {
+	if b.perRowAttention {
+		return 0, 0, false
+	}
+	hd = ceilDiv(headDim, 64) * 64
+	r = 1024 / hd
+	shared := 4 * (4*r*(hd+1) + 2*r*r + 2*r)
+	return hd, r, shared <= int(b.d.limits.MaxComputeSharedMemorySize)
 }
 
 // PagedAttention implements backend.Backend; q and out are

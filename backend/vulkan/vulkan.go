@@ -88,7 +88,7 @@ var shaderBindings = map[string]int{
 	"sum_rows": 2, "sum_squares": 2, "gemm_noshared": 3, "gemm_tiled": 3, "gemm_splitk_reduce": 2, "gemv": 3, "embedding": 3, "embedding_backward": 3,
 	"rmsnorm": 4, "rmsnorm_backward_dx": 5, "rmsnorm_backward_dw": 4, "rope": 3,
 	"swiglu": 3, "swiglu_backward": 5, "softmax": 2, "logprobs": 4, "logprobs_backward": 5,
-	"adamw": 4, "scatter_rows": 3, "attention": 6, "flash_attention": 6, "attention_dq": 9, "attention_dkv": 9,
+	"adamw": 4, "scatter_rows": 3, "attention": 6, "flash_attention": 6, "flash_attention_dq": 9, "flash_attention_dkv": 9, "attention_dq": 9, "attention_dkv": 9,
 	"paged_attention": 5,
 }
 
