@@ -11,6 +11,7 @@ import (
 	"github.com/goarpo/arpo/backend"
 	"github.com/goarpo/arpo/backend/backendtest"
 	"github.com/goarpo/arpo/backend/cpu"
+	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
 
@@ -112,6 +113,43 @@ func TestFlashAttentionBackwardAgainstCPU(t *testing.T) {
 			got := run(b)
 			for n, name := range []string{"dq", "dk", "dv"} {
 				require.NoError(t, backendtest.Compare(got[n], want[n], 5e-4), "case %d per-row=%v %s", i, perRow, name)
+			}
+		}
+	}
+}
+
+// TestPagedAttentionSplitAgainstCPU runs the conformance suite's paged
+// attention case (rows with 1 to 51 keys over shuffled blocks) with the
+// keys split into chunks of 16 (some chunks past a row's keys) and 64, and
+// checks that a split gives the same bits twice.
+func TestPagedAttentionSplitAgainstCPU(t *testing.T) {
+	b := open(t)
+	ref := cpu.New(1)
+	defer func() { b.pagedChunkForced = 0 }()
+	soft := b.software
+	b.software = false
+	chunk := b.pagedChunk(14, 1000) // decode: 14 heads, one row
+	assert.Positive(t, chunk)
+	assert.Zero(t, chunk%64)
+	assert.LessOrEqual(t, ceilDiv(1000, chunk), pagedMaxSplits)
+	assert.Zero(t, b.pagedChunk(16*14, 100), "short context")
+	assert.Zero(t, b.pagedChunk(64*14, 4000), "enough rows")
+	b.software = soft
+	for _, c := range backendtest.Cases() {
+		if c.Op != backend.OpPagedAttention {
+			continue
+		}
+		want, err := c.Run(ref)
+		require.NoError(t, err)
+		for _, chunk := range []int{16, 64} {
+			b.pagedChunkForced = chunk
+			got, err := c.Run(b)
+			require.NoError(t, err)
+			again, err := c.Run(b)
+			require.NoError(t, err)
+			for name, w := range want {
+				require.NoError(t, backendtest.Compare(got[name], w, c.Tol), "%s chunk %d output %s", c.Name, chunk, name)
+				require.Equal(t, got[name], again[name], "%s chunk %d: same bits twice", c.Name, chunk)
 			}
 		}
 	}

@@ -202,7 +202,57 @@ func (b *Backend) PagedAttention(out, q, kCache, vCache backend.View, seqs []bac
 	if !ok {
 		return
 	}
-	b.dispatch("paged_attention", []binding{ob, qb, kb, vb, ib},
-		[]uint32{uint32(nrows), uint32(heads), uint32(kvHeads), uint32(headDim), uint32(blockSize), oo, qo, ko, vo, 0, f32(scale)},
+	maxKeys := 0
+	for r := range nrows {
+		maxKeys = max(maxKeys, int(info[3*r+1]))
+	}
+	chunk := b.pagedChunk(nrows*heads, maxKeys)
+	if chunk == 0 {
+		b.dispatch("paged_attention", []binding{ob, qb, kb, vb, ib},
+			[]uint32{uint32(nrows), uint32(heads), uint32(kvHeads), uint32(headDim), uint32(blockSize), oo, qo, ko, vo, 0, f32(scale)},
+			uint32(min(nrows, maxGroups)), uint32(heads))
+		return
+	}
+	// Split over the keys: partial results per chunk, then a merge in
+	// chunk order.
+	splits := ceilDiv(maxKeys, chunk)
+	n := nrows * heads * splits * (headDim + 2)
+	part := b.alloc(n, false)
+	if b.err != nil {
+		return
+	}
+	pw, po := b.bindView(part, 0, n, true)
+	b.dispatchSpec("paged_attention_split", nil, []binding{pw, qb, kb, vb, ib},
+		[]uint32{uint32(nrows), uint32(heads), uint32(kvHeads), uint32(headDim), uint32(blockSize), po, qo, ko, vo, 0, f32(scale),
+			uint32(chunk), uint32(splits)},
+		uint32(min(nrows, maxGroups)), uint32(heads), uint32(splits))
+	pr, _ := b.bindView(part, 0, n, false)
+	b.dispatch("paged_attention_combine", []binding{ob, pr, ib},
+		[]uint32{uint32(nrows), uint32(heads), uint32(headDim), oo, po, 0, uint32(splits)},
 		uint32(min(nrows, maxGroups)), uint32(heads))
+	b.Free(part)
+}
+
+// Paged-attention split thresholds: the keys are split when the (row,
+// head) work groups number fewer than pagedSplitGroups and a row has at
+// least pagedSplitKeys keys, in chunks of a multiple of 64 keys, at most
+// pagedMaxSplits of them.
+const (
+	pagedSplitGroups = 256
+	pagedSplitKeys   = 256
+	pagedMaxSplits   = 16
+)
+
+// pagedChunk returns the keys per split of a paged attention with groups
+// (row, head) work groups and at most maxKeys keys per row, or 0 for no
+// split (always on software drivers, where the split only adds work).
+func (b *Backend) pagedChunk(groups, maxKeys int) int {
+	if b.pagedChunkForced > 0 {
+		return b.pagedChunkForced
+	}
+	if b.software || groups >= pagedSplitGroups || maxKeys < pagedSplitKeys {
+		return 0
+	}
+	splits := min(pagedMaxSplits, ceilDiv(2*pagedSplitGroups, groups), ceilDiv(maxKeys, 64))
+	return ceilDiv(ceilDiv(maxKeys, splits), 64) * 64
 }

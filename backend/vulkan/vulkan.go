@@ -68,6 +68,9 @@ type Backend struct {
 	// perRowAttention, set by tests, forces attention.comp over
 	// flash_attention.comp.
 	perRowAttention bool
+	// pagedChunkForced, set by tests, splits paged attention into chunks
+	// of this many keys.
+	pagedChunkForced int
 	// gemmPlan, when set (by tests), replaces planGemm's choice.
 	gemmPlan func(m, n, k int, transB bool) gemmPlan
 
@@ -89,7 +92,7 @@ var shaderBindings = map[string]int{
 	"rmsnorm": 4, "rmsnorm_backward_dx": 5, "rmsnorm_backward_dw": 4, "rope": 3,
 	"swiglu": 3, "swiglu_backward": 5, "softmax": 2, "logprobs": 4, "logprobs_backward": 5,
 	"adamw": 4, "scatter_rows": 3, "attention": 6, "flash_attention": 6, "flash_attention_dq": 9, "flash_attention_dkv": 9, "attention_dq": 9, "attention_dkv": 9,
-	"paged_attention": 5,
+	"paged_attention": 5, "paged_attention_split": 5, "paged_attention_combine": 3,
 }
 
 // Open opens the Vulkan device with the given index (see `vulkaninfo
