@@ -96,7 +96,7 @@ func (f *backendFlags) open(threads int) (b backend.Backend, close func(), err e
 		}
 		if err := p.SetProfile(true); err != nil {
 			close()
-			return nil, nil, badInputError{fmt.Errorf("--profile: %w", err)}
+			return nil, nil, exitcode.Usagef("--profile: %w", err)
 		}
 		closeDevice := close
 		close = func() {
