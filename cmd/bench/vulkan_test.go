@@ -38,7 +38,10 @@ func TestGemmOnVulkan(t *testing.T) {
 	assert.Equal(t, [3]int{8, 16, 4}, [3]int{got.M, got.N, got.K})
 	assert.Equal(t, 0, got.Threads)
 	assert.Empty(t, got.Kernel)
-	assert.Positive(t, got.GFLOPS)
+	// A timing, not a speed: 1024 flops on a loaded software driver round
+	// to 0.00 GFLOP/s.
+	assert.Positive(t, got.BestMS)
+	assert.GreaterOrEqual(t, got.GFLOPS, 0.0)
 	assert.True(t, strings.HasPrefix(got.Backend, "vulkan ("), got.Backend)
 	assert.Contains(t, stderr.String(), "bench: --threads is ignored by backend vulkan")
 	assert.Contains(t, stderr.String(), "bench: backend "+got.Backend+"\n")
