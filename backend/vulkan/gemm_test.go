@@ -78,7 +78,7 @@ func TestGemmKernelsAgainstCPU(t *testing.T) {
 		"splitk-32x32":  tiled(tileSmall, 32),
 		"noshared":      func(int, int, int, bool) gemmPlan { return gemmPlan{kernel: kernelNoShared, splits: 1} },
 	}
-	shapes := [][3]int{{1, 1, 1}, {7, 33, 5}, {33, 7, 257}, {130, 67, 33}, {1, 257, 129}}
+	shapes := [][3]int{{1, 1, 1}, {7, 33, 5}, {33, 7, 257}, {130, 67, 33}, {1, 257, 129}, {260, 270, 40}}
 	for name, plan := range plans {
 		t.Run(name, func(t *testing.T) {
 			b.gemmPlan = plan
