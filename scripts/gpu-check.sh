@@ -66,6 +66,7 @@ if [ "${1:-}" = --prepare ]; then
 	mkdir -p "$work/bin"
 	(cd "$root" && CGO_ENABLED=1 go test -c -tags vulkan -ldflags=-s\ -w -o "$work/bin/vulkan.test" ./backend/vulkan &&
 		CGO_ENABLED=1 go build -tags vulkan -ldflags=-s\ -w -o "$work/bin/bench" ./cmd/bench) || exit 1
+	git -C "$root" rev-parse HEAD >"$work/bin/commit" 2>/dev/null
 	du -sh "$work/debs" "$work/bin"
 	echo "gpu-check: prepared $work; on the GPU machine run scripts/gpu-check.sh OUTDIR"
 	exit 0
@@ -166,6 +167,10 @@ if [ -n "${VK_LAYER_PATH:-}" ] || ls /usr/share/vulkan/explicit_layer.d/VkLayer_
 fi
 
 # The tagged tests: the prebuilt binary, else go test.
+if [ -f "$work/bin/commit" ] && command -v git >/dev/null &&
+	[ "$(git -C "$root" rev-parse HEAD 2>/dev/null)" != "$(cat "$work/bin/commit")" ]; then
+	echo "gpu-check: warning: the binaries in $work/bin were built at $(cat "$work/bin/commit"), not at HEAD; run --prepare again" >&2
+fi
 if [ -x "$work/bin/vulkan.test" ]; then
 	(cd "$root/backend/vulkan" && VK_INSTANCE_LAYERS=$layers step tests 110 "$work/bin/vulkan.test" -test.count=1 -test.v) >"$out/tests.log" 2>&1
 elif command -v go >/dev/null; then
