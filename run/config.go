@@ -127,6 +127,8 @@ type Config struct {
 	// ExportDType is the dtype of RUN/hf/model.safetensors: bf16, f16 or
 	// f32; "" keeps the dtype the model came in (F32 when trained here).
 	ExportDType string `json:"export-dtype,omitempty"`
+
+	LoRAOptions // lora.go
 }
 
 // presets are the named starting points; flags and files change them.
@@ -280,6 +282,7 @@ func (c *Config) Flags(fs *pflag.FlagSet) {
 	fs.Float64Var(&c.TopP, "top-p", c.TopP, "evaluation top-p")
 	fs.IntVar(&c.EvalEvery, "eval-every", c.EvalEvery, "RL steps between extra evaluations (0: before and after only)")
 	fs.StringVar(&c.ExportDType, "export-dtype", c.ExportDType, "dtype of the run's hf/ export: bf16, f16 or f32 (default: as the model came in)")
+	c.loraFlags(fs)
 }
 
 // Load builds the effective configuration of a command line: the preset
@@ -504,6 +507,9 @@ func (c Config) Validate() error {
 		if _, err := os.Stat(c.Model); err != nil {
 			return exitcode.Usagef("--model: %v", err)
 		}
+	}
+	if err := c.validateLoRA(); err != nil {
+		return err
 	}
 	return c.checkSizes()
 }
