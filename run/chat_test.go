@@ -15,29 +15,10 @@ import (
 	"github.com/goarpo/arpo/nn"
 	"github.com/goarpo/arpo/nn/chat"
 	"github.com/goarpo/arpo/nn/load"
-	"github.com/goarpo/arpo/nn/nntest"
 	"github.com/goarpo/arpo/nn/tokenizer"
 	"github.com/goarpo/arpo/rl"
 	"github.com/goarpo/arpo/tasks"
 )
-
-// qwen3Folder writes a tiny random model in Qwen3's layout with the real
-// Qwen tokenizer (151,936 ids) and its chat template: a downloaded Qwen3
-// folder in miniature. It skips without the shared data. (cmd/train's
-// tests have the same helper for their end-to-end run.)
-func qwen3Folder(t *testing.T) string {
-	t.Helper()
-	tokDir := filepath.Dir(shareddata.Path(t, "tokenizers/qwen3/tokenizer.json"))
-	dir := filepath.Join(t.TempDir(), "qwen3-tiny")
-	_, err := nntest.WriteQwen3(dir, 151936, 7)
-	require.NoError(t, err)
-	for _, name := range []string{"tokenizer.json", "tokenizer_config.json"} {
-		data, err := os.ReadFile(filepath.Join(tokDir, name))
-		require.NoError(t, err)
-		require.NoError(t, os.WriteFile(filepath.Join(dir, name), data, 0o644))
-	}
-	return dir
-}
 
 func ids(t []int32) []int {
 	out := make([]int, len(t))
@@ -51,7 +32,7 @@ func ids(t []int32) []int {
 // the paper's system prompt and the question, and its end-of-turn token
 // stops a rollout.
 func TestHFModelPromptsUseItsChatTemplate(t *testing.T) {
-	dir := qwen3Folder(t)
+	dir := shareddata.Qwen3Folder(t)
 	j := &job{c: Config{Model: dir}, td: &taskData{}, out: &strings.Builder{}}
 	require.NoError(t, j.promptFormat(pretrainedHF(dir)))
 	require.NotNil(t, j.td.tmpl)

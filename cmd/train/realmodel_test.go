@@ -1,7 +1,6 @@
 package main
 
 import (
-	"os"
 	"path/filepath"
 	"slices"
 	"testing"
@@ -13,25 +12,7 @@ import (
 	"github.com/goarpo/arpo/internal/runlog"
 	"github.com/goarpo/arpo/internal/shareddata"
 	"github.com/goarpo/arpo/nn/load"
-	"github.com/goarpo/arpo/nn/nntest"
 )
-
-// qwen3Folder writes a tiny random model in Qwen3's layout with the real
-// Qwen tokenizer (151,936 ids) and its chat template: a downloaded Qwen3
-// folder in miniature. It skips without the shared data.
-func qwen3Folder(t *testing.T) string {
-	t.Helper()
-	tokDir := filepath.Dir(shareddata.Path(t, "tokenizers/qwen3/tokenizer.json"))
-	dir := filepath.Join(t.TempDir(), "qwen3-tiny")
-	_, err := nntest.WriteQwen3(dir, 151936, 7)
-	require.NoError(t, err)
-	for _, name := range []string{"tokenizer.json", "tokenizer_config.json"} {
-		data, err := os.ReadFile(filepath.Join(tokDir, name))
-		require.NoError(t, err)
-		require.NoError(t, os.WriteFile(filepath.Join(dir, name), data, 0o644))
-	}
-	return dir
-}
 
 func ids(t []int32) []int {
 	out := make([]int, len(t))
@@ -49,7 +30,7 @@ func TestRLFromHFModel(t *testing.T) {
 	if testing.Short() {
 		t.Skip("trains a model")
 	}
-	model := qwen3Folder(t)
+	model := shareddata.Qwen3Folder(t)
 	data := filepath.Dir(filepath.Dir(shareddata.Path(t, "train/gsm8k_train.jsonl")))
 	shareddata.Path(t, "eval/hotpotqa_distractor_600.jsonl")
 	for _, task := range []string{"gsm8k", "hotpotqa-local"} {
