@@ -66,3 +66,27 @@ func BenchmarkGemmKernels(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkGemmBF16Operands: a linear layer's forward (x W^T, 2048 x 1024
+// x 256) with bf16 operands and with float32 ones rounded while packing.
+func BenchmarkGemmBF16Operands(b *testing.B) {
+	const m, n, k = 2048, 1024, 256
+	c := New(1)
+	rng := rand.New(rand.NewPCG(1, 2))
+	xf, wf := randF32(rng, m*k), randF32(rng, n*k)
+	xh, wh := c.AllocBF16(m*k), c.AllocBF16(n*k)
+	c.ToBF16(backend.Whole(xh), fv(xf), m*k)
+	c.ToBF16(backend.Whole(wh), fv(wf), n*k)
+	out := c.Alloc(m * n)
+	for _, tc := range []struct {
+		name string
+		x, w backend.View
+	}{{"bf16", backend.Whole(xh), backend.Whole(wh)}, {"f32", fv(xf), fv(wf)}} {
+		b.Run(tc.name, func(b *testing.B) {
+			for b.Loop() {
+				c.GemmBF16(false, true, m, n, k, 1, tc.x, k, tc.w, k, 0, backend.Whole(out), n)
+			}
+			b.ReportMetric(2*m*n*k*float64(b.N)/b.Elapsed().Seconds()/1e9, "GFLOP/s")
+		})
+	}
+}

@@ -269,7 +269,9 @@ func benchGemmBF16(c *cpu.CPU, ta, tb bool, m, n, k, warmup, reps int, minTime t
 		}
 		return x
 	}
-	a, b, cv := fill(m*k), fill(k*n), make([]float32, m*n)
+	a, b, cv := c.AllocBF16(m*k), c.AllocBF16(k*n), c.Alloc(m*n)
+	c.WriteBF16(backend.Whole(a), fill(m*k))
+	c.WriteBF16(backend.Whole(b), fill(k*n))
 	lda, ldb := k, n
 	if ta {
 		lda = m
@@ -278,7 +280,7 @@ func benchGemmBF16(c *cpu.CPU, ta, tb bool, m, n, k, warmup, reps int, minTime t
 		ldb = k
 	}
 	run := func() error {
-		c.GemmBF16(ta, tb, m, n, k, 1, a, lda, b, ldb, 0, cv, n)
+		c.GemmBF16(ta, tb, m, n, k, 1, backend.Whole(a), lda, backend.Whole(b), ldb, 0, backend.Whole(cv), n)
 		return nil
 	}
 	for i := 0; i < warmup; i++ {

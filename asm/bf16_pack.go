@@ -1,0 +1,84 @@
+package asm
+
+// Packing from float32 sources: the BF16 GEMM's operands may be float32
+// (activations, f32 master weights in mixed-precision training), rounded to
+// bf16 (F32ToBF16) while they are packed, so no bf16 copy of a whole operand
+// is ever made. Each piece of a block (up to packF32Tmp elements) is
+// converted into a stack buffer in the source's own orientation, then packed
+// by packPairs exactly as a bf16 source would be: the packed words are the
+// bits PackA/PackB give for F32ToBF16 of the source.
+
+// packF32Tmp is the size of the conversion buffer (32 KiB of bf16): a piece
+// stays in L1 between its conversion and its packing.
+const packF32Tmp = 16384
+
+// PackAF32 is PackA for a float32 source, each element rounded to bf16
+// (BF16FromF32) as it is packed.
+func (s *BgemmKernel) PackAF32(dst []uint32, a []float32, lda int, trans bool, rows, k int) {
+	packPairsF32(dst, a, lda, !trans, rows, k, s.MR, s.wideA)
+}
+
+// PackBF32 is PackB for a float32 source, each element rounded to bf16 as
+// it is packed.
+func (s *BgemmKernel) PackBF32(dst []uint32, b []float32, ldb int, trans bool, k, cols int) {
+	packPairsF32(dst, b, ldb, trans, cols, k, s.NR, false)
+}
+
+// packPairsF32 is packPairs for a float32 source. The w x k block is taken
+// in groups of whole slivers (at most packF32Tmp/64 columns, rounded to
+// slivers) and, within a group, in even runs of k that fit the buffer; each
+// piece is converted with F32ToBF16 (one call per contiguous run of the
+// source: a row of k when rowMajor, else a row of the group's columns) and
+// each of its slivers packed into its place: pair q of sliver t lives at
+// dst[(t*kq + q)*r*per], so a run of k starting at an even p0 is a
+// contiguous range of the sliver.
+func packPairsF32(dst []uint32, src []float32, ld int, rowMajor bool, w, k, r int, wide bool) {
+	if w <= 0 || k <= 0 {
+		return
+	}
+	kq := Pairs(k)
+	per := 1
+	if wide {
+		per = 2
+	}
+	if need := ceilDiv(w, r) * r * kq * per; len(dst) < need {
+		panic("asm: bf16 pack: dst too short")
+	}
+	var tmp [packF32Tmp]uint16
+	group := max(1, packF32Tmp/64/r) * r // columns per group, whole slivers
+	for g0 := 0; g0 < w; g0 += group {
+		h := min(group, w-g0) // columns of this group
+		hs := ceilDiv(h, r) * r
+		// Even run of k per piece; the buffer holds hs x run.
+		run := max(2, (packF32Tmp/hs)&^1)
+		for p0 := 0; p0 < k; p0 += run {
+			kc := min(run, k-p0)
+			var ldt int
+			if rowMajor {
+				// tmp[i*ldt+p] = x(g0+i, p0+p); an even ldt keeps the
+				// pairs aligned words for packPairs' register transpose.
+				ldt = kc + kc&1
+				for i := 0; i < h; i++ {
+					o := (g0+i)*ld + p0
+					F32ToBF16(tmp[i*ldt:i*ldt+kc], src[o:o+kc])
+				}
+			} else {
+				// tmp[p*ldt+i] = x(g0+i, p0+p).
+				ldt = h
+				for p := 0; p < kc; p++ {
+					o := (p0+p)*ld + g0
+					F32ToBF16(tmp[p*ldt:p*ldt+h], src[o:o+h])
+				}
+			}
+			for t := 0; t < h; t += r {
+				sl := (g0 + t) / r // sliver index in the whole block
+				out := dst[(sl*kq+p0/2)*r*per:]
+				off := t * ldt
+				if !rowMajor {
+					off = t
+				}
+				packPairs(out, tmp[off:], ldt, rowMajor, min(r, h-t), kc, r, wide)
+			}
+		}
+	}
+}
