@@ -54,3 +54,13 @@ func (m *Model) linearTensors() []*tensor.Tensor {
 	}
 	return ts
 }
+
+// WeightsChanged records that the weights were written in place: AdamW's
+// Update calls it; code that writes weights of a model some engine already
+// decodes with (Set on a Param, a merge) must call it too, so that copies
+// of the weights (nn/engine's bf16 copy) are refreshed before their next use.
+func (m *Model) WeightsChanged() { m.version++ }
+
+// WeightsVersion counts the calls of WeightsChanged: a copy of the weights
+// taken at version v is current while WeightsVersion() == v.
+func (m *Model) WeightsVersion() uint64 { return m.version }
