@@ -1,8 +1,9 @@
 //go:build ignore
 
 // bf16_gen writes bf16_amd64.s, the assembly of the bf16 kernels:
-// conversions between float32 and bf16, the BF16 GEMM micro-kernels and a
-// register-only VDPBF16PS loop that measures the instruction's ceiling.
+// conversions between float32 and bf16, the BF16 GEMM micro-kernels and
+// register-only VDPBF16PS and VFMADD231PS loops that measure the bf16 and
+// float32 ceilings.
 // Run it with `go generate ./asm`.
 //
 // The Go assembler (Go 1.26) has no AVX512_BF16 mnemonics, so VDPBF16PS and
@@ -62,6 +63,7 @@ func main() {
 	genKernel(true)
 	genKernel(false)
 	genPeak()
+	genF32Peak()
 	if err := os.WriteFile("bf16_amd64.s", []byte(sb.String()), 0o644); err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		os.Exit(1)
@@ -365,6 +367,30 @@ func genPeak() {
 	w("\tDECQ CX")
 	w("\tJNZ bf16PeakAVX512BF16_loop")
 	w("bf16PeakAVX512BF16_done:")
+	w("\tVZEROUPPER")
+	w("\tRET")
+}
+
+// genF32Peak writes f32PeakAVX512(n int): n iterations of 24 independent
+// register-only VFMADD231PS on zmm (32 flops each), the float32 FMA
+// ceiling against which benchmarks state model-FLOP utilisation.
+func genF32Peak() {
+	w("")
+	w("// func f32PeakAVX512(n int)")
+	w("TEXT ·f32PeakAVX512(SB), NOSPLIT, $0-8")
+	w("\tMOVQ n+0(FP), CX")
+	for i := 0; i < 26; i++ {
+		w("\tVPXORD Z%d, Z%d, Z%d", i, i, i)
+	}
+	w("\tTESTQ CX, CX")
+	w("\tJZ f32PeakAVX512_done")
+	w("f32PeakAVX512_loop:")
+	for i := 0; i < 24; i++ {
+		w("\tVFMADD231PS Z24, Z25, Z%d", i)
+	}
+	w("\tDECQ CX")
+	w("\tJNZ f32PeakAVX512_loop")
+	w("f32PeakAVX512_done:")
 	w("\tVZEROUPPER")
 	w("\tRET")
 }

@@ -1,5 +1,7 @@
 package asm
 
+import "sync"
+
 // Packing from float32 sources: the BF16 GEMM's operands may be float32
 // (activations, f32 master weights in mixed-precision training), rounded to
 // bf16 (F32ToBF16) while they are packed, so no bf16 copy of a whole operand
@@ -11,6 +13,12 @@ package asm
 // packF32Tmp is the size of the conversion buffer (32 KiB of bf16): a piece
 // stays in L1 between its conversion and its packing.
 const packF32Tmp = 16384
+
+// packF32Bufs holds conversion buffers: a variable on the stack would be
+// zeroed on every call (32 KiB, most of it unused by a small piece; it cost
+// a fifth of packing's time), and every element a piece reads is written
+// by its conversion first.
+var packF32Bufs = sync.Pool{New: func() any { return new([packF32Tmp]uint16) }}
 
 // PackAF32 is PackA for a float32 source, each element rounded to bf16
 // (BF16FromF32) as it is packed.
@@ -44,7 +52,9 @@ func packPairsF32(dst []uint32, src []float32, ld int, rowMajor bool, w, k, r in
 	if need := ceilDiv(w, r) * r * kq * per; len(dst) < need {
 		panic("asm: bf16 pack: dst too short")
 	}
-	var tmp [packF32Tmp]uint16
+	tp := packF32Bufs.Get().(*[packF32Tmp]uint16)
+	defer packF32Bufs.Put(tp)
+	tmp := tp[:]
 	group := max(1, packF32Tmp/64/r) * r // columns per group, whole slivers
 	for g0 := 0; g0 < w; g0 += group {
 		h := min(group, w-g0) // columns of this group

@@ -64,3 +64,6 @@ func (m *Model) WeightsChanged() { m.version++ }
 // WeightsVersion counts the calls of WeightsChanged: a copy of the weights
 // taken at version v is current while WeightsVersion() == v.
 func (m *Model) WeightsVersion() uint64 { return m.version }
+
+// ParsePrecision reads "f32" or "bf16" (tensor.ParsePrecision).
+func ParsePrecision(s string) (Precision, error) { return tensor.ParsePrecision(s) }

@@ -6,7 +6,6 @@ import (
 	"runtime"
 	"slices"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/spf13/pflag"
@@ -298,22 +297,7 @@ func benchGemmBF16(c *cpu.CPU, ta, tb bool, m, n, k, warmup, reps int, minTime t
 // GEMM call) over 200 ms, so that both see the same luck on a shared
 // machine. It is 0 where the CPU lacks AVX512_BF16.
 func bf16Peak(threads int) float64 {
-	const iters = 256
-	if !asm.BF16Peak(1) {
-		return 0
-	}
-	best := time.Duration(1 << 62)
-	for t0 := time.Now(); time.Since(t0) < 200*time.Millisecond; {
-		t1 := time.Now()
-		var wg sync.WaitGroup
-		for range threads - 1 {
-			wg.Go(func() { asm.BF16Peak(iters) })
-		}
-		asm.BF16Peak(iters)
-		wg.Wait()
-		best = min(best, time.Since(t1))
-	}
-	return float64(threads) * iters * asm.BF16PeakFlops / best.Seconds() / 1e9
+	return peakGF(threads, asm.BF16Peak, asm.BF16PeakFlops)
 }
 
 func round2(x float64) float64 { return float64(int64(x*100+0.5)) / 100 }
