@@ -387,11 +387,14 @@ func (w *Worker) load(ctx context.Context, js jetstream.JetStream, item WorkItem
 	return nil
 }
 
-// EngineOptions are the engine settings of every rollout, in workers and in
-// the trainer alike: batch-invariant, so that a group's bits do not depend
-// on which other groups share its batches.
+// EngineOptions are the engine settings of every training rollout, in
+// workers and in the trainer alike: engine.DefaultOptions made
+// batch-invariant, so that a group's bits do not depend on which other
+// groups share its batches.
 func EngineOptions() engine.Options {
-	return engine.Options{BlockSize: 16, InitialBlocks: 256, BatchInvariant: true}
+	o := engine.DefaultOptions()
+	o.BatchInvariant = true
+	return o
 }
 
 // loadRun builds a run's tokenizer and tools from its spec.

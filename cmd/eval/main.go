@@ -18,7 +18,6 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"path/filepath"
 	"strings"
 
 	"github.com/spf13/pflag"
@@ -33,6 +32,7 @@ import (
 	"github.com/goarpo/arpo/nn/engine"
 	"github.com/goarpo/arpo/nn/load"
 	"github.com/goarpo/arpo/rl"
+	"github.com/goarpo/arpo/run"
 	"github.com/goarpo/arpo/tasks"
 	"github.com/goarpo/arpo/tasks/toolworld"
 	"github.com/goarpo/arpo/tools"
@@ -41,14 +41,13 @@ import (
 func main() {
 	defer exitcode.OnPanic("eval")
 	ctx, stop := exitcode.SignalContext("eval", os.Stderr)
-	code := run(ctx, os.Args[1:], os.Stdout, os.Stderr)
+	code := command(ctx, os.Args[1:], os.Stdout, os.Stderr)
 	stop()
 	os.Exit(code)
 }
 
-type usageError struct{ error }
-
-func bad(format string, args ...any) error { return usageError{fmt.Errorf(format, args...)} }
+// bad is bad input: one line, exit status 2.
+func bad(format string, args ...any) error { return exitcode.Usagef(format, args...) }
 
 type options struct {
 	model, task, backend, out, system string
@@ -61,24 +60,26 @@ type options struct {
 	seed                              uint64
 }
 
-func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+func command(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	err := evaluate(ctx, args, stdout)
-	var ue usageError
 	switch {
 	case err == nil:
-		return 0
+		return exitcode.OK
 	case errors.Is(err, pflag.ErrHelp):
-		return 0
-	case errors.As(err, &ue):
+		return exitcode.OK
+	case exitcode.IsUsage(err):
 		fmt.Fprintln(stderr, "eval:", err)
-		return 2
+		return exitcode.BadInput
 	}
 	fmt.Fprintln(stderr, "eval:", err)
-	return 1
+	return exitcode.Failure
 }
 
 func evaluate(ctx context.Context, args []string, stdout io.Writer) error {
 	var o options
+	// The defaults of the settings a run also has are the run's (the quick
+	// preset), so that an evaluation asks as training did.
+	d := run.Default()
 	fs := pflag.NewFlagSet("eval", pflag.ContinueOnError)
 	fs.SetOutput(stdout)
 	fs.StringVar(&o.model, "model", "", "checkpoint file, run folder or Hugging Face folder (required)")
@@ -92,13 +93,13 @@ func evaluate(ctx context.Context, args []string, stdout io.Writer) error {
 	fs.IntVar(&o.threads, "threads", 0, "CPU threads (0: all)")
 	fs.IntVar(&o.k, "k", 1, "samples per question for pass@k (needs --temperature > 0)")
 	fs.IntVar(&o.questions, "questions", 200, "test questions (0: all)")
-	fs.IntVar(&o.budget, "token-budget", 384, "tokens per trajectory")
-	fs.IntVar(&o.calls, "call-limit", 6, "tool calls per trajectory")
-	fs.IntVar(&o.topk, "search-topk", 2, "passages per search")
-	fs.IntVar(&o.maxResult, "max-result", 512, "bytes of a tool result shown to the model")
-	fs.Float64Var(&o.temperature, "temperature", 0, "sampling temperature (0: greedy)")
-	fs.Float64Var(&o.topP, "top-p", 1, "top-p")
-	fs.Uint64Var(&o.seed, "seed", 1, "sampling seed")
+	fs.IntVar(&o.budget, "token-budget", d.TokenBudget, "tokens per trajectory")
+	fs.IntVar(&o.calls, "call-limit", d.CallLimit, "tool calls per trajectory")
+	fs.IntVar(&o.topk, "search-topk", d.SearchTopK, "passages per search")
+	fs.IntVar(&o.maxResult, "max-result", d.MaxResult, "bytes of a tool result shown to the model")
+	fs.Float64Var(&o.temperature, "temperature", d.Temperature, "sampling temperature (0: greedy)")
+	fs.Float64Var(&o.topP, "top-p", d.TopP, "top-p")
+	fs.Uint64Var(&o.seed, "seed", d.Seed, "sampling seed")
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, pflag.ErrHelp) {
 			return err
@@ -139,7 +140,10 @@ func evaluate(ctx context.Context, args []string, stdout io.Writer) error {
 	exec := runconfig.Executor(reg, o.maxResult)
 	bpe := rl.BPE{T: tok}
 	roller := &rl.Roller{
-		Engine: engine.New(m, engine.Options{BlockSize: 16, InitialBlocks: 256}), Tok: bpe,
+		// Not batch-invariant (engine.DefaultOptions says why): the same flags
+		// give the same bits, which may differ in the last bits from the
+		// evaluation inside the training run, whose engine is.
+		Engine: engine.New(m, engine.DefaultOptions()), Tok: bpe,
 		Protocol: reg.Protocol(o.calls), Tools: exec,
 		Cfg: rl.RolloutConfig{M: 1, N: 1, TokenBudget: min(o.budget, m.Cfg.MaxPositionEmbeddings), ToolLag: 1, EOS: l.EOS},
 	}
@@ -187,11 +191,11 @@ func loadTask(o options, runDir string) ([]tasks.Example, []tools.Tool, error) {
 	case t == "toolworld":
 		wc := toolworld.DefaultConfig()
 		if runDir != "" {
-			var rw runconfig.World
-			if err := runlog.ReadJSON(filepath.Join(runDir, "config.json"), &rw); err != nil {
+			rc, err := run.ReadConfig(runDir)
+			if err != nil {
 				return nil, nil, bad("run config: %v", err)
 			}
-			wc = rw.Config()
+			wc = rc.World().Config()
 		}
 		d, err := toolworld.Generate(wc)
 		if err != nil {

@@ -43,7 +43,7 @@ func TestEvalWritesPredictions(t *testing.T) {
 		`{"question":"What is 3 + 3?","answer":"6"}`+"\n"), 0o644))
 	out := filepath.Join(dir, "preds.jsonl")
 	var stdout, stderr bytes.Buffer
-	code := run(context.Background(), []string{"--model", dir, "--task", "jsonl:" + data, "--token-budget", "48",
+	code := command(context.Background(), []string{"--model", dir, "--task", "jsonl:" + data, "--token-budget", "48",
 		"--temperature", "1", "--k", "3", "--out", out, "--threads", "1"}, &stdout, &stderr)
 	require.Equal(t, 0, code, stderr.String())
 	preds, err := runlog.ReadJSONL[rl.Prediction](out)
@@ -51,7 +51,7 @@ func TestEvalWritesPredictions(t *testing.T) {
 	assert.Len(t, preds, 2*3)
 	assert.Contains(t, stdout.String(), "pass@3")
 	// An existing output is never overwritten.
-	code = run(context.Background(), []string{"--model", dir, "--task", "jsonl:" + data, "--out", out}, &stdout, &stderr)
+	code = command(context.Background(), []string{"--model", dir, "--task", "jsonl:" + data, "--out", out}, &stdout, &stderr)
 	assert.Equal(t, 2, code)
 }
 
@@ -65,7 +65,7 @@ func TestEvalBadInput(t *testing.T) {
 		{"--model", dir, "--backend", "tpu"},
 	} {
 		var stdout, stderr bytes.Buffer
-		code := run(context.Background(), args, &stdout, &stderr)
+		code := command(context.Background(), args, &stdout, &stderr)
 		assert.Equal(t, 2, code, "%v", args)
 		assert.True(t, strings.HasPrefix(stderr.String(), "eval:"), "%v: %s", args, stderr.String())
 	}
@@ -76,7 +76,7 @@ func TestEvalModelWithoutTokenizer(t *testing.T) {
 	dir := tinyRun(t)
 	require.NoError(t, os.Remove(filepath.Join(dir, "tokenizer.json")))
 	var stdout, stderr bytes.Buffer
-	code := run(context.Background(), []string{"--model", dir}, &stdout, &stderr)
+	code := command(context.Background(), []string{"--model", dir}, &stdout, &stderr)
 	assert.Equal(t, 2, code)
 	assert.Equal(t, "eval: --model "+dir+": no tokenizer.json found with the model (looked in "+dir+")\n", stderr.String())
 }

@@ -34,7 +34,7 @@ func TestHugeModelRefused(t *testing.T) {
 		require.NoError(t, safetensors.WriteFile(filepath.Join(dir, "model.safetensors"),
 			map[string]safetensors.Tensor{"model.norm.weight": {Shape: []int{1}, Data: []float32{1}}}, nil))
 		var out, errb bytes.Buffer
-		code := run(context.Background(), []string{"--model", dir}, &out, &errb)
+		code := command(context.Background(), []string{"--model", dir}, &out, &errb)
 		assert.Equal(t, 2, code, errb.String())
 		assert.Contains(t, errb.String(), want)
 	}

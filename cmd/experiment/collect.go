@@ -44,6 +44,8 @@ type (
 		DistinctAnswers  float64 `json:"distinct_answers"`
 		BranchProbHigh   float64 `json:"branch_prob_above_0.6"`
 		BranchProbStd    float64 `json:"branch_prob_std"`
+		TimeRolloutS     float64 `json:"time_rollout_s"`
+		TimeUpdateS      float64 `json:"time_update_s"`
 	}
 )
 
@@ -85,6 +87,12 @@ type RunResult struct {
 	BranchProbStd    float64 `json:"branch_prob_std"`
 	Accuracy         []Point `json:"test_acc_curve"`
 	Calls            []Point `json:"tool_calls_curve"`
+	Signal           []Point `json:"groups_with_signal_curve"`
+	// CumCalls and CumSeconds are the tool calls executed and the seconds of
+	// RL steps (rollout and update) spent up to and including each step,
+	// with step 0 at 0: the x axes of accuracy against cost.
+	CumCalls   []Point `json:"cumulative_tool_calls"`
+	CumSeconds []Point `json:"cumulative_step_seconds"`
 }
 
 // readRun reads a finished run folder.
@@ -118,7 +126,13 @@ func readRun(dir string) (RunResult, error) {
 	}
 	r.TestAccNovel, r.TestAccSeen = ratio(nAcc, nq), ratio(sAcc, sq)
 	steps = lastPerStep(steps)
+	r.CumCalls, r.CumSeconds = []Point{{0, 0}}, []Point{{0, 0}}
+	secs := 0.0
 	for _, s := range steps {
+		secs += s.TimeRolloutS + s.TimeUpdateS
+		r.CumCalls = append(r.CumCalls, Point{s.Step, float64(r.TrainCalls + s.ToolCalls)})
+		r.CumSeconds = append(r.CumSeconds, Point{s.Step, secs})
+		r.Signal = append(r.Signal, Point{s.Step, s.GroupsWithSignal})
 		r.TrainCalls += s.ToolCalls
 		r.TrainCallsFlat += s.ToolCallsFlat
 		r.TokensGenerated += s.TokensGenerated
@@ -362,13 +376,39 @@ func plots(path string, arms []ArmResult, runs []RunResult) error {
 		}
 		return xs, ys
 	}
+	// againstCost pairs each evaluation's pass@1 with the cost spent by
+	// then (cost: cumulative calls or seconds), both averaged over the arm's
+	// seeds at that step.
+	againstCost := func(arm string, cost func(RunResult) []Point) (xs, ys []float64) {
+		accX, accY := meanCurve(arm, func(r RunResult) []Point { return r.Accuracy })
+		costX, costY := meanCurve(arm, cost)
+		at := map[float64]float64{}
+		for i := range costX {
+			at[costX[i]] = costY[i]
+		}
+		for i, step := range accX {
+			if c, ok := at[step]; ok {
+				xs, ys = append(xs, c), append(ys, accY[i])
+			}
+		}
+		return xs, ys
+	}
 	acc := runlog.Chart{Title: "Test pass@1 over training", XLabel: "RL step", YLabel: "pass@1"}
 	calls := runlog.Chart{Title: "Tool calls executed per RL step", XLabel: "RL step", YLabel: "calls"}
+	byCalls := runlog.Chart{Title: "Test pass@1 against tool calls spent", XLabel: "tool calls executed in RL", YLabel: "pass@1"}
+	bySecs := runlog.Chart{Title: "Test pass@1 against RL step time", XLabel: "seconds of rollout and update", YLabel: "pass@1"}
+	signal := runlog.Chart{Title: "Rollout groups with signal per RL step", XLabel: "RL step", YLabel: "share of groups"}
 	for _, a := range arms {
 		x, y := meanCurve(a.Arm, func(r RunResult) []Point { return r.Accuracy })
 		acc.Series = append(acc.Series, runlog.Series{Name: a.Arm, X: x, Y: y})
 		x, y = meanCurve(a.Arm, func(r RunResult) []Point { return r.Calls })
 		calls.Series = append(calls.Series, runlog.Series{Name: a.Arm, X: x, Y: y})
+		x, y = againstCost(a.Arm, func(r RunResult) []Point { return r.CumCalls })
+		byCalls.Series = append(byCalls.Series, runlog.Series{Name: a.Arm, X: x, Y: y})
+		x, y = againstCost(a.Arm, func(r RunResult) []Point { return r.CumSeconds })
+		bySecs.Series = append(bySecs.Series, runlog.Series{Name: a.Arm, X: x, Y: y})
+		x, y = meanCurve(a.Arm, func(r RunResult) []Point { return r.Signal })
+		signal.Series = append(signal.Series, runlog.Series{Name: a.Arm, X: x, Y: y})
 	}
-	return runlog.SavePNG(path, acc, calls)
+	return runlog.SavePNG(path, acc, byCalls, bySecs, calls, signal)
 }

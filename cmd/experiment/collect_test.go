@@ -50,6 +50,7 @@ func TestCollectorOnSyntheticRuns(t *testing.T) {
 	assert.Equal(t, 1.5, r.TestCalls)
 	assert.Equal(t, []Point{{0, 0.1}, {2, 0.5}}, r.Accuracy)
 	assert.Equal(t, []Point{{1, 10}, {2, 20}}, r.Calls)
+	assert.Equal(t, []Point{{0, 0}, {1, 10}, {2, 30}}, r.CumCalls, "calls spent by each step")
 
 	var runs []RunResult
 	for _, c := range []struct {
@@ -86,13 +87,16 @@ func TestCollectorOnSyntheticRuns(t *testing.T) {
 	// A step logged twice (a crash and a resume by an older cmd/train)
 	// counts once: the budget comparison must not double count.
 	writeFile(t, filepath.Join(dir, "a1"), "metrics.jsonl", `{"step":1,"tool_calls":10,"tool_calls_flat":20}`+"\n"+
-		`{"step":2,"tool_calls":99,"tool_calls_flat":99}`+"\n"+`{"step":2,"tool_calls":20,"tool_calls_flat":40}`+"\n")
+		`{"step":2,"tool_calls":99,"tool_calls_flat":99,"time_rollout_s":9}`+"\n"+
+		`{"step":2,"tool_calls":20,"tool_calls_flat":40,"time_rollout_s":1.5,"time_update_s":2}`+"\n")
 	r, err = readRun(filepath.Join(dir, "a1"))
 	require.NoError(t, err)
 	assert.Equal(t, 30, r.TrainCalls)
 	assert.Equal(t, 60, r.TrainCallsFlat)
 	assert.Equal(t, 15.0, r.CallsPerStep)
 	assert.Equal(t, []Point{{1, 10}, {2, 20}}, r.Calls)
+	assert.Equal(t, []Point{{0, 0}, {1, 10}, {2, 30}}, r.CumCalls, "calls spent by each step, the replaced line not counted")
+	assert.Equal(t, []Point{{0, 0}, {1, 0}, {2, 3.5}}, r.CumSeconds)
 
 	_, err = readRun(filepath.Join(dir, "missing"))
 	assert.Error(t, err)

@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"fmt"
-	"github.com/goarpo/arpo/internal/runconfig"
 	"os"
 	"path/filepath"
 	"strings"
@@ -14,6 +13,7 @@ import (
 
 	"github.com/goarpo/arpo/backend"
 	"github.com/goarpo/arpo/internal/analysis"
+	"github.com/goarpo/arpo/internal/runconfig"
 	"github.com/goarpo/arpo/internal/runlog"
 	"github.com/goarpo/arpo/nn"
 	"github.com/goarpo/arpo/nn/engine"
@@ -21,6 +21,7 @@ import (
 	"github.com/goarpo/arpo/nn/sample"
 	"github.com/goarpo/arpo/nn/tokenizer"
 	"github.com/goarpo/arpo/rl"
+	"github.com/goarpo/arpo/run"
 	"github.com/goarpo/arpo/tasks/toolworld"
 	"github.com/goarpo/arpo/tools"
 )
@@ -34,17 +35,6 @@ type entropyOpts struct {
 	Threads   int
 	Seed      uint64
 	EntropySpec
-}
-
-// trainConfig is the part of cmd/train's config.json that rebuilds the
-// task and tools a checkpoint was trained with.
-type trainConfig struct {
-	Task string `json:"task"`
-	runconfig.World
-	SearchTopK  int `json:"search-topk"`
-	MaxResult   int `json:"max-result"`
-	CallLimit   int `json:"call-limit"`
-	TokenBudget int `json:"token-budget"`
 }
 
 func parseEntropyArgs(args []string) (entropyOpts, error) {
@@ -101,18 +91,18 @@ func entropy(ctx context.Context, o entropyOpts) (analysis.Report, error) {
 		return rep, badSpec("entropy: %v", err)
 	}
 	defer l.Free()
-	run := l.Found.RunDir
-	if run == "" {
-		run = runDirOf(l.Found.Weights[0])
+	runDir := l.Found.RunDir
+	if runDir == "" {
+		runDir = runDirOf(l.Found.Weights[0])
 	}
 	if o.RunConfig == "" {
-		o.RunConfig = filepath.Join(run, "config.json")
+		o.RunConfig = filepath.Join(runDir, "config.json")
 	}
 	if o.Out == "" {
-		o.Out = filepath.Join(run, "entropy-"+strings.TrimSuffix(filepath.Base(l.Found.Weights[0]), ".safetensors"))
+		o.Out = filepath.Join(runDir, "entropy-"+strings.TrimSuffix(filepath.Base(l.Found.Weights[0]), ".safetensors"))
 	}
-	var tc trainConfig
-	if err := runlog.ReadJSON(o.RunConfig, &tc); err != nil {
+	tc, err := run.ReadConfig(o.RunConfig)
+	if err != nil {
 		return rep, badSpec("entropy: --run-config: %v", err)
 	}
 	if tc.Task != "toolworld" {
@@ -144,14 +134,14 @@ func entropy(ctx context.Context, o entropyOpts) (analysis.Report, error) {
 	if err := os.WriteFile(filepath.Join(o.Out, "entropy.md"), md.Bytes(), 0o644); err != nil {
 		return rep, err
 	}
-	return rep, rep.SavePlot(filepath.Join(o.Out, "entropy.png"), "Entropy around tool results: "+filepath.Base(run))
+	return rep, rep.SavePlot(filepath.Join(o.Out, "entropy.png"), "Entropy around tool results: "+filepath.Base(runDir))
 }
 
 // toolWorldRoller rebuilds the run's ToolWorld test questions and tools
 // (as cmd/train does) and a roller that samples M plain trajectories per
 // question from model.
-func toolWorldRoller(ctx context.Context, tc trainConfig, tok *tokenizer.Tokenizer, model *nn.Model, eos []int32, o entropyOpts) (*rl.Roller, [][]int32, []string, error) {
-	d, err := toolworld.Generate(tc.World.Config())
+func toolWorldRoller(ctx context.Context, tc run.Config, tok *tokenizer.Tokenizer, model *nn.Model, eos []int32, o entropyOpts) (*rl.Roller, [][]int32, []string, error) {
+	d, err := toolworld.Generate(tc.World().Config())
 	if err != nil {
 		return nil, nil, nil, badSpec("entropy: toolworld: %v", err)
 	}
@@ -166,7 +156,7 @@ func toolWorldRoller(ctx context.Context, tc trainConfig, tok *tokenizer.Tokeniz
 	rc.TokenBudget = min(tc.TokenBudget, model.Cfg.MaxPositionEmbeddings)
 	rc.Seed = o.Seed
 	rc.EOS = eos
-	roller := &rl.Roller{Engine: engine.New(model, engine.Options{BlockSize: 16, InitialBlocks: 256}),
+	roller := &rl.Roller{Engine: engine.New(model, engine.DefaultOptions()),
 		Tok: bpe, Protocol: reg.Protocol(tc.CallLimit), Tools: exec, Cfg: rc}
 	var prompts [][]int32
 	for _, e := range d.Test[:min(o.Questions, len(d.Test))] {

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/goarpo/arpo/internal/runlog"
+	"github.com/goarpo/arpo/run"
 )
 
 // record is cmd/experiment's bookkeeping of one run (the SFT run or a
@@ -28,12 +29,11 @@ type record struct {
 
 // grid runs an experiment in dir.
 type grid struct {
-	spec     Spec
-	dir      string
-	bin      string // cmd/train binary
-	threads  int
-	dataSeed bool // cmd/train takes --data-seed
-	out      io.Writer
+	spec    Spec
+	dir     string
+	bin     string // cmd/train binary
+	threads int
+	out     io.Writer
 }
 
 // errCellsFailed ends an experiment in which some cell failed; the others
@@ -62,37 +62,45 @@ func buildTrain(ctx context.Context, dir string) (string, error) {
 	return bin, nil
 }
 
-// hasDataSeed asks the binary whether it has --data-seed.
-func hasDataSeed(ctx context.Context, bin string) (bool, error) {
-	out, err := exec.CommandContext(ctx, bin, "--help").Output()
+// check parses every run's arguments into its run.Config and validates it
+// as cmd/train would, in this process, so that a bad value in the spec fails
+// now rather than hours into the grid. It fills each cell's Config.
+func (g *grid) check(cells []Cell) error {
+	c, err := run.ParseArgs(g.spec.sftArgs())
+	if err == nil {
+		err = c.Validate()
+	}
 	if err != nil {
-		return false, fmt.Errorf("%s --help: %w", bin, err)
+		return badSpec("sft: %v", err)
 	}
-	return strings.Contains(string(out), "--data-seed"), nil
-}
-
-// check has cmd/train validate every run's flags (--print-config), so that
-// a bad value in the spec fails now rather than hours into the grid.
-func (g *grid) check(ctx context.Context, cells []Cell) error {
-	runs := [][]string{g.spec.sftArgs(g.dataSeed)}
-	names := []string{"sft"}
-	for _, c := range cells {
-		runs = append(runs, c.Args)
-		names = append(names, "cell "+c.Name)
-	}
-	for i, args := range runs {
-		cmd := exec.CommandContext(ctx, g.bin, append(slices.Clone(args), "--print-config")...)
-		var stderr strings.Builder
-		cmd.Stderr = &stderr
-		if err := cmd.Run(); err != nil {
-			var ee *exec.ExitError
-			if errors.As(err, &ee) && ee.ExitCode() == 2 {
-				return badSpec("%s: %s", names[i], strings.TrimSpace(stderr.String()))
-			}
-			return fmt.Errorf("%s: checking flags: %v: %s", names[i], err, stderr.String())
+	for i := range cells {
+		c, err := run.ParseArgs(cells[i].Args)
+		if err == nil {
+			err = c.Validate()
 		}
+		if err != nil {
+			return badSpec("cell %s: %v", cells[i].Name, err)
+		}
+		cells[i].Config = c
 	}
 	return nil
+}
+
+// sameRun reports whether two argument lists of a run ask for the same
+// run: the same arguments, or arguments of the same effective run.Config
+// (another order, 1e-4 for 0.0001, a flag set to its preset's value).
+// A record written by an earlier version of cmd/experiment thus still
+// matches the run it describes.
+func sameRun(a, b []string) bool {
+	if slices.Equal(a, b) {
+		return true
+	}
+	ca, err := run.ParseArgs(a)
+	if err != nil {
+		return false
+	}
+	cb, err := run.ParseArgs(b)
+	return err == nil && ca == cb
 }
 
 // job is one cmd/train run of the experiment: the SFT run or a cell.
@@ -109,7 +117,7 @@ func (g *grid) plan(cells []Cell) ([]job, error) {
 	model := g.spec.SFT.Model
 	if model == "" {
 		sftDir := filepath.Join(g.dir, "sft")
-		jobs = append(jobs, job{name: "sft", tag: "[sft]", args: g.spec.sftArgs(g.dataSeed), dir: sftDir})
+		jobs = append(jobs, job{name: "sft", tag: "[sft]", args: g.spec.sftArgs(), dir: sftDir})
 		model = filepath.Join(sftDir, "checkpoints", "sft.safetensors")
 	}
 	model, err := filepath.Abs(model)
@@ -131,7 +139,7 @@ func (g *grid) sameFlags(jobs []job) error {
 		if err := runlog.ReadJSON(j.dir+".json", &rec); err != nil {
 			continue
 		}
-		if now := append(slices.Clone(j.args), "--out", j.dir); !slices.Equal(rec.Args, now) {
+		if now := append(slices.Clone(j.args), "--out", j.dir); !sameRun(rec.Args, now) {
 			return badSpec("%s in %s was started with other flags:\n  then: %s\n  now:  %s\n(use another --out, or delete %s and %s.json)",
 				j.name, g.dir, strings.Join(rec.Args, " "), strings.Join(now, " "), j.dir, j.dir)
 		}
@@ -175,7 +183,7 @@ func (g *grid) runOne(ctx context.Context, name, tag string, args []string, runD
 	recPath := runDir + ".json"
 	args = append(args, "--out", runDir)
 	var rec record
-	if err := runlog.ReadJSON(recPath, &rec); err == nil && slices.Equal(rec.Args, args) {
+	if err := runlog.ReadJSON(recPath, &rec); err == nil && sameRun(rec.Args, args) {
 		if rec.Status == "done" && fileExists(filepath.Join(runDir, "summary.json")) {
 			fmt.Fprintf(g.out, "%s %-24s done already (%s)\n", tag, name, line(runDir))
 			return nil

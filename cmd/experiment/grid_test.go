@@ -206,7 +206,7 @@ func TestInterruptedGridResumes(t *testing.T) {
 		}
 	}()
 	var outb, errb strings.Builder
-	code := run(ctx, args, &outb, &errb)
+	code := command(ctx, args, &outb, &errb)
 	require.Equal(t, 130, code, "stdout: %s\nstderr: %s", outb.String(), errb.String())
 	assert.Contains(t, errb.String(), "rerun the same command to resume")
 	assert.NoFileExists(t, filepath.Join(out, "cells", "arpo-s2.json"), "nothing runs after the interrupt")

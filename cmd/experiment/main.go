@@ -7,16 +7,19 @@
 //	go run ./cmd/experiment --spec experiments/grid.yaml --dry-run
 //	go run ./cmd/experiment entropy --model runs/x/checkpoints/final.safetensors
 //
-// It drives cmd/train through its command line (built once into
-// OUT/bin/train), one subprocess per cell, into OUT/cells/<arm>-s<seed>/,
-// with OUT/cells/<cell>.json recording the arguments and status. Rerunning
-// the same command skips finished cells, resumes interrupted ones with
-// cmd/train --resume and restarts cells that died before their first
-// checkpoint. The results are OUT/results.md, results.json and results.png.
-// Bad specs end with one message and exit status 2 before any run starts;
-// a failed cell gives status 1 after the others have run. It does not train
-// anything itself and knows nothing of cmd/train's internals beyond its
-// flags and run folder.
+// Each run is a run.Config (package run): the spec's keys are its flag
+// names, and every run's arguments are parsed and validated as a
+// run.Config in this process before anything starts. The runs themselves
+// are cmd/train child processes (crash isolation, resume, one log each),
+// built once into OUT/bin/train (or --train-bin), one per cell, into
+// OUT/cells/<arm>-s<seed>/, with OUT/cells/<cell>.json recording the
+// arguments and status. Rerunning the same command skips finished cells
+// (a record matches when its arguments ask for the same run.Config),
+// resumes interrupted ones with cmd/train --resume and restarts cells that
+// died before their first checkpoint. The results are OUT/results.md,
+// results.json and results.png. Bad specs end with one message and exit
+// status 2 before any run starts; a failed cell gives status 1 after the
+// others have run. It does not train anything itself.
 package main
 
 import (
@@ -39,7 +42,7 @@ import (
 
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	code := run(ctx, os.Args[1:], os.Stdout, os.Stderr)
+	code := command(ctx, os.Args[1:], os.Stdout, os.Stderr)
 	stop()
 	os.Exit(code)
 }
@@ -51,9 +54,9 @@ func (e specError) Error() string { return e.msg }
 
 func badSpec(format string, args ...any) error { return specError{fmt.Sprintf(format, args...)} }
 
-// run is the whole command; it returns the exit status: 0, 1 when a cell
+// command is the whole command; it returns the exit status: 0, 1 when a cell
 // or the analysis failed, 2 for bad input, 130 when interrupted.
-func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+func command(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	var err error
 	if len(args) > 0 && args[0] == "entropy" {
 		err = runEntropy(ctx, args[1:], stdout)
@@ -154,22 +157,13 @@ func runGrid(ctx context.Context, args []string, stdout io.Writer) error {
 		return err
 	}
 	g := &grid{spec: spec, dir: dir, bin: o.trainBin, threads: o.threads, out: stdout}
-	if g.bin == "" {
-		if g.bin, err = buildTrain(ctx, dir); err != nil {
-			return err
+	if g.bin != "" {
+		if _, err := os.Stat(g.bin); err != nil {
+			return badSpec("--train-bin: %v", err)
 		}
-	} else if _, err := os.Stat(g.bin); err != nil {
-		return badSpec("--train-bin: %v", err)
 	}
-	if g.dataSeed, err = hasDataSeed(ctx, g.bin); err != nil {
-		return err
-	}
-	cells := spec.cells(g.dataSeed)
-	if !g.dataSeed {
-		fmt.Fprintln(stdout, "note: cmd/train has no --data-seed, so --seed also picks the ToolWorld data and the RL prompts: "+
-			"seeds differ in data as well as in initialisation and sampling")
-	}
-	if err := g.check(ctx, cells); err != nil {
+	cells := spec.cells()
+	if err := g.check(cells); err != nil {
 		return err
 	}
 	jobs, err := g.plan(cells)
@@ -179,9 +173,17 @@ func runGrid(ctx context.Context, args []string, stdout io.Writer) error {
 	if err := g.sameFlags(jobs); err != nil {
 		return err
 	}
+	if g.bin == "" {
+		// Built for the real run only: a dry run names the binary it would build.
+		if o.dryRun {
+			g.bin = filepath.Join(dir, "bin", "train")
+		} else if g.bin, err = buildTrain(ctx, dir); err != nil {
+			return err
+		}
+	}
 	if o.dryRun {
 		if spec.SFT.Model == "" {
-			fmt.Fprintf(stdout, "sft: %s %s --out %s\n", g.bin, strings.Join(spec.sftArgs(g.dataSeed), " "), filepath.Join(dir, "sft"))
+			fmt.Fprintf(stdout, "sft: %s %s --out %s\n", g.bin, strings.Join(spec.sftArgs(), " "), filepath.Join(dir, "sft"))
 		}
 		for _, c := range cells {
 			fmt.Fprintf(stdout, "%s: %s %s --model SFT --out %s\n", c.Name, g.bin, strings.Join(c.Args, " "), filepath.Join(dir, "cells", c.Name))
@@ -233,9 +235,6 @@ func (g *grid) collect(ctx context.Context, cells []Cell) error {
 	arms := aggregate(g.spec.arms(), runs)
 	var md bytes.Buffer
 	fmt.Fprintf(&md, "# Experiment %s\n\n%d of %d cells finished.", g.spec.Name, len(runs), len(cells))
-	if !g.dataSeed {
-		md.WriteString(" cmd/train has no --data-seed: each seed also draws its own ToolWorld data and RL prompts.")
-	}
 	md.WriteString("\n\n")
 	if err := writeMarkdown(&md, arms, runs); err != nil {
 		return err
@@ -261,7 +260,7 @@ func (g *grid) collect(ctx context.Context, cells []Cell) error {
 		return err
 	}
 	if err := runlog.WriteJSON(filepath.Join(g.dir, "results.json"), map[string]any{
-		"name": g.spec.Name, "data_varies_with_seed": !g.dataSeed, "arms": arms, "cells": runs, "paired": paired,
+		"name": g.spec.Name, "arms": arms, "cells": runs, "paired": paired,
 	}); err != nil {
 		return err
 	}

@@ -12,11 +12,13 @@ import (
 	"strings"
 
 	"go.yaml.in/yaml/v3"
+
+	"github.com/goarpo/arpo/run"
 )
 
 // Spec is an experiment: one SFT phase shared by every cell, then a grid of
-// RL runs (arms x seeds), all through cmd/train's command line. Keys of
-// Flags maps are cmd/train flag names.
+// RL runs (arms x seeds), each a run.Config given as cmd/train's command
+// line. Keys of Flags maps are the flag names of run.Config (run.FlagSet).
 type Spec struct {
 	Name string `json:"name"`
 	// Preset and Config are cmd/train's --preset and --config for every run.
@@ -31,8 +33,8 @@ type Spec struct {
 	Variants []Variant `json:"variants"`
 	// Seeds: every arm runs once per seed (cmd/train's --seed).
 	Seeds []uint64 `json:"seeds"`
-	// DataSeed, when cmd/train has --data-seed, fixes the task data and
-	// prompts of every cell while Seeds vary; default the SFT seed.
+	// DataSeed fixes the task data and prompts of every cell while Seeds
+	// vary; default the SFT seed.
 	DataSeed *uint64 `json:"data-seed"`
 	// Entropy, when set, runs the entropy analysis on the SFT checkpoint
 	// and every cell's final checkpoint.
@@ -99,6 +101,8 @@ type Cell struct {
 	Algo string
 	Seed uint64
 	Args []string // cmd/train arguments without --model and --out
+	// Config is what Args run (run.ParseArgs), filled by grid.check.
+	Config run.Config
 }
 
 var (
@@ -147,8 +151,8 @@ func readSpec(path string) (Spec, error) {
 	return s, nil
 }
 
-// validate checks what can be checked without cmd/train; flag values are
-// checked by cmd/train itself (--print-config) before any run starts.
+// validate checks the spec's own structure; the flag values of every run
+// are checked as a run.Config by grid.check before any run starts.
 func (s *Spec) validate() error {
 	if s.Name != "" && !nameRE.MatchString(s.Name) {
 		return fmt.Errorf("name %q: use lower-case letters, digits and . _ + -", s.Name)
@@ -303,13 +307,9 @@ func (s *Spec) dataSeed() uint64 {
 }
 
 // sftArgs are the arguments of the SFT run (without --out).
-func (s *Spec) sftArgs(dataSeed bool) []string {
+func (s *Spec) sftArgs() []string {
 	a := append(s.commonArgs(), flagArgs(s.Flags, s.SFT.Flags, map[string]any{"rl-steps": 0})...)
-	a = append(a, "--seed", strconv.FormatUint(s.sftSeed(), 10))
-	if dataSeed {
-		a = append(a, "--data-seed", strconv.FormatUint(s.dataSeed(), 10))
-	}
-	return a
+	return append(a, "--seed", strconv.FormatUint(s.sftSeed(), 10), "--data-seed", strconv.FormatUint(s.dataSeed(), 10))
 }
 
 // arms lists the algorithms, then the variants.
@@ -324,17 +324,15 @@ func (s *Spec) arms() []Arm {
 	return out
 }
 
-// cells expands the grid, arm by arm, seed by seed. dataSeed says whether
-// cmd/train takes --data-seed.
-func (s *Spec) cells(dataSeed bool) []Cell {
+// cells expands the grid, arm by arm, seed by seed. Every cell has the
+// same --data-seed, so that seeds differ in initialisation and sampling
+// only, not in the task data and prompts.
+func (s *Spec) cells() []Cell {
 	var out []Cell
 	for _, arm := range s.arms() {
 		for _, sd := range s.Seeds {
 			a := append(s.commonArgs(), flagArgs(s.Flags, arm.Flags)...)
-			a = append(a, "--algo", arm.Algo, "--seed", strconv.FormatUint(sd, 10))
-			if dataSeed {
-				a = append(a, "--data-seed", strconv.FormatUint(s.dataSeed(), 10))
-			}
+			a = append(a, "--algo", arm.Algo, "--seed", strconv.FormatUint(sd, 10), "--data-seed", strconv.FormatUint(s.dataSeed(), 10))
 			out = append(out, Cell{Name: fmt.Sprintf("%s-s%d", arm.Name, sd), Arm: arm.Name, Algo: arm.Algo, Seed: sd, Args: a})
 		}
 	}

@@ -14,7 +14,7 @@ import (
 func runCmd(t *testing.T, args ...string) (int, string, string) {
 	t.Helper()
 	var out, errb bytes.Buffer
-	code := run(context.Background(), args, &out, &errb)
+	code := command(context.Background(), args, &out, &errb)
 	return code, out.String(), errb.String()
 }
 
@@ -41,24 +41,21 @@ entropy: {questions: 5}
 	require.NoError(t, err)
 	assert.Equal(t, "g1", s.Name)
 	assert.Equal(t, 20, s.Entropy.K, "entropy defaults fill the rest")
-	cells := s.cells(false)
+	cells := s.cells()
 	require.Len(t, cells, 6)
 	assert.Equal(t, "arpo-s1", cells[0].Name)
 	assert.Equal(t, "arpo-hard-s7", cells[5].Name)
 	assert.Equal(t, []string{"--preset", "smoke", "--branch-rule", "threshold", "--lr", "5e-05", "--rl-steps", "3",
-		"--algo", "grpo", "--seed", "7"}, cells[3].Args)
+		"--algo", "grpo", "--seed", "7", "--data-seed", "1"}, cells[3].Args, "every cell shares the SFT seed's data")
 	assert.Equal(t, []string{"--preset", "smoke", "--attribution", "hard", "--branch-rule", "threshold", "--lr", "5e-05",
-		"--rl-steps", "4", "--algo", "arpo", "--seed", "7"}, cells[5].Args, "a variant's flags override the common ones")
-	assert.Equal(t, []string{"--preset", "smoke", "--branch-rule", "threshold", "--lr", "5e-05", "--rl-steps", "0", "--seed", "1"},
-		s.sftArgs(false), "SFT runs no RL, with the first seed")
-	withData := s.cells(true)
-	assert.Equal(t, []string{"--data-seed", "1"}, withData[3].Args[len(withData[3].Args)-2:],
-		"with --data-seed every cell shares the SFT seed's data")
+		"--rl-steps", "4", "--algo", "arpo", "--seed", "7", "--data-seed", "1"}, cells[5].Args, "a variant's flags override the common ones")
+	assert.Equal(t, []string{"--preset", "smoke", "--branch-rule", "threshold", "--lr", "5e-05", "--rl-steps", "0", "--seed", "1",
+		"--data-seed", "1"}, s.sftArgs(), "SFT runs no RL, with the first seed")
 
 	j := writeFile(t, dir, "g.json", `{"algorithms": ["dapo"], "seeds": [3], "data-seed": 9}`)
 	s, err = readSpec(j)
 	require.NoError(t, err)
-	assert.Equal(t, []string{"--algo", "dapo", "--seed", "3", "--data-seed", "9"}, s.cells(true)[0].Args)
+	assert.Equal(t, []string{"--algo", "dapo", "--seed", "3", "--data-seed", "9"}, s.cells()[0].Args)
 }
 
 func TestBadSpecExitsTwo(t *testing.T) {
@@ -106,4 +103,45 @@ func TestBadSpecExitsTwo(t *testing.T) {
 	code, out, _ := runCmd(t, "--help")
 	assert.Equal(t, 0, code)
 	assert.Contains(t, out, "usage: experiment --spec FILE")
+}
+
+// Every run's flags are checked as a run.Config in this process before
+// anything is built or run: an unknown flag or a bad value is bad input.
+func TestSpecFlagsCheckedAsRunConfig(t *testing.T) {
+	dir := t.TempDir()
+	for name, c := range map[string]struct{ text, want string }{
+		"unknown.yaml": {"preset: smoke\nflags: {learning-rate: 1}\nalgorithms: [arpo]\nseeds: [1]\n", "sft: unknown flag: --learning-rate"},
+		"value.yaml":   {"preset: smoke\nalgorithms: [arpo]\nseeds: [1]\nvariants: [{name: x, algo: grpo, flags: {m: 0}}]\n", "cell x-s1: --m must be >= 1, got 0"},
+		"preset.yaml":  {"preset: huge\nalgorithms: [arpo]\nseeds: [1]\n", `sft: --preset: unknown preset "huge"`},
+	} {
+		out := filepath.Join(dir, "out-"+name)
+		code, _, stderr := runCmd(t, "--spec", writeFile(t, dir, name, c.text), "--out", out, "--dry-run")
+		assert.Equal(t, 2, code, "%s: %s", name, stderr)
+		assert.Contains(t, stderr, c.want, name)
+		assert.NoDirExists(t, out, name)
+	}
+}
+
+// A cell's record matches the cell when its arguments are the same or ask
+// for the same run.Config in another form, so that a rerun recognises
+// finished cells whatever spelling wrote their records.
+func TestSameRunToleratesEquivalentArguments(t *testing.T) {
+	a := []string{"--preset", "smoke", "--lr", "0.0001", "--m", "6", "--algo", "grpo", "--seed", "1", "--out", "/x"}
+	for _, b := range [][]string{
+		{"--preset", "smoke", "--lr", "0.0001", "--m", "6", "--algo", "grpo", "--seed", "1", "--out", "/x"},
+		{"--preset", "smoke", "--lr", "1e-4", "--m", "6", "--algo", "grpo", "--seed", "1", "--out", "/x"},
+		{"--preset=smoke", "--out", "/x", "--seed", "1", "--algo", "grpo", "--m", "6", "--lr", "1e-04"},
+		{"--preset", "smoke", "--lr", "0.0001", "--m", "6", "--algo", "grpo", "--seed", "1", "--out", "/x", "--n", "2"}, // smoke's n
+	} {
+		assert.True(t, sameRun(a, b), "%v", b)
+	}
+	for _, b := range [][]string{
+		{"--preset", "smoke", "--lr", "0.0002", "--m", "6", "--algo", "grpo", "--seed", "1", "--out", "/x"},
+		{"--preset", "smoke", "--lr", "0.0001", "--m", "6", "--algo", "grpo", "--seed", "2", "--out", "/x"},
+		{"--preset", "quick", "--lr", "0.0001", "--m", "6", "--algo", "grpo", "--seed", "1", "--out", "/x"},
+		{"--preset", "smoke", "--lr", "0.0001", "--m", "6", "--algo", "grpo", "--seed", "1", "--out", "/y"},
+		{"--preset", "smoke", "--no-such-flag", "1"},
+	} {
+		assert.False(t, sameRun(a, b), "%v", b)
+	}
 }

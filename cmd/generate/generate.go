@@ -31,7 +31,7 @@ func generate(m *nn.Model, cd codec, eos []int32, o options, prompt []int32, std
 	if !o.ignoreEOS {
 		g.EOS = eos
 	}
-	e := engine.New(m, engine.Options{})
+	e := engine.New(m, engine.DefaultOptions())
 	defer e.Close()
 	s := e.NewStream(prompt, o.params, sample.NewRNG(o.seed, 0), len(prompt)+o.maxNewTokens, g)
 	defer e.ReleaseStream(s)

@@ -26,7 +26,7 @@ func score(m *nn.Model, cd codec, toks []int32, stdout io.Writer) error {
 	if maxLen := m.Cfg.MaxPositionEmbeddings; maxLen > 0 && len(toks) > maxLen {
 		return badInput("the input has %d tokens; the model takes at most %d", len(toks), maxLen)
 	}
-	e := engine.New(m, engine.Options{})
+	e := engine.New(m, engine.DefaultOptions())
 	defer e.Close()
 	scores, err := scoreTokens(e, toks, scoreChunk(m.Cfg.VocabSize))
 	if err != nil {

@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"encoding/json"
 	"errors"
-	"io"
 	"io/fs"
 	"os"
 	"os/exec"
@@ -17,7 +16,7 @@ import (
 
 	"github.com/goarpo/arpo/internal/faultinject"
 	"github.com/goarpo/arpo/internal/runlog"
-	"github.com/goarpo/arpo/rl"
+	"github.com/goarpo/arpo/run"
 )
 
 // childEnv makes this test binary run the command instead of the tests, so
@@ -27,7 +26,7 @@ const childEnv = "ARPO_TRAIN_TEST_CHILD"
 func TestMain(m *testing.M) {
 	// A child: a crash test's, or a local rollout worker of --workers
 	// (main runs those first).
-	if os.Getenv(childEnv) == "1" || os.Getenv(workerEnv) != "" {
+	if os.Getenv(childEnv) == "1" || os.Getenv(run.WorkerEnv) != "" {
 		main()
 		return
 	}
@@ -197,10 +196,8 @@ func TestResumeRefusesDamagedSFTReference(t *testing.T) {
 	dir := filepath.Join(t.TempDir(), "run")
 	code, _, stderr := runCmd(t, "--preset", "smoke", "--out", dir, "--threads", "1", "--kl-coef", "0.01", "--rl-steps", "1")
 	require.Equal(t, 0, code, stderr)
-	st, err := readState(filepath.Join(dir, "state.json"))
-	require.NoError(t, err)
-	sft, err := fileSHA256(filepath.Join(dir, "checkpoints", "sft.safetensors"))
-	require.NoError(t, err)
+	st := readState(t, filepath.Join(dir, "state.json"))
+	sft := fileSHA256(t, filepath.Join(dir, "checkpoints", "sft.safetensors"))
 	require.Equal(t, sft, st.SFT, "state.json records the SFT checkpoint")
 
 	b := []byte(readFile(t, dir, "checkpoints/sft.safetensors"))
@@ -226,13 +223,6 @@ func TestResumeRefusesSecondProcess(t *testing.T) {
 	assert.Contains(t, stderr, "is being written by process")
 }
 
-// TestInterruptMessageNamesThePhaseStep: a run stopped at RL step 7 after
-// 60 SFT steps says "rl step 7", not "rl step 60".
-func TestInterruptMessageNamesThePhaseStep(t *testing.T) {
-	assert.Equal(t, "rl step 7", position{Phase: "rl", SFTStep: 60, RLStep: 7}.at())
-	assert.Equal(t, "sft step 40", position{Phase: "sft", SFTStep: 40}.at())
-}
-
 func readFile(t *testing.T, dir, name string) string {
 	t.Helper()
 	b, err := os.ReadFile(filepath.Join(dir, name))
@@ -254,39 +244,4 @@ func editState(t *testing.T, dir, key string, v any) {
 	b, err := json.Marshal(m)
 	require.NoError(t, err)
 	writeFile(t, dir, "state.json", string(b))
-}
-
-// TestCheckpointCarriesItsPosition: everything in position, the ΔH
-// statistics of calibrated branching included, comes back from the
-// checkpoint, so a roll-forward restores it exactly (the smoke run never
-// branches, so the kill test alone would not notice its loss).
-func TestCheckpointCarriesItsPosition(t *testing.T) {
-	b, err := openBackend(Config{Backend: "cpu", Threads: 1})
-	require.NoError(t, err)
-	m, err := newModel(smokePreset(), 300, b)
-	require.NoError(t, err)
-	j := &job{c: smokePreset(), dir: t.TempDir(), model: m, out: io.Discard}
-	require.NoError(t, os.MkdirAll(filepath.Join(j.dir, "checkpoints"), 0o755))
-	j.opt, err = j.rlOptimizer()
-	require.NoError(t, err)
-	j.st.position = position{Phase: "rl", SFTStep: 3, RLStep: 5,
-		DeltaH: rl.DeltaHStats{Mean: 0.1234567890123, Var: 1.0 / 3, Steps: 5}}
-	require.NoError(t, j.save())
-	got, err := checkpointPosition(j.ckpt("latest"))
-	require.NoError(t, err)
-	assert.Equal(t, j.st.position, got)
-}
-
-// Every flag a resume may change is left out of the run's identity, and
-// nothing else is.
-func TestConfigIdentityLeavesOutExactlyTheResumableFlags(t *testing.T) {
-	base := quickPreset()
-	id := configIdentity(base)
-	changed := base
-	changed.RLSteps, changed.Threads, changed.CheckpointEv, changed.EvalEvery = 99, 3, 7, 5
-	changed.SFTCheckpointEv, changed.SaveTrees, changed.ExportDType, changed.Out = 9, 2, "f32", "/elsewhere"
-	assert.Equal(t, id, configIdentity(changed), "resumable flags and --out do not change the identity")
-	other := base
-	other.Seed++
-	assert.NotEqual(t, id, configIdentity(other), "the seed decides the run's numbers")
 }

@@ -41,7 +41,7 @@ func TestInterruptDuringToolWorldBuild(t *testing.T) {
 	cancel()
 	dir := filepath.Join(t.TempDir(), "run")
 	var out, errb bytes.Buffer
-	code := run(ctx, []string{"--preset", "smoke", "--out", dir, "--tw-train-entities", "4000000", "--tw-train", "4000000"}, &out, &errb)
+	code := command(ctx, []string{"--preset", "smoke", "--out", dir, "--tw-train-entities", "4000000", "--tw-train", "4000000"}, &out, &errb)
 	require.Equal(t, 130, code, errb.String())
 	assert.Equal(t, "train: interrupted while building ToolWorld: nothing saved yet\n", errb.String())
 	assert.NoError(t, runlog.CheckNew(dir), "nothing written")

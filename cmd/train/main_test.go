@@ -23,7 +23,7 @@ import (
 func runCmd(t *testing.T, args ...string) (int, string, string) {
 	t.Helper()
 	var out, errb bytes.Buffer
-	code := run(context.Background(), args, &out, &errb)
+	code := command(context.Background(), args, &out, &errb)
 	return code, out.String(), errb.String()
 }
 
@@ -43,9 +43,9 @@ func TestSmokePresetRunsEndToEnd(t *testing.T) {
 	require.Len(t, mets, 2, "one line per RL step")
 	assert.Equal(t, 2, mets[1].Step)
 	assert.Positive(t, mets[0].Trajectories)
-	st, err := readState(filepath.Join(dir, "state.json"))
-	require.NoError(t, err)
-	assert.Equal(t, position{Phase: "done", SFTStep: 3, RLStep: 2, Config: st.Config}, st.position)
+	st := readState(t, filepath.Join(dir, "state.json"))
+	assert.Equal(t, runState{Phase: "done", SFTStep: 3, RLStep: 2, Config: st.Config, Checkpoint: st.Checkpoint,
+		Tokenizer: st.Tokenizer, SFT: st.SFT}, st)
 	assert.NotEmpty(t, st.Config)
 	requireHFExport(t, dir)
 
@@ -86,7 +86,7 @@ func TestInterruptSavesAndResumeMatches(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	var errb bytes.Buffer
 	out := &cancelAfter{prefix: "task ", cancel: cancel}
-	code := run(ctx, []string{"--preset", "smoke", "--out", dir, "--threads", "1"}, out, &errb)
+	code := command(ctx, []string{"--preset", "smoke", "--out", dir, "--threads", "1"}, out, &errb)
 	require.Equal(t, 130, code, errb.String())
 	assert.Contains(t, errb.String(), "--resume "+dir)
 	code, _, stderr := runCmd(t, "--resume", dir, "--threads", "1")
@@ -131,38 +131,6 @@ func TestBadInputExitsTwo(t *testing.T) {
 		assert.NotEmpty(t, stderr, "%v", args)
 	}
 	assert.NoDirExists(t, filepath.Join(dir, "r1"), "a run that fails its checks leaves no folder behind")
-}
-
-func TestConfigFileAndFlagOverride(t *testing.T) {
-	dir := t.TempDir()
-	yml := filepath.Join(dir, "c.yaml")
-	require.NoError(t, os.WriteFile(yml, []byte("preset: smoke\nlr: 0.0001\nm: 6\nn: 3\nalgo: grpo\n"), 0o644))
-	o, err := parseArgs([]string{"--config", yml, "--m", "8"})
-	require.NoError(t, err)
-	assert.Equal(t, "smoke", o.cfg.Preset, "the file picks the preset")
-	assert.Equal(t, 1e-4, o.cfg.LR, "the file sets values")
-	assert.Equal(t, 8, o.cfg.M, "flags override the file")
-	assert.Equal(t, 3, o.cfg.N)
-	assert.Equal(t, "grpo", o.cfg.Algo)
-	assert.Equal(t, smokePreset().DModel, o.cfg.DModel, "the rest comes from the preset")
-
-	js := filepath.Join(dir, "c.json")
-	require.NoError(t, os.WriteFile(js, []byte(`{"rl-steps": 7, "sft-lr": 0.003}`), 0o644))
-	o, err = parseArgs([]string{"--config", js, "--preset", "smoke"})
-	require.NoError(t, err)
-	assert.Equal(t, 7, o.cfg.RLSteps)
-	assert.Equal(t, 3e-3, o.cfg.SFTLR)
-	assert.Equal(t, "smoke", o.cfg.Preset)
-
-	bad := filepath.Join(dir, "bad.json")
-	require.NoError(t, os.WriteFile(bad, []byte(`{"learning-rate": 1}`), 0o644))
-	_, err = parseArgs([]string{"--config", bad})
-	var ue usageError
-	require.ErrorAs(t, err, &ue, "unknown keys are refused")
-
-	o, err = parseArgs(nil)
-	require.NoError(t, err)
-	assert.Equal(t, quickPreset(), o.cfg, "no arguments: the quick preset")
 }
 
 // TestShortSFTWritesWellFormedToolCalls is the end-to-end check of the RL

@@ -1,11 +1,9 @@
 package main
 
 import (
-	"encoding/json"
 	"os"
 	"path/filepath"
 	"slices"
-	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -14,13 +12,8 @@ import (
 	"github.com/goarpo/arpo/backend/cpu"
 	"github.com/goarpo/arpo/internal/runlog"
 	"github.com/goarpo/arpo/internal/shareddata"
-	"github.com/goarpo/arpo/nn"
-	"github.com/goarpo/arpo/nn/chat"
 	"github.com/goarpo/arpo/nn/load"
 	"github.com/goarpo/arpo/nn/nntest"
-	"github.com/goarpo/arpo/nn/tokenizer"
-	"github.com/goarpo/arpo/rl"
-	"github.com/goarpo/arpo/tasks"
 )
 
 // qwen3Folder writes a tiny random model in Qwen3's layout with the real
@@ -38,54 +31,6 @@ func qwen3Folder(t *testing.T) string {
 		require.NoError(t, os.WriteFile(filepath.Join(dir, name), data, 0o644))
 	}
 	return dir
-}
-
-// A Hugging Face model's prompts are its own chat template's rendering of
-// the paper's system prompt and the question, and its end-of-turn token
-// stops a rollout.
-func TestHFModelPromptsUseItsChatTemplate(t *testing.T) {
-	dir := qwen3Folder(t)
-	j := &job{c: Config{Model: dir}, td: &taskData{}, out: &strings.Builder{}}
-	require.NoError(t, j.promptFormat(pretrainedHF(dir)))
-	require.NotNil(t, j.td.tmpl)
-	assert.Equal(t, tasks.SystemPrompt, j.td.system)
-	tok, err := tokenizer.Load(filepath.Join(dir, "tokenizer.json"))
-	require.NoError(t, err)
-	ex := []tasks.Example{{ID: "q1", Question: "What is 6 times 7?", Answer: "42"}}
-	ps, err := prompts(rl.BPE{T: tok}, j.td.tmpl, chat.ThinkingAuto, j.td.system, ex, 4096)
-	require.NoError(t, err)
-	require.Len(t, ps, 1)
-	want := "<|im_start|>system\n" + tasks.SystemPrompt + "<|im_end|>\n<|im_start|>user\nWhat is 6 times 7?<|im_end|>\n<|im_start|>assistant\n"
-	assert.Equal(t, want, tok.Decode(ids(ps[0].Tokens)))
-	imEnd, ok := tok.TokenID("<|im_end|>")
-	require.True(t, ok)
-	assert.Contains(t, ps[0].Tokens, int32(imEnd), "special tokens are encoded as one id each")
-	eos, err := load.EOSIDs(tok, j.td.tmpl, nn.Config{}, dir)
-	require.NoError(t, err)
-	assert.Contains(t, eos, int32(imEnd))
-
-	// A folder without a template falls back to ChatML; a model trained
-	// here gets no system prompt.
-	cfg := filepath.Join(dir, "tokenizer_config.json")
-	require.NoError(t, os.WriteFile(cfg, []byte(`{"eos_token": "<|im_end|>"}`), 0o644))
-	require.NoError(t, j.promptFormat(dir))
-	assert.Nil(t, j.td.tmpl)
-	assert.Equal(t, tasks.SystemPrompt, j.td.system)
-	require.NoError(t, j.promptFormat(""))
-	assert.Empty(t, j.td.system)
-	// A folder exported from a run here (our ChatML) is prompted as the run
-	// trained it: ChatML, no system prompt.
-	ours, err := json.Marshal(map[string]string{"chat_template": tokenizer.ChatMLTemplate, "eos_token": "<|im_end|>"})
-	require.NoError(t, err)
-	require.NoError(t, os.WriteFile(cfg, ours, 0o644))
-	require.NoError(t, j.promptFormat(dir))
-	assert.Nil(t, j.td.tmpl)
-	assert.Empty(t, j.td.system)
-	// A broken template is bad input, not a panic.
-	require.NoError(t, os.WriteFile(cfg, []byte(`{"chat_template": "{% if %}"}`), 0o644))
-	err = j.promptFormat(dir)
-	require.ErrorAs(t, err, new(usageError))
-	assert.Contains(t, err.Error(), "--model: chat:")
 }
 
 func ids(t []int32) []int {
@@ -122,7 +67,7 @@ func TestRLFromHFModel(t *testing.T) {
 				assert.Positive(t, m.Trajectories)
 				assert.Positive(t, m.TokensGenerated)
 			}
-			var st state
+			var st runState
 			require.NoError(t, runlog.ReadJSON(filepath.Join(dir, "state.json"), &st))
 			assert.Equal(t, "done", st.Phase)
 			assert.Equal(t, [2]int{0, 2}, [2]int{st.SFTStep, st.RLStep}, "no SFT from a pretrained model")
@@ -147,19 +92,4 @@ func TestRLFromHFModel(t *testing.T) {
 			assert.True(t, slices.Equal(runW, hfW), "RUN/hf/ holds the run's final weights")
 		})
 	}
-}
-
-// --thinking takes auto, on or off; anything else is bad input.
-func TestThinkingFlag(t *testing.T) {
-	for in, want := range map[string]chat.Thinking{"": chat.ThinkingAuto, "auto": chat.ThinkingAuto, "on": chat.ThinkingOn, "off": chat.ThinkingOff} {
-		c := quickPreset()
-		c.Thinking = in
-		require.NoError(t, c.validate(), in)
-		assert.Equal(t, want, c.thinking(), in)
-	}
-	c := quickPreset()
-	c.Thinking = "maybe"
-	err := c.validate()
-	require.Error(t, err)
-	assert.Contains(t, err.Error(), "--thinking")
 }

@@ -51,7 +51,7 @@ func TestServeShowsTheRunWhileItTrains(t *testing.T) {
 	dir := filepath.Join(t.TempDir(), "run")
 	w := &urlWatcher{t: t}
 	var errb bytes.Buffer
-	code := run(context.Background(), []string{"--preset", "smoke", "--out", dir, "--threads", "1", "--serve", "127.0.0.1:0"}, w, &errb)
+	code := command(context.Background(), []string{"--preset", "smoke", "--out", dir, "--threads", "1", "--serve", "127.0.0.1:0"}, w, &errb)
 	require.Equal(t, 0, code, errb.String())
 	require.Len(t, w.status, 1, "the dashboard answered while the run was going")
 	st := w.status[0]

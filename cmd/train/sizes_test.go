@@ -36,13 +36,3 @@ func TestAbsurdSizesRefusedAtStart(t *testing.T) {
 		assert.NotContains(t, stderr, "panic", c.args)
 	}
 }
-
-// TestPresetsFitEstimate: every preset passes the size checks here (the
-// estimate must not refuse the runs the project documents).
-func TestPresetsFitEstimate(t *testing.T) {
-	for name, preset := range presets {
-		c := preset()
-		require.NoError(t, c.checkSizes(), name)
-		t.Logf("%s: estimate %.2f GiB", name, c.memoryEstimate(c.modelConfig(c.Vocab))/(1<<30))
-	}
-}

@@ -1,8 +1,9 @@
-package main
+package run
 
 import (
 	"path/filepath"
 
+	"github.com/goarpo/arpo/internal/exitcode"
 	"github.com/goarpo/arpo/internal/sysmem"
 	"github.com/goarpo/arpo/nn"
 	"github.com/goarpo/arpo/nn/load"
@@ -52,7 +53,7 @@ var sizeCaps = []struct {
 func (c Config) checkSizes() error {
 	for _, p := range sizeCaps {
 		if v := p.v(c); v > p.max {
-			return badInput("--%s %d is over the limit of %d", p.name, v, p.max)
+			return exitcode.Usagef("--%s %d is over the limit of %d", p.name, v, p.max)
 		}
 	}
 	var cfg nn.Config
@@ -60,23 +61,23 @@ func (c Config) checkSizes() error {
 	case c.Model == "":
 		cfg = c.modelConfig(c.Vocab)
 		if err := cfg.Validate(); err != nil {
-			return badInput("model: %v", err)
+			return exitcode.Usagef("model: %v", err)
 		}
 	default:
 		// Everything about --model that can be checked without loading it.
 		f, err := load.Check(c.Model)
 		if err != nil {
-			return badInput("%v", err)
+			return exitcode.Usagef("%v", err)
 		}
 		if !f.IsHF() {
 			return nil // a checkpoint of ours: its size was checked when it was trained
 		}
 		if cfg, err = nn.LoadConfig(filepath.Join(f.Dir, "config.json")); err != nil {
-			return badInput("--model: %v", err)
+			return exitcode.Usagef("--model: %v", err)
 		}
 	}
 	if err := sysmem.Check("this run", c.memoryEstimate(cfg)); err != nil {
-		return badInput("%v (model of %d parameters; lower --rl-batch, --m, --token-budget or the model size)", err, cfg.NumParams())
+		return exitcode.Usagef("%v (model of %d parameters; lower --rl-batch, --m, --token-budget or the model size)", err, cfg.NumParams())
 	}
 	return nil
 }

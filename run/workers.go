@@ -1,4 +1,4 @@
-package main
+package run
 
 import (
 	"context"
@@ -18,20 +18,22 @@ import (
 	"github.com/goarpo/arpo/rl"
 )
 
-// workerEnv, set to a NATS URL, makes this binary a local rollout worker
-// (cmd/train --workers N starts itself N times so that `go run` needs no
-// second binary).
-const workerEnv = "ARPO_ROLLOUT_WORKER"
+// WorkerEnv, set to a NATS URL, makes a command that calls Start a local
+// rollout worker: a run with --workers N starts its own executable N times,
+// so that `go run ./cmd/train` needs no second binary. The command's main
+// checks it first and calls LocalWorker.
+const WorkerEnv = "ARPO_ROLLOUT_WORKER"
 
-// localWorker is the whole process of a local worker.
-func localWorker(url string) int {
+// LocalWorker is the whole process of a local worker; it returns the exit
+// status.
+func LocalWorker(url string) int {
 	defer exitcode.OnPanic("rollout-worker")
 	ctx, stop := exitcode.SignalContext("rollout-worker", os.Stderr)
 	defer stop()
 	threads := 0
-	fmt.Sscan(os.Getenv(workerEnv+"_THREADS"), &threads)
+	fmt.Sscan(os.Getenv(WorkerEnv+"_THREADS"), &threads)
 	lg := log.New(os.Stderr, "", log.LstdFlags)
-	if err := dist.Serve(ctx, dist.ServeOptions{URL: url, Name: os.Getenv(workerEnv + "_NAME"), Backend: "cpu", Threads: threads}, lg); err != nil {
+	if err := dist.Serve(ctx, dist.ServeOptions{URL: url, Name: os.Getenv(WorkerEnv + "_NAME"), Backend: "cpu", Threads: threads}, lg); err != nil {
 		lg.Print(err)
 		return 1
 	}
@@ -98,7 +100,7 @@ func (j *job) startRollouts(ctx context.Context, tr *rl.Trainer, ahead func(step
 		r.stop()
 		return nil, err
 	}
-	spec := dist.RunSpec{Tokenizer: tj, Tools: runconfig.ToolSpec{Task: kind, World: c.world(), Data: c.Data,
+	spec := dist.RunSpec{Tokenizer: tj, Tools: runconfig.ToolSpec{Task: kind, World: c.World(), Data: c.Data,
 		SearchTopK: c.SearchTopK, MaxResult: c.MaxResult, CallLimit: c.CallLimit}}
 	if err := src.PublishSpec(ctx, spec); err != nil {
 		r.stop()
@@ -140,8 +142,8 @@ func (r *rollouts) spawn(j *job, url string, n int) error {
 	r.log = logf.Name()
 	for i := range n {
 		cmd := exec.Command(exe)
-		cmd.Env = append(os.Environ(), workerEnv+"="+url, fmt.Sprintf("%s_THREADS=%d", workerEnv, max(1, threads/n)),
-			fmt.Sprintf("%s_NAME=local-%d", workerEnv, i))
+		cmd.Env = append(os.Environ(), WorkerEnv+"="+url, fmt.Sprintf("%s_THREADS=%d", WorkerEnv, max(1, threads/n)),
+			fmt.Sprintf("%s_NAME=local-%d", WorkerEnv, i))
 		cmd.Stdout, cmd.Stderr = logf, logf
 		if err := cmd.Start(); err != nil {
 			return fmt.Errorf("start a local worker: %w", err)
@@ -164,7 +166,7 @@ func (r *rollouts) beforeStep(ctx context.Context, j *job, step int) error {
 }
 
 // afterStep reports the step's rollout: workers, throughput, queue depth.
-func (r *rollouts) afterStep(j *job, line *metricsLine) {
+func (r *rollouts) afterStep(j *job, line *MetricsLine) {
 	if r == nil {
 		return
 	}

@@ -1,14 +1,15 @@
-package main
+package run
 
 import (
 	"context"
 	"path/filepath"
 
 	"github.com/goarpo/arpo/dashboard"
+	"github.com/goarpo/arpo/internal/exitcode"
 )
 
-// serveUsage is --serve's help line.
-const serveUsage = "serve the run's live dashboard at this address while it trains (host:port, e.g. 127.0.0.1:8080; it has no authentication)"
+// ServeUsage is --serve's help line.
+const ServeUsage = "serve the run's live dashboard at this address while it trains (host:port, e.g. 127.0.0.1:8080; it has no authentication)"
 
 // serve starts the dashboard of the run folder at addr (nothing when addr
 // is ""); the folder need not exist yet, the pages wait for it. The returned
@@ -19,7 +20,7 @@ func (j *job) serve(ctx context.Context, addr string) (stop func(), err error) {
 	}
 	ln, err := dashboard.Listen(addr)
 	if err != nil {
-		return nil, badInput("--serve: %v", err)
+		return nil, exitcode.Usagef("--serve: %v", err)
 	}
 	runs := []dashboard.Run{{Name: filepath.Clean(j.dir), Dir: j.dir, Live: true, RLSteps: j.c.RLSteps}}
 	dashboard.AssignIDs(runs)

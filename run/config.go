@@ -1,4 +1,4 @@
-package main
+package run
 
 import (
 	"bytes"
@@ -12,7 +12,7 @@ import (
 	"github.com/spf13/pflag"
 	"go.yaml.in/yaml/v3"
 
-	"github.com/goarpo/arpo/internal/runconfig"
+	"github.com/goarpo/arpo/internal/exitcode"
 	"github.com/goarpo/arpo/nn/chat"
 	"github.com/goarpo/arpo/nn/export"
 	"github.com/goarpo/arpo/rl"
@@ -193,8 +193,11 @@ func largePreset() Config {
 	return c
 }
 
-// bindFlags registers every Config field as a flag writing into c.
-func bindFlags(fs *pflag.FlagSet, c *Config) {
+// Flags registers every Config field as a flag of fs writing into c, named
+// as its JSON key, with c's values as the defaults. It lives here, beside the
+// fields, so that every command that takes a run's flags (cmd/train, and
+// cmd/experiment for its spec keys) accepts the same names and values.
+func (c *Config) Flags(fs *pflag.FlagSet) {
 	fs.StringVar(&c.Preset, "preset", c.Preset, "starting point: quick (default, <15 min on 2 cores), smoke (<1 min), base, large")
 	fs.StringVar(&c.Algo, "algo", c.Algo, "RL algorithm: arpo, grpo, dapo or reinforce++")
 	fs.StringVar(&c.Thinking, "thinking", c.Thinking, "a Hugging Face --model's thinking switch (Qwen3's enable_thinking): auto, on or off")
@@ -272,90 +275,69 @@ func bindFlags(fs *pflag.FlagSet, c *Config) {
 	fs.StringVar(&c.ExportDType, "export-dtype", c.ExportDType, "dtype of the run's hf/ export: bf16, f16 or f32 (default: as the model came in)")
 }
 
-// usageError is bad input: the command prints it and exits with status 2.
-type usageError struct{ msg string }
-
-func (e usageError) Error() string { return e.msg }
-
-func badInput(format string, args ...any) error { return usageError{fmt.Sprintf(format, args...)} }
-
-// options are what the command line holds beyond Config.
-type options struct {
-	cfg     Config
-	file    string // --config
-	resume  string // --resume
-	set     map[string]bool
-	showCfg bool
-	serve   string // --serve: the dashboard's address, "" for none
-}
-
-// parseArgs builds the effective configuration: the preset (from the flags,
-// else the file, else quick), then the file, then the flags given.
-func parseArgs(args []string) (options, error) {
-	var o options
-	scratch := quickPreset()
-	fs := pflag.NewFlagSet("train", pflag.ContinueOnError)
-	fs.SetOutput(&bytes.Buffer{})
-	bindFlags(fs, &scratch)
-	fs.StringVar(&o.file, "config", "", "config file (JSON or YAML) whose keys are flag names; flags override it")
-	fs.StringVar(&o.resume, "resume", "", "continue the run in this folder from its latest checkpoint")
-	fs.BoolVar(&o.showCfg, "print-config", false, "print the effective config as JSON and exit")
-	fs.StringVar(&o.serve, "serve", "", serveUsage)
-	if err := fs.Parse(args); err != nil {
-		if err == pflag.ErrHelp {
-			return o, err
-		}
-		return o, badInput("%v (see --help)", err)
-	}
-	if fs.NArg() > 0 {
-		return o, badInput("unexpected argument %q (see --help)", fs.Arg(0))
-	}
-	o.set = map[string]bool{}
-	fs.Visit(func(f *pflag.Flag) { o.set[f.Name] = true })
-
-	var file map[string]any
-	if o.file != "" {
+// Load builds the effective configuration of a command line: the preset
+// (named by the flags, else by the file, else quick), then the file's keys
+// (file is --config, "" for none), then the flags set in fs. fs holds
+// (*Config).Flags of a scratch Config and has been parsed; flags in it that
+// are not Config fields (a command's own, like --resume) are left alone.
+func Load(file string, fs *pflag.FlagSet) (Config, error) {
+	var m map[string]any
+	if file != "" {
 		var err error
-		if file, err = readConfigFile(o.file); err != nil {
-			return o, badInput("--config: %v", err)
+		if m, err = readConfigFile(file); err != nil {
+			return Config{}, exitcode.Usagef("--config: %v", err)
 		}
 	}
 	preset := "quick"
-	if p, ok := file["preset"].(string); ok {
+	if p, ok := m["preset"].(string); ok {
 		preset = p
 	}
-	if o.set["preset"] {
-		preset = scratch.Preset
+	if f := fs.Lookup("preset"); f != nil && f.Changed {
+		preset = f.Value.String()
 	}
-	mk, ok := presets[preset]
-	if !ok {
-		return o, badInput("--preset: unknown preset %q (want %s)", preset, presetNames())
+	c, err := Preset(preset)
+	if err != nil {
+		return Config{}, err
 	}
-	o.cfg = mk()
-	if file != nil {
-		if err := applyMap(&o.cfg, file); err != nil {
-			return o, badInput("--config %s: %v", o.file, err)
+	if m != nil {
+		if err := applyMap(&c, m); err != nil {
+			return Config{}, exitcode.Usagef("--config %s: %v", file, err)
 		}
 	}
 	final := pflag.NewFlagSet("train", pflag.ContinueOnError)
-	bindFlags(final, &o.cfg)
-	for name := range o.set {
-		if f := final.Lookup(name); f != nil {
-			if err := final.Set(name, fs.Lookup(name).Value.String()); err != nil {
-				return o, badInput("--%s: %v", name, err)
-			}
+	c.Flags(final)
+	var setErr error
+	fs.Visit(func(f *pflag.Flag) {
+		if setErr != nil || final.Lookup(f.Name) == nil {
+			return
 		}
-	}
-	return o, nil
+		if err := final.Set(f.Name, f.Value.String()); err != nil {
+			setErr = exitcode.Usagef("--%s: %v", f.Name, err)
+		}
+	})
+	return c, setErr
 }
 
-func presetNames() string {
+// Preset is the named starting point (quick, smoke, base or large).
+func Preset(name string) (Config, error) {
+	mk, ok := presets[name]
+	if !ok {
+		return Config{}, exitcode.Usagef("--preset: unknown preset %q (want %s)", name, strings.Join(PresetNames(), ", "))
+	}
+	return mk(), nil
+}
+
+// Default is the quick preset: what a run is without flags.
+func Default() Config { return quickPreset() }
+
+// PresetNames lists the presets, sorted.
+func PresetNames() []string {
 	var n []string
 	for k := range presets {
 		n = append(n, k)
 	}
 	sort.Strings(n)
-	return strings.Join(n, ", ")
+	return n
 }
 
 // readConfigFile reads a JSON or YAML file of flag-name keys.
@@ -430,22 +412,22 @@ func (c Config) algoConfig() (rl.AlgoConfig, error) {
 	return ac, nil
 }
 
-// validate checks every value before any long work starts.
-func (c Config) validate() error {
+// Validate checks every value before any long work starts.
+func (c Config) Validate() error {
 	if _, err := c.algoConfig(); err != nil {
-		return badInput("--algo: %v", err)
+		return exitcode.Usagef("--algo: %v", err)
 	}
 	if _, _, err := parseTask(c.Task); err != nil {
-		return badInput("--task: %v", err)
+		return exitcode.Usagef("--task: %v", err)
 	}
 	if c.Device < 0 {
-		return badInput("--device must be >= 0, got %d", c.Device)
+		return exitcode.Usagef("--device must be >= 0, got %d", c.Device)
 	}
 	if _, err := export.ParseDType(c.ExportDType); err != nil {
-		return badInput("--export-dtype: %v", err)
+		return exitcode.Usagef("--export-dtype: %v", err)
 	}
 	if c.Backend != "cpu" && c.Backend != "vulkan" {
-		return badInput("--backend: unknown backend %q (want cpu or vulkan)", c.Backend)
+		return exitcode.Usagef("--backend: unknown backend %q (want cpu or vulkan)", c.Backend)
 	}
 	for _, p := range []struct {
 		name string
@@ -464,7 +446,7 @@ func (c Config) validate() error {
 		{"eval-every", c.EvalEvery, 0}, {"save-trees", c.SaveTrees, 0}, {"workers", c.Workers, 0}, {"max-staleness", c.MaxStaleness, 0},
 	} {
 		if p.v < p.min {
-			return badInput("--%s must be >= %d, got %d", p.name, p.min, p.v)
+			return exitcode.Usagef("--%s must be >= %d, got %d", p.name, p.min, p.v)
 		}
 	}
 	for _, p := range []struct {
@@ -476,41 +458,41 @@ func (c Config) validate() error {
 		{"kl-coef", c.KLCoef}, {"entropy-coef", c.EntropyCoef}, {"init-std", c.InitStd}, {"temperature", c.Temperature}, {"top-p", c.TopP},
 	} {
 		if !(p.v >= 0) || p.v > 1e6 {
-			return badInput("--%s must be a finite number >= 0, got %v", p.name, p.v)
+			return exitcode.Usagef("--%s must be a finite number >= 0, got %v", p.name, p.v)
 		}
 	}
 	switch {
 	case c.Algo == "arpo" && c.N > c.M:
-		return badInput("--n (%d) must not exceed --m (%d): ARPO starts n trajectories and branches up to m", c.N, c.M)
+		return exitcode.Usagef("--n (%d) must not exceed --m (%d): ARPO starts n trajectories and branches up to m", c.N, c.M)
 	case c.NovelDemoRate > 1:
-		return badInput("--tw-novel-demo-rate must be in [0, 1], got %v", c.NovelDemoRate)
+		return exitcode.Usagef("--tw-novel-demo-rate must be in [0, 1], got %v", c.NovelDemoRate)
 	case c.TopP > 1:
-		return badInput("--top-p must be in [0, 1], got %v", c.TopP)
+		return exitcode.Usagef("--top-p must be in [0, 1], got %v", c.TopP)
 	case c.BranchRule != "stochastic" && c.BranchRule != "threshold":
-		return badInput("--branch-rule: want stochastic or threshold, got %q", c.BranchRule)
+		return exitcode.Usagef("--branch-rule: want stochastic or threshold, got %q", c.BranchRule)
 	case c.Thinking != "" && c.thinking() == chat.ThinkingAuto && c.Thinking != "auto":
-		return badInput("--thinking: want auto, on or off, got %q", c.Thinking)
+		return exitcode.Usagef("--thinking: want auto, on or off, got %q", c.Thinking)
 	case c.BranchScale != "" && c.BranchScale != string(rl.ScaleReference) && c.BranchScale != string(rl.ScaleCalibrated):
-		return badInput("--branch-scale: want reference or calibrated, got %q", c.BranchScale)
+		return exitcode.Usagef("--branch-scale: want reference or calibrated, got %q", c.BranchScale)
 	case c.Attribution != "soft" && c.Attribution != "hard":
-		return badInput("--attribution: want soft or hard, got %q", c.Attribution)
+		return exitcode.Usagef("--attribution: want soft or hard, got %q", c.Attribution)
 	case c.Attribution == "hard" && c.Algo != "arpo":
-		return badInput("--attribution hard needs a rollout tree: only with --algo arpo")
+		return exitcode.Usagef("--attribution hard needs a rollout tree: only with --algo arpo")
 	case c.MaxStaleness > 0 && c.Workers == 0 && c.NATS == "":
-		return badInput("--max-staleness needs rollout workers: --workers N or --nats URL")
+		return exitcode.Usagef("--max-staleness needs rollout workers: --workers N or --nats URL")
 	case c.EvalK > 1 && c.Temperature == 0:
-		return badInput("--eval-k %d needs sampling: set --temperature > 0", c.EvalK)
+		return exitcode.Usagef("--eval-k %d needs sampling: set --temperature > 0", c.EvalK)
 	case c.DModel%c.Heads != 0 || c.Heads%c.KVHeads != 0:
-		return badInput("--d-model (%d) must be a multiple of --heads (%d), and --heads of --kv-heads (%d)", c.DModel, c.Heads, c.KVHeads)
+		return exitcode.Usagef("--d-model (%d) must be a multiple of --heads (%d), and --heads of --kv-heads (%d)", c.DModel, c.Heads, c.KVHeads)
 	case c.TokenBudget > c.Context && c.Model == "":
-		return badInput("--token-budget (%d) must not exceed --context (%d)", c.TokenBudget, c.Context)
+		return exitcode.Usagef("--token-budget (%d) must not exceed --context (%d)", c.TokenBudget, c.Context)
 	}
 	if c.Task != "toolworld" && c.Model == "" {
-		return badInput("--task %s has no demonstrations to cold-start from: give --model (a checkpoint or Hugging Face folder)", c.Task)
+		return exitcode.Usagef("--task %s has no demonstrations to cold-start from: give --model (a checkpoint or Hugging Face folder)", c.Task)
 	}
 	if c.Model != "" {
 		if _, err := os.Stat(c.Model); err != nil {
-			return badInput("--model: %v", err)
+			return exitcode.Usagef("--model: %v", err)
 		}
 	}
 	return c.checkSizes()
@@ -546,16 +528,5 @@ func parseTask(s string) (kind, path string, err error) {
 	return kind, path, nil
 }
 
-// world is the ToolWorld part of the configuration, as cmd/eval and
-// cmd/experiment read it back from config.json.
-func (c Config) world() runconfig.World {
-	return runconfig.World{
-		Seed: c.Seed, DataSeed: c.DataSeed,
-		TrainEntities: c.TrainEntities, TestEntities: c.TestEntities,
-		TrainQuestions: c.TrainQuestions, TestQuestions: c.TestQuestions,
-		Families: c.Families, Novel: c.Novel, NovelDemoRate: c.NovelDemoRate,
-	}
-}
-
 // dataSeed is the seed of the data and of the RL prompt order.
-func (c Config) dataSeed() uint64 { return c.world().WorldSeed() }
+func (c Config) dataSeed() uint64 { return c.World().WorldSeed() }

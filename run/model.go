@@ -1,4 +1,4 @@
-package main
+package run
 
 import (
 	"fmt"
@@ -6,6 +6,7 @@ import (
 	"path/filepath"
 
 	"github.com/goarpo/arpo/backend"
+	"github.com/goarpo/arpo/internal/exitcode"
 	"github.com/goarpo/arpo/nn"
 	"github.com/goarpo/arpo/nn/chat"
 	"github.com/goarpo/arpo/nn/load"
@@ -16,7 +17,7 @@ import (
 func openBackend(c Config) (backend.Backend, error) {
 	b, err := backend.Open(c.Backend, backend.Options{Threads: c.Threads, Device: c.Device})
 	if err != nil {
-		return nil, badInput("--backend: %v", err)
+		return nil, exitcode.Usagef("--backend: %v", err)
 	}
 	if c.Backend != "cpu" {
 		fmt.Fprintf(os.Stderr, "backend: %s\n", b.Name())
@@ -28,7 +29,7 @@ func openBackend(c Config) (backend.Backend, error) {
 func newModel(c Config, vocab int, b backend.Backend) (*nn.Model, error) {
 	m, err := nn.New(c.modelConfig(vocab), b)
 	if err != nil {
-		return nil, badInput("model: %v", err)
+		return nil, exitcode.Usagef("model: %v", err)
 	}
 	m.Init(c.Seed)
 	return m, nil
@@ -49,7 +50,7 @@ func (c Config) modelConfig(vocab int) nn.Config {
 func loadPretrained(path string, b backend.Backend) (*load.Loaded, error) {
 	l, err := load.Load(path, load.Options{Backend: b, RequireTokenizer: true})
 	if err != nil {
-		return nil, badInput("%v", err)
+		return nil, exitcode.Usagef("%v", err)
 	}
 	return l, nil
 }

@@ -1,4 +1,4 @@
-package main
+package run
 
 import (
 	"bytes"
@@ -12,6 +12,7 @@ import (
 	"path/filepath"
 
 	"github.com/goarpo/arpo/internal/atomicfile"
+	"github.com/goarpo/arpo/internal/exitcode"
 	"github.com/goarpo/arpo/internal/faultinject"
 	"github.com/goarpo/arpo/internal/runlog"
 	"github.com/goarpo/arpo/nn"
@@ -223,7 +224,7 @@ func (j *job) startState() error {
 func (j *job) openState(c Config) error {
 	lock, err := runlog.LockDir(j.dir)
 	if err != nil {
-		return badInput("--resume: %v", err)
+		return exitcode.Usagef("--resume: %v", err)
 	}
 	j.lock = lock
 	for _, d := range []string{j.dir, filepath.Join(j.dir, "checkpoints"), filepath.Join(j.dir, "samples")} {
@@ -233,49 +234,49 @@ func (j *job) openState(c Config) error {
 	}
 	statePath := filepath.Join(j.dir, "state.json")
 	if !fileExists(statePath) {
-		return badInput("--resume: %s has no state.json: it was stopped while being set up, before its first checkpoint; nothing is lost, so remove it and start again", j.dir)
+		return exitcode.Usagef("--resume: %s has no state.json: it was stopped while being set up, before its first checkpoint; nothing is lost, so remove it and start again", j.dir)
 	}
 	st, err := readState(statePath)
 	if err != nil {
-		return badInput("--resume: %v", err)
+		return exitcode.Usagef("--resume: %v", err)
 	}
 	if err := st.check(c); err != nil {
-		return badInput("--resume: %s: %v", statePath, err)
+		return exitcode.Usagef("--resume: %s: %v", statePath, err)
 	}
 	if st.Config != configIdentity(c) {
-		return badInput("--resume: %s changed since the run started (beyond the flags a resume may change), or state.json belongs to another run",
+		return exitcode.Usagef("--resume: %s changed since the run started (beyond the flags a resume may change), or state.json belongs to another run",
 			filepath.Join(j.dir, "config.json"))
 	}
 	tok, err := fileSHA256(filepath.Join(j.dir, "tokenizer.json"))
 	if err != nil {
-		return badInput("--resume: %v", err)
+		return exitcode.Usagef("--resume: %v", err)
 	}
 	if tok != st.Tokenizer {
-		return badInput("--resume: %s changed since the run started (sha256 %.12s, state.json says %.12s): the checkpoints were trained with another one",
+		return exitcode.Usagef("--resume: %s changed since the run started (sha256 %.12s, state.json says %.12s): the checkpoints were trained with another one",
 			filepath.Join(j.dir, "tokenizer.json"), tok, st.Tokenizer)
 	}
 	ckPath := j.ckpt("latest")
 	if !fileExists(ckPath) {
-		return badInput("--resume: %s is missing (state.json is at %s)", ckPath, st.at())
+		return exitcode.Usagef("--resume: %s is missing (state.json is at %s)", ckPath, st.at())
 	}
 	ck, err := fileSHA256(ckPath)
 	if err != nil {
-		return badInput("--resume: %v", err)
+		return exitcode.Usagef("--resume: %v", err)
 	}
 	ckPos, err := checkpointPosition(ckPath)
 	if err != nil {
-		return badInput("--resume: %v", err)
+		return exitcode.Usagef("--resume: %v", err)
 	}
 	switch {
 	case ck == st.Checkpoint && ckPos == st.position:
 	case ckPos.Config != st.Config:
-		return badInput("--resume: %s is a checkpoint of another run (its config differs)", ckPath)
+		return exitcode.Usagef("--resume: %s is a checkpoint of another run (its config differs)", ckPath)
 	case ck != st.Checkpoint && ckPos.after(st.position):
 		// Killed after the checkpoint's rename, before state.json's: the
 		// checkpoint is complete (it was renamed into place whole) and
 		// says where it stands, so the run continues from it.
 		if err := ckPos.check(c); err != nil {
-			return badInput("--resume: %s: %v", ckPath, err)
+			return exitcode.Usagef("--resume: %s: %v", ckPath, err)
 		}
 		j.printf("%-10s %s is at %s, state.json at %s: the run stopped between the two writes; continuing from the checkpoint\n",
 			"resume", ckPath, ckPos.at(), st.at())
@@ -284,16 +285,16 @@ func (j *job) openState(c Config) error {
 			// SFT ended in the killed process: sft.safetensors was
 			// complete before the checkpoint that follows it was written.
 			if st.SFT, err = fileSHA256(j.ckpt("sft")); err != nil {
-				return badInput("--resume: %v", err)
+				return exitcode.Usagef("--resume: %v", err)
 			}
 		}
 		if err := runlog.WriteJSON(statePath, st); err != nil {
 			return err
 		}
 	case ck == st.Checkpoint:
-		return badInput("--resume: %s records %s but state.json says %s (damaged)", ckPath, ckPos.at(), st.at())
+		return exitcode.Usagef("--resume: %s records %s but state.json says %s (damaged)", ckPath, ckPos.at(), st.at())
 	default:
-		return badInput("--resume: %s (at %s) is not the checkpoint state.json names (at %s): sha256 %.12s, want %.12s; it was replaced or damaged",
+		return exitcode.Usagef("--resume: %s (at %s) is not the checkpoint state.json names (at %s): sha256 %.12s, want %.12s; it was replaced or damaged",
 			ckPath, ckPos.at(), st.at(), ck, st.Checkpoint)
 	}
 	j.st = st
@@ -319,7 +320,7 @@ func (j *job) checkSFT() error {
 		return err
 	}
 	if got != j.st.SFT {
-		return badInput("%s is not the SFT model this run trained (sha256 %.12s, state.json says %.12s): it was replaced or damaged",
+		return exitcode.Usagef("%s is not the SFT model this run trained (sha256 %.12s, state.json says %.12s): it was replaced or damaged",
 			j.ckpt("sft"), got, j.st.SFT)
 	}
 	return nil

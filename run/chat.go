@@ -1,8 +1,9 @@
-package main
+package run
 
 import (
 	"path/filepath"
 
+	"github.com/goarpo/arpo/internal/exitcode"
 	"github.com/goarpo/arpo/nn/load"
 	"github.com/goarpo/arpo/nn/tokenizer"
 	"github.com/goarpo/arpo/tasks"
@@ -26,7 +27,7 @@ func (j *job) promptFormat(hfDir string) error {
 	}
 	t, err := load.ChatTemplate(filepath.Join(hfDir, "tokenizer_config.json"))
 	if err != nil {
-		return badInput("--model: %v", err)
+		return exitcode.Usagef("--model: %v", err)
 	}
 	if t != nil && t.Source == tokenizer.ChatMLTemplate {
 		j.printf("%-10s ChatML without a system prompt, as the exported run was trained\n", "prompt")

@@ -1,4 +1,4 @@
-package main
+package run
 
 import (
 	"context"
@@ -12,6 +12,7 @@ import (
 
 	"github.com/goarpo/arpo/backend"
 	"github.com/goarpo/arpo/dist"
+	"github.com/goarpo/arpo/internal/exitcode"
 	"github.com/goarpo/arpo/internal/faultinject"
 	"github.com/goarpo/arpo/internal/runlog"
 	"github.com/goarpo/arpo/nn"
@@ -21,8 +22,9 @@ import (
 	"github.com/goarpo/arpo/rl"
 )
 
-// errInterrupted ends a run stopped by Ctrl-C after its checkpoint is saved.
-var errInterrupted = errors.New("interrupted")
+// ErrInterrupted ends a run stopped by Ctrl-C (a cancelled context) after
+// its checkpoint is saved: the run folder can be resumed.
+var ErrInterrupted = errors.New("interrupted")
 
 // job is one run in progress.
 type job struct {
@@ -50,32 +52,62 @@ type job struct {
 var resumable = map[string]bool{"rl-steps": true, "threads": true, "checkpoint-every": true, "eval-every": true,
 	"sft-checkpoint-every": true, "save-trees": true, "serve": true, "export-dtype": true, "workers": true, "nats": true}
 
-func execute(ctx context.Context, o options, stdout io.Writer) error {
-	j := &job{out: stdout, tty: runlog.IsTerminal(stdout), start: time.Now(), resume: o.resume != ""}
+// Options are how a run is driven, beyond what it computes.
+type Options struct {
+	// Out receives the progress lines and the summary; progress bars draw
+	// when it is a terminal.
+	Out io.Writer
+	// Serve is the address of the live dashboard ("" for none).
+	Serve string
+}
+
+// Start runs c from the beginning in a new run folder, c.Out (default
+// runs/<time>-<algo>): it validates c, sets the run up, cold-starts with SFT
+// (unless c.Model), trains with RL, evaluates and exports. Bad input is an
+// exitcode.UsageError before anything is written; a cancelled ctx saves a
+// checkpoint and returns ErrInterrupted (wrapped), after which Resume
+// continues the run.
+func Start(ctx context.Context, c Config, o Options) error {
+	j := newJob(o, false)
 	defer func() { j.lock.Unlock() }()
-	if o.resume != "" {
-		if err := j.openResume(o); err != nil {
-			return err
-		}
-	} else {
-		j.c = o.cfg
-		if err := j.c.validate(); err != nil {
-			return err
-		}
-		if o.showCfg {
-			return printConfig(stdout, j.c)
-		}
-		j.dir = j.c.Out
-		if j.dir == "" {
-			j.dir = filepath.Join("runs", time.Now().Format("20060102-150405")+"-"+j.c.Algo)
-		}
-		if err := runlog.CheckNew(j.dir); err != nil {
-			return badInput("--out: %v", err)
-		}
-		j.c.Out = j.dir
-		j.st.Phase = "sft"
+	j.c = c
+	if err := j.c.Validate(); err != nil {
+		return err
 	}
-	stopServing, err := j.serve(ctx, o.serve)
+	j.dir = j.c.Out
+	if j.dir == "" {
+		j.dir = filepath.Join("runs", time.Now().Format("20060102-150405")+"-"+j.c.Algo)
+	}
+	if err := runlog.CheckNew(j.dir); err != nil {
+		return exitcode.Usagef("--out: %v", err)
+	}
+	j.c.Out = j.dir
+	j.st.Phase = "sft"
+	return j.execute(ctx, o)
+}
+
+// Resume continues the run in dir from its latest checkpoint, also after a
+// kill at any moment (runstate.go). changed names the flags given with
+// --resume, whose values are in c; only the Resumable ones may change, the
+// rest of the configuration is the run's own config.json.
+func Resume(ctx context.Context, dir string, c Config, changed []string, o Options) error {
+	j := newJob(o, true)
+	defer func() { j.lock.Unlock() }()
+	if err := j.openResume(dir, c, changed); err != nil {
+		return err
+	}
+	return j.execute(ctx, o)
+}
+
+func newJob(o Options, resume bool) *job {
+	if o.Out == nil {
+		o.Out = io.Discard
+	}
+	return &job{out: o.Out, tty: runlog.IsTerminal(o.Out), start: time.Now(), resume: resume}
+}
+
+func (j *job) execute(ctx context.Context, o Options) error {
+	stopServing, err := j.serve(ctx, o.Serve)
 	if err != nil {
 		return err
 	}
@@ -115,39 +147,48 @@ func execute(ctx context.Context, o options, stdout io.Writer) error {
 // rlTag names the evaluation after RL step `step`.
 func rlTag(step int) string { return fmt.Sprintf("rl-step%04d", step) }
 
-func printConfig(w io.Writer, c Config) error {
-	return runlog.WriteJSONTo(w, c)
-}
+// Resumable reports whether a flag may change when a run is resumed.
+func Resumable(name string) bool { return resumable[name] }
 
 // openResume reads a run folder's config and state; flags other than the
 // resumable ones must not change the run.
-func (j *job) openResume(o options) error {
-	j.dir = o.resume
+func (j *job) openResume(dir string, flags Config, changed []string) error {
+	j.dir = dir
+	set := map[string]bool{}
+	for _, name := range changed {
+		set[name] = true
+	}
 	var c Config
 	if err := runlog.ReadJSON(filepath.Join(j.dir, "config.json"), &c); err != nil {
-		return badInput("--resume: %v", err)
+		return exitcode.Usagef("--resume: %v", err)
 	}
 	if c.SFTCheckpointEv == 0 {
 		c.SFTCheckpointEv = quickPreset().SFTCheckpointEv // a config.json from before the flag
 	}
-	for name := range o.set {
+	for _, name := range changed {
 		if name == "resume" {
 			continue
 		}
 		if !resumable[name] {
-			return badInput("--resume: --%s cannot change in a resumed run (only --rl-steps, --threads, --checkpoint-every, --sft-checkpoint-every, --eval-every, --save-trees, --serve, --export-dtype, --workers, --nats)", name)
+			return exitcode.Usagef("--resume: --%s cannot change in a resumed run (only --rl-steps, --threads, --checkpoint-every, --sft-checkpoint-every, --eval-every, --save-trees, --serve, --export-dtype, --workers, --nats)", name)
 		}
 	}
-	c.SaveTrees = pick(o, "save-trees", o.cfg.SaveTrees, c.SaveTrees)
-	c.Workers, c.NATS = o.cfg.Workers, o.cfg.NATS // where rollouts run is not part of the run
-	c.RLSteps, c.Threads, c.CheckpointEv, c.EvalEvery = pick(o, "rl-steps", o.cfg.RLSteps, c.RLSteps),
-		pick(o, "threads", o.cfg.Threads, c.Threads), pick(o, "checkpoint-every", o.cfg.CheckpointEv, c.CheckpointEv),
-		pick(o, "eval-every", o.cfg.EvalEvery, c.EvalEvery)
-	c.SFTCheckpointEv = pick(o, "sft-checkpoint-every", o.cfg.SFTCheckpointEv, c.SFTCheckpointEv)
-	if o.set["export-dtype"] {
-		c.ExportDType = o.cfg.ExportDType
+	pick := func(name string, flag, saved int) int {
+		if set[name] {
+			return flag
+		}
+		return saved
 	}
-	if err := c.validate(); err != nil {
+	c.SaveTrees = pick("save-trees", flags.SaveTrees, c.SaveTrees)
+	c.Workers, c.NATS = flags.Workers, flags.NATS // where rollouts run is not part of the run
+	c.RLSteps, c.Threads, c.CheckpointEv, c.EvalEvery = pick("rl-steps", flags.RLSteps, c.RLSteps),
+		pick("threads", flags.Threads, c.Threads), pick("checkpoint-every", flags.CheckpointEv, c.CheckpointEv),
+		pick("eval-every", flags.EvalEvery, c.EvalEvery)
+	c.SFTCheckpointEv = pick("sft-checkpoint-every", flags.SFTCheckpointEv, c.SFTCheckpointEv)
+	if set["export-dtype"] {
+		c.ExportDType = flags.ExportDType
+	}
+	if err := c.Validate(); err != nil {
 		return err
 	}
 	if err := j.openState(c); err != nil {
@@ -158,13 +199,6 @@ func (j *job) openResume(o options) error {
 	}
 	j.c = c
 	return nil
-}
-
-func pick(o options, name string, flag, saved int) int {
-	if o.set[name] {
-		return flag
-	}
-	return saved
 }
 
 func (j *job) ckpt(name string) string {
@@ -188,15 +222,15 @@ func (j *job) setup(ctx context.Context) error {
 	switch {
 	case resuming:
 		if j.tok, err = tokenizer.Load(filepath.Join(j.dir, "tokenizer.json")); err != nil {
-			return badInput("--resume: %v", err)
+			return exitcode.Usagef("--resume: %v", err)
 		}
 		ck, err := nn.LoadCheckpoint(j.ckpt("latest"), j.b)
 		if err != nil {
-			return badInput("--resume: %v", err)
+			return exitcode.Usagef("--resume: %v", err)
 		}
 		j.model, j.opt = ck.Model, ck.Opt
 		if j.st.Phase == "sft" && j.opt.Step != j.st.SFTStep {
-			return badInput("--resume: %s has taken %d optimizer steps, state.json says sft step %d (damaged)",
+			return exitcode.Usagef("--resume: %s has taken %d optimizer steps, state.json says sft step %d (damaged)",
 				j.ckpt("latest"), j.opt.Step, j.st.SFTStep)
 		}
 		j.printf("%-10s %s at %s\n", "resume", j.dir, j.st.at())
@@ -219,7 +253,7 @@ func (j *job) setup(ctx context.Context) error {
 			float64(j.model.NumParams())/1e6, time.Since(t0).Round(100*time.Millisecond))
 	}
 	if j.td.demos == nil && j.c.Model == "" && !resuming {
-		return badInput("--task %s has no demonstrations: give --model", j.c.Task)
+		return exitcode.Usagef("--task %s has no demonstrations: give --model", j.c.Task)
 	}
 	hfDir := pretrainedHF(j.c.Model)
 	if err := j.promptFormat(hfDir); err != nil {
@@ -228,10 +262,10 @@ func (j *job) setup(ctx context.Context) error {
 	if !resuming {
 		// Everything is checked: only now is the run folder made.
 		if err := runlog.Create(j.dir); err != nil {
-			return badInput("--out: %v", err)
+			return exitcode.Usagef("--out: %v", err)
 		}
 		if j.lock, err = runlog.LockDir(j.dir); err != nil {
-			return badInput("--out: %v", err)
+			return exitcode.Usagef("--out: %v", err)
 		}
 		if err := os.MkdirAll(filepath.Join(j.dir, "checkpoints"), 0o755); err != nil {
 			return err
@@ -261,10 +295,10 @@ func (j *job) setup(ctx context.Context) error {
 	ac, _ := j.c.algoConfig()
 	tmpl, err := j.chatTemplate(hfDir)
 	if err != nil {
-		return badInput("--model: %v", err)
+		return exitcode.Usagef("--model: %v", err)
 	}
 	if ac.Rollout.EOS, err = load.EOSIDs(j.tok, tmpl, j.model.Cfg, hfDir); err != nil {
-		return badInput("--model: %v", err)
+		return exitcode.Usagef("--model: %v", err)
 	}
 	if ac.Rollout.TokenBudget > j.model.Cfg.MaxPositionEmbeddings {
 		ac.Rollout.TokenBudget = j.model.Cfg.MaxPositionEmbeddings
@@ -293,7 +327,7 @@ func (j *job) interrupted() error {
 	if err := j.save(); err != nil {
 		return fmt.Errorf("interrupted, and saving the checkpoint failed: %w", err)
 	}
-	return fmt.Errorf("%w at %s: checkpoint saved; continue with --resume %s", errInterrupted, j.st.at(), j.dir)
+	return fmt.Errorf("%w at %s: checkpoint saved; continue with --resume %s", ErrInterrupted, j.st.at(), j.dir)
 }
 
 // sft is the cold start: supervised steps on the demonstrations.
@@ -311,7 +345,7 @@ func (j *job) sft(ctx context.Context) error {
 		data = append(data, ex)
 	}
 	if len(data) == 0 {
-		return badInput("sft: no demonstration fits in --token-budget %d", c.TokenBudget)
+		return exitcode.Usagef("sft: no demonstration fits in --token-budget %d", c.TokenBudget)
 	}
 	s, err := rl.NewSFT(j.model, j.opt, data, rl.SFTConfig{BatchSeqs: c.SFTBatch, MicroTokens: c.MicroTokens, Seed: c.Seed})
 	if err != nil {
@@ -399,9 +433,9 @@ func (j *job) startRL() error {
 	return j.save()
 }
 
-// metricsLine is one line of metrics.jsonl: the trainer's numbers and the
+// MetricsLine is one line of metrics.jsonl: the trainer's numbers and the
 // tool executor's counters for the step.
-type metricsLine struct {
+type MetricsLine struct {
 	rl.StepMetrics
 	ToolFailures int64              `json:"tool_failures"`
 	ToolTimeouts int64              `json:"tool_timeouts"`
@@ -479,7 +513,7 @@ func (j *job) rlPhase(ctx context.Context) error {
 		if err != nil {
 			return fmt.Errorf("rl step %d: %w", step, err)
 		}
-		line := metricsLine{StepMetrics: met, ToolLatency: map[string]float64{}, Invalid: map[string]int64{},
+		line := MetricsLine{StepMetrics: met, ToolLatency: map[string]float64{}, Invalid: map[string]int64{},
 			Elapsed: time.Since(j.start).Seconds()}
 		st := j.td.exec.Stats()
 		tot := st.Total()

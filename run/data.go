@@ -1,8 +1,9 @@
-package main
+package run
 
 import (
 	"context"
 	"fmt"
+	"github.com/goarpo/arpo/internal/exitcode"
 	"github.com/goarpo/arpo/internal/runconfig"
 	"path/filepath"
 	"strings"
@@ -34,7 +35,7 @@ type taskData struct {
 func loadTask(ctx context.Context, c Config) (*taskData, error) {
 	kind, path, err := parseTask(c.Task)
 	if err != nil {
-		return nil, badInput("--task: %v", err)
+		return nil, exitcode.Usagef("--task: %v", err)
 	}
 	var corpus []tasks.Passage
 	td := &taskData{}
@@ -44,12 +45,12 @@ func loadTask(ctx context.Context, c Config) (*taskData, error) {
 	case "hotpotqa-local":
 		var ex []tasks.Example
 		if ex, corpus, err = tasks.LoadShared(c.dataDir(), "hotpotqa-local"); err != nil {
-			return nil, badInput("--task hotpotqa-local: %v", err)
+			return nil, exitcode.Usagef("--task hotpotqa-local: %v", err)
 		}
 		td.train, td.test = splitTest(ex, c.EvalQuestions)
 	case "gsm8k":
 		if td.train, td.test, err = loadGSM8K(c.dataDir(), c.EvalQuestions); err != nil {
-			return nil, badInput("--task gsm8k: %v", err)
+			return nil, exitcode.Usagef("--task gsm8k: %v", err)
 		}
 	default:
 		spec := path // the format from the extension, or the one --task named
@@ -58,17 +59,17 @@ func loadTask(ctx context.Context, c Config) (*taskData, error) {
 		}
 		ex, err := tasks.Load(spec, tasks.Options{})
 		if err != nil {
-			return nil, badInput("--task: %v", err)
+			return nil, exitcode.Usagef("--task: %v", err)
 		}
 		td.train, td.test = splitTest(ex, c.EvalQuestions)
 	}
 	for i, e := range append(append([]tasks.Example(nil), td.train...), td.test...) {
 		if strings.TrimSpace(e.Answer) == "" {
-			return nil, badInput("--task: question %d (%q) has no answer to grade against", i, e.ID)
+			return nil, exitcode.Usagef("--task: question %d (%q) has no answer to grade against", i, e.ID)
 		}
 	}
 	if len(td.train) == 0 && c.RLSteps > 0 {
-		return nil, badInput("--task: all %d questions went to the test split (--eval-questions); none left for RL", len(td.test))
+		return nil, exitcode.Usagef("--task: all %d questions went to the test split (--eval-questions); none left for RL", len(td.test))
 	}
 	var ts []tools.Tool
 	ts = append(ts, runconfig.Python())
@@ -126,12 +127,12 @@ func executor(ts []tools.Tool, c Config) (*tools.Executor, *tools.Protocol, erro
 // gold trajectories with the real tools, so that demonstrations show
 // exactly what a rollout will see.
 func loadToolWorld(ctx context.Context, c Config) (*taskData, error) {
-	d, err := toolworld.GenerateContext(ctx, c.world().Config())
+	d, err := toolworld.GenerateContext(ctx, c.World().Config())
 	if ctx.Err() != nil {
-		return nil, fmt.Errorf("%w while building ToolWorld: nothing saved yet", errInterrupted)
+		return nil, fmt.Errorf("%w while building ToolWorld: nothing saved yet", ErrInterrupted)
 	}
 	if err != nil {
-		return nil, badInput("toolworld: %v", err)
+		return nil, exitcode.Usagef("toolworld: %v", err)
 	}
 	ts := []tools.Tool{runconfig.Search(d.Corpus, c.SearchTopK), runconfig.Python()}
 	exec, proto, err := executor(ts, c)
@@ -143,7 +144,7 @@ func loadToolWorld(ctx context.Context, c Config) (*taskData, error) {
 		return tools.Truncate(strings.TrimRight(r.Output, " \t\r\n"), c.MaxResult), r.Err
 	})
 	if err != nil {
-		return nil, fmt.Errorf("%w while checking ToolWorld's demonstrations: nothing saved yet", errInterrupted)
+		return nil, fmt.Errorf("%w while checking ToolWorld's demonstrations: nothing saved yet", ErrInterrupted)
 	}
 	exec.ResetStats()
 	td := &taskData{demos: d.Demos(), test: d.Test, exec: exec, proto: proto}
@@ -157,7 +158,7 @@ func loadToolWorld(ctx context.Context, c Config) (*taskData, error) {
 		}
 	}
 	if len(td.train) == 0 && c.RLSteps > 0 {
-		return nil, badInput("--rl-families %q: no train question of those families", c.RLFamilies)
+		return nil, exitcode.Usagef("--rl-families %q: no train question of those families", c.RLFamilies)
 	}
 	if c.EvalQuestions > 0 && c.EvalQuestions < len(td.test) {
 		td.test = td.test[:c.EvalQuestions]
@@ -191,7 +192,7 @@ func prompts(tok rl.Tokenizer, tmpl *chat.Template, thinking chat.Thinking, syst
 		}
 		toks, err := rl.RenderChatPrompt(tok, tmpl, thinking, sys, ex[i].Question)
 		if err != nil {
-			return nil, badInput("--model: rendering question %q with the chat template: %v", ex[i].ID, err)
+			return nil, exitcode.Usagef("--model: rendering question %q with the chat template: %v", ex[i].ID, err)
 		}
 		p := rl.Prompt{Example: &ex[i], Tokens: toks}
 		// A prompt must leave room for a response within the token budget.
@@ -200,7 +201,7 @@ func prompts(tok rl.Tokenizer, tmpl *chat.Template, thinking chat.Thinking, syst
 		}
 	}
 	if len(out) == 0 && len(ex) > 0 {
-		return nil, badInput("no question fits the token budget of %d with room for a response (--token-budget)", budget)
+		return nil, exitcode.Usagef("no question fits the token budget of %d with room for a response (--token-budget)", budget)
 	}
 	return out, nil
 }

@@ -1,4 +1,4 @@
-package main
+package run
 
 import (
 	"fmt"
@@ -58,7 +58,7 @@ func summaryTable(w io.Writer, before, after evalRecord) {
 // the rollout groups give (groups with signal, pass@M, ARPO's branch
 // probabilities).
 func (j *job) plots() error {
-	mets, err := runlog.ReadJSONL[metricsLine](filepath.Join(j.dir, "metrics.jsonl"))
+	mets, err := runlog.ReadJSONL[MetricsLine](filepath.Join(j.dir, "metrics.jsonl"))
 	if err != nil {
 		return err
 	}

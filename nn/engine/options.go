@@ -1,0 +1,14 @@
+package engine
+
+// DefaultOptions are the engine settings every command uses: KV-cache
+// blocks of 16 positions (a fork copies at most 15 shared positions; a
+// 512-position trajectory walks 32 block-table entries) and 256 blocks to
+// start with (4,096 positions, a batch of rollouts' worth; the cache doubles
+// when full, so this sets only the first allocation, never a result).
+//
+// BatchInvariant is off here: training rollouts turn it on
+// (dist.EngineOptions), because there a prompt rolled out on a worker must
+// give the bits it gets in the trainer's batch. Evaluation and generation
+// are reproducible without it (the same flags and threads give the same
+// batches, hence the same bits) and keep the faster kernels.
+func DefaultOptions() Options { return Options{BlockSize: 16, InitialBlocks: 256} }
