@@ -29,6 +29,9 @@ func bf16PeakAVX512BF16(n int)
 func f32PeakAVX512(n int)
 
 //go:noescape
+func bf16PackColsF32AVX512BF16(dst *uint32, src *float32, ld, kq int, load0, load1, store0, store1 uint16)
+
+//go:noescape
 func bf16InterleaveAVX512(dst *uint32, src *uint16, ld, kq, r int)
 
 var (
@@ -97,6 +100,7 @@ func init() {
 	}
 	if hasBF16() {
 		bgemmAll = append(bgemmAll, bgemmAVX512BF16x14x32)
+		bf16PackColsF32 = bf16PackColsF32AVX512BF16
 	}
 	if cpuid.CPU.Supports(cpuid.AVX512F) {
 		bgemmAll = append(bgemmAll, bgemmAVX512x14x32)

@@ -52,6 +52,10 @@ func packPairsF32(dst []uint32, src []float32, ld int, rowMajor bool, w, k, r in
 	if need := ceilDiv(w, r) * r * kq * per; len(dst) < need {
 		panic("asm: bf16 pack: dst too short")
 	}
+	if !rowMajor && !wide && r <= 32 && bf16PackColsF32 != nil {
+		packColsF32(dst, src, ld, w, k, r)
+		return
+	}
 	tp := packF32Bufs.Get().(*[packF32Tmp]uint16)
 	defer packF32Bufs.Put(tp)
 	tmp := tp[:]
@@ -88,6 +92,37 @@ func packPairsF32(dst []uint32, src []float32, ld int, rowMajor bool, w, k, r in
 					off = t
 				}
 				packPairs(out, tmp[off:], ldt, rowMajor, min(r, h-t), kc, r, wide)
+			}
+		}
+	}
+}
+
+// bf16PackColsF32, when set, is the assembly of packColsF32's whole pairs
+// (bf16_gen.go's genPackColsF32).
+var bf16PackColsF32 func(dst *uint32, src *float32, ld, kq int, load0, load1, store0, store1 uint16)
+
+// packColsF32 is packPairsF32's interleave case (x(i, p) = src[p*ld+i],
+// bf16 words) in assembly, for slivers of at most 32 columns: each pair of
+// source rows is rounded and merged straight into the packed words, no
+// conversion buffer. An odd k's last row pairs with zeros in Go.
+func packColsF32(dst []uint32, src []float32, ld, w, k, r int) {
+	kq, kf := Pairs(k), k/2
+	mask := func(n int) uint16 { return uint16(1<<min(max(n, 0), 16) - 1) }
+	for s0 := 0; s0 < w; s0 += r {
+		h := min(r, w-s0)
+		out := dst[s0*kq : (s0+r)*kq]
+		if kf > 0 {
+			_ = src[(2*kf-1)*ld+s0+h-1] // the extent the assembly reads
+			bf16PackColsF32(&out[0], &src[s0], ld, kf, mask(h), mask(h-16), mask(r), mask(r-16))
+		}
+		if kf < kq { // odd k: the last row, its pair's high half zero
+			row := out[kf*r : kf*r+r]
+			last := src[(k-1)*ld+s0 : (k-1)*ld+s0+h]
+			for i := range row {
+				row[i] = 0
+				if i < h {
+					row[i] = uint32(BF16FromF32(last[i]))
+				}
 			}
 		}
 	}
