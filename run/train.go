@@ -463,6 +463,10 @@ func (j *job) rlPhase(ctx context.Context) error {
 			return err
 		}
 		defer ref.Free()
+		// The KL term's reference log-probs in the policy's precision.
+		if err := ref.SetPrecision(j.model.Precision()); err != nil {
+			return err
+		}
 		tr.Ref = ref
 	}
 	pool, err := prompts(rl.BPE{T: j.tok}, j.td.tmpl, j.c.thinking(), j.td.system, j.td.train, tr.Cfg.Rollout.TokenBudget)
