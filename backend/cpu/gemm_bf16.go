@@ -61,6 +61,25 @@ type bf16Operand struct {
 	f []float32
 }
 
+// packA packs the rows x k block of op(A) that starts at element off
+// (asm.BgemmKernel.PackA, or PackAF32 for float32 elements).
+func (o bf16Operand) packA(s *asm.BgemmKernel, dst []uint32, off, ld int, trans bool, rows, k int) {
+	if o.f != nil {
+		s.PackAF32(dst, o.f[off:], ld, trans, rows, k)
+		return
+	}
+	s.PackA(dst, o.h[off:], ld, trans, rows, k)
+}
+
+// packB packs the k x cols block of op(B) that starts at element off.
+func (o bf16Operand) packB(s *asm.BgemmKernel, dst []uint32, off, ld int, trans bool, k, cols int) {
+	if o.f != nil {
+		s.PackBF32(dst, o.f[off:], ld, trans, k, cols)
+		return
+	}
+	s.PackB(dst, o.h[off:], ld, trans, k, cols)
+}
+
 // bf16View returns the n elements of v, a bf16 or float32 CPU buffer, as
 // an operand.
 func bf16View(v backend.View, n int) bf16Operand {
@@ -148,11 +167,7 @@ func gemmBF16Blocked(pl *pool, s *asm.BgemmKernel, ta, tb bool, m, n, k int, alp
 				if tb {
 					off = (jc+j0)*ldb + pc
 				}
-				if B.f != nil {
-					s.PackBF32(pb[j0*kq:], B.f[off:], ldb, tb, kb, min(2*nr, nb-j0))
-				} else {
-					s.PackB(pb[j0*kq:], B.h[off:], ldb, tb, kb, min(2*nr, nb-j0))
-				}
+				B.packB(s, pb[j0*kq:], off, ldb, tb, kb, min(2*nr, nb-j0))
 			}
 			nbPieces := gemmCeilDiv(nb, 2*nr)
 			for ic := 0; ic < m; ic += gemmMB {
@@ -163,11 +178,7 @@ func gemmBF16Blocked(pl *pool, s *asm.BgemmKernel, ta, tb bool, m, n, k int, alp
 					if ta {
 						off = pc*lda + ic + i0
 					}
-					if A.f != nil {
-						s.PackAF32(pa[i0*aWords:], A.f[off:], lda, ta, min(mt, mbb-i0), kb)
-					} else {
-						s.PackA(pa[i0*aWords:], A.h[off:], lda, ta, min(mt, mbb-i0), kb)
-					}
+					A.packA(s, pa[i0*aWords:], off, lda, ta, min(mt, mbb-i0), kb)
 				}
 				naPieces := gemmCeilDiv(mbb, mt)
 				if ic == 0 {
