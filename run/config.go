@@ -13,6 +13,7 @@ import (
 	"go.yaml.in/yaml/v3"
 
 	"github.com/goarpo/arpo/internal/exitcode"
+	"github.com/goarpo/arpo/internal/runconfig"
 	"github.com/goarpo/arpo/nn/chat"
 	"github.com/goarpo/arpo/nn/export"
 	"github.com/goarpo/arpo/rl"
@@ -53,6 +54,11 @@ type Config struct {
 	NovelDemoRate  float64 `json:"tw-novel-demo-rate"`
 	SearchTopK     int     `json:"search-topk"`
 	MaxResult      int     `json:"max-result"`
+	// ToolIsolation is where the Python tool runs model-written code:
+	// "" or none in this process, process in a child process per call under
+	// an address-space limit (runconfig.IsolationProcess). Omitted when
+	// empty, so that the identity of runs from before the flag is unchanged.
+	ToolIsolation string `json:"tool-isolation,omitempty"`
 
 	// Tokenizer and model (ignored with --model).
 	Vocab   int `json:"vocab"`
@@ -224,6 +230,7 @@ func (c *Config) Flags(fs *pflag.FlagSet) {
 	fs.Float64Var(&c.NovelDemoRate, "tw-novel-demo-rate", c.NovelDemoRate, "ToolWorld: share of novel-family train questions that keep a demonstration")
 	fs.IntVar(&c.SearchTopK, "search-topk", c.SearchTopK, "passages per search")
 	fs.IntVar(&c.MaxResult, "max-result", c.MaxResult, "bytes of a tool result shown to the model")
+	fs.StringVar(&c.ToolIsolation, "tool-isolation", c.ToolIsolation, "where the Python tool runs model-written code: none (default: in this process, under the sandbox's limits) or process (a child process per call with a 2 GiB address-space cap: for servers and unread models; slower)")
 
 	fs.IntVar(&c.Vocab, "vocab", c.Vocab, "tokenizer vocabulary size")
 	fs.IntVar(&c.DModel, "d-model", c.DModel, "model width")
@@ -433,6 +440,9 @@ func (c Config) Validate() error {
 	}
 	if err := c.validatePrecision(); err != nil {
 		return err
+	}
+	if err := runconfig.CheckIsolation(c.ToolIsolation); err != nil {
+		return exitcode.Usagef("--tool-isolation: %v", err)
 	}
 	if c.Backend != "cpu" && c.Backend != "vulkan" {
 		return exitcode.Usagef("--backend: unknown backend %q (want cpu or vulkan)", c.Backend)

@@ -72,7 +72,7 @@ func loadTask(ctx context.Context, c Config) (*taskData, error) {
 		return nil, exitcode.Usagef("--task: all %d questions went to the test split (--eval-questions); none left for RL", len(td.test))
 	}
 	var ts []tools.Tool
-	ts = append(ts, runconfig.Python())
+	ts = append(ts, runconfig.Python(c.ToolIsolation))
 	if corpus != nil {
 		ts = append(ts, runconfig.Search(corpus, c.SearchTopK))
 	}
@@ -134,7 +134,7 @@ func loadToolWorld(ctx context.Context, c Config) (*taskData, error) {
 	if err != nil {
 		return nil, exitcode.Usagef("toolworld: %v", err)
 	}
-	ts := []tools.Tool{runconfig.Search(d.Corpus, c.SearchTopK), runconfig.Python()}
+	ts := []tools.Tool{runconfig.Search(d.Corpus, c.SearchTopK), runconfig.Python(c.ToolIsolation)}
 	exec, proto, err := executor(ts, c)
 	if err != nil {
 		return nil, err

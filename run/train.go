@@ -50,7 +50,8 @@ type job struct {
 // change how long or how fast it runs, not what it computes (and what it
 // exports). configIdentity leaves the same fields out.
 var resumable = map[string]bool{"rl-steps": true, "threads": true, "checkpoint-every": true, "eval-every": true,
-	"sft-checkpoint-every": true, "save-trees": true, "serve": true, "export-dtype": true, "workers": true, "nats": true}
+	"sft-checkpoint-every": true, "save-trees": true, "serve": true, "export-dtype": true, "workers": true, "nats": true,
+	"tool-isolation": true}
 
 // Options are how a run is driven, beyond what it computes.
 type Options struct {
@@ -170,7 +171,7 @@ func (j *job) openResume(dir string, flags Config, changed []string) error {
 			continue
 		}
 		if !resumable[name] {
-			return exitcode.Usagef("--resume: --%s cannot change in a resumed run (only --rl-steps, --threads, --checkpoint-every, --sft-checkpoint-every, --eval-every, --save-trees, --serve, --export-dtype, --workers, --nats)", name)
+			return exitcode.Usagef("--resume: --%s cannot change in a resumed run (only --rl-steps, --threads, --checkpoint-every, --sft-checkpoint-every, --eval-every, --save-trees, --serve, --export-dtype, --workers, --nats, --tool-isolation)", name)
 		}
 	}
 	pick := func(name string, flag, saved int) int {
@@ -187,6 +188,9 @@ func (j *job) openResume(dir string, flags Config, changed []string) error {
 	c.SFTCheckpointEv = pick("sft-checkpoint-every", flags.SFTCheckpointEv, c.SFTCheckpointEv)
 	if set["export-dtype"] {
 		c.ExportDType = flags.ExportDType
+	}
+	if set["tool-isolation"] {
+		c.ToolIsolation = flags.ToolIsolation // where tools run is not part of the run
 	}
 	if err := c.Validate(); err != nil {
 		return err

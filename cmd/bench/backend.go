@@ -1,7 +1,6 @@
 package main
 
 import (
-	"errors"
 	"fmt"
 	"slices"
 
@@ -10,6 +9,7 @@ import (
 	"github.com/goarpo/arpo/backend"
 	_ "github.com/goarpo/arpo/backend/cpu"    // registers backend "cpu"
 	_ "github.com/goarpo/arpo/backend/vulkan" // registers backend "vulkan" (usable with -tags vulkan)
+	"github.com/goarpo/arpo/internal/exitcode"
 )
 
 // backendFlags are the --backend and --device flags shared by the gemm,
@@ -73,7 +73,7 @@ func (f *backendFlags) threadCounts(fs *pflag.FlagSet, requested []int) ([]int, 
 func (f *backendFlags) open(threads int) (b backend.Backend, close func(), err error) {
 	b, err = backend.Open(f.name, backend.Options{Threads: threads, Device: f.device})
 	if err != nil {
-		return nil, nil, badInputError{fmt.Errorf("--backend %s --device %d: %w", f.name, f.device, err)}
+		return nil, nil, exitcode.Usagef("--backend %s --device %d: %w", f.name, f.device, err)
 	}
 	if !f.cpu() && !f.announced {
 		fmt.Fprintf(logOut, "bench: backend %s\n", b.Name())
@@ -107,7 +107,7 @@ func threadsLabel(threads int) string {
 // error; a bad-input error, such as a backend that cannot open, is already
 // about the command line and comes back as it is.
 func lineError(err error, format string, args ...any) error {
-	if errors.As(err, new(badInputError)) {
+	if exitcode.IsUsage(err) {
 		return err
 	}
 	return fmt.Errorf(format+": %w", append(args, err)...)

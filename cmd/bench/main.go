@@ -27,6 +27,8 @@ import (
 	"sort"
 
 	"github.com/spf13/pflag"
+
+	"github.com/goarpo/arpo/internal/exitcode"
 )
 
 // suite is one subcommand.
@@ -78,24 +80,16 @@ func main() {
 	}
 }
 
-// badInputError marks an error caused by the command line rather than by a
-// run, so that main exits with status 2 as for a usage error.
-type badInputError struct{ err error }
-
-func (e badInputError) Error() string { return e.err.Error() }
-func (e badInputError) Unwrap() error { return e.err }
-
-// badInput formats a bad-input error.
-func badInput(format string, args ...any) error {
-	return badInputError{fmt.Errorf(format, args...)}
-}
+// badInput is an error caused by the command line rather than by a run, so
+// that main exits with status 2 as for a usage error.
+func badInput(format string, args ...any) error { return exitcode.Usagef(format, args...) }
 
 // exitCode is 2 for bad input and 1 for any other failure.
 func exitCode(err error) int {
-	if errors.As(err, new(badInputError)) {
-		return 2
+	if exitcode.IsUsage(err) {
+		return exitcode.BadInput
 	}
-	return 1
+	return exitcode.Failure
 }
 
 // parseFlags parses a suite's arguments; a parse failure (an unknown flag,
@@ -107,7 +101,7 @@ func parseFlags(fs *pflag.FlagSet, args []string) error {
 		if errors.Is(err, pflag.ErrHelp) {
 			return err
 		}
-		return badInputError{err}
+		return exitcode.Usage(err)
 	}
 	if fs.NArg() > 0 {
 		return badInput("unexpected arguments %q", fs.Args())

@@ -36,9 +36,11 @@ import (
 	"github.com/goarpo/arpo/tasks"
 	"github.com/goarpo/arpo/tasks/toolworld"
 	"github.com/goarpo/arpo/tools"
+	"github.com/goarpo/arpo/tools/python"
 )
 
 func main() {
+	python.ServeChild() // --tool-isolation process runs each Python call in a child of this binary
 	defer exitcode.OnPanic("eval")
 	ctx, stop := exitcode.SignalContext("eval", os.Stderr)
 	code := command(ctx, os.Args[1:], os.Stdout, os.Stderr)
@@ -51,6 +53,7 @@ func bad(format string, args ...any) error { return exitcode.Usagef(format, args
 
 type options struct {
 	model, task, backend, out, system string
+	isolation                         string // --tool-isolation
 	data                              string // shared data folder (hotpotqa-local)
 	thinking                          chat.Thinking
 	threads, k, questions, budget     int
@@ -97,6 +100,7 @@ func evaluate(ctx context.Context, args []string, stdout io.Writer) error {
 	fs.IntVar(&o.calls, "call-limit", d.CallLimit, "tool calls per trajectory")
 	fs.IntVar(&o.topk, "search-topk", d.SearchTopK, "passages per search")
 	fs.IntVar(&o.maxResult, "max-result", d.MaxResult, "bytes of a tool result shown to the model")
+	fs.StringVar(&o.isolation, "tool-isolation", d.ToolIsolation, "where the Python tool runs model-written code: none (default: in this process) or process (a child process per call with a 2 GiB address-space cap: for servers and unread models; slower)")
 	fs.Float64Var(&o.temperature, "temperature", d.Temperature, "sampling temperature (0: greedy)")
 	fs.Float64Var(&o.topP, "top-p", d.TopP, "top-p")
 	fs.Uint64Var(&o.seed, "seed", d.Seed, "sampling seed")
@@ -113,6 +117,9 @@ func evaluate(ctx context.Context, args []string, stdout io.Writer) error {
 		return bad("--k %d: pass@k needs k >= 1 and --temperature > 0", o.k)
 	case o.temperature < 0 || o.topP < 0 || o.topP > 1 || o.budget < 16 || o.questions < 0:
 		return bad("--temperature, --top-p, --token-budget or --questions out of range")
+	}
+	if err := runconfig.CheckIsolation(o.isolation); err != nil {
+		return bad("--tool-isolation: %v", err)
 	}
 	if o.out != "" {
 		if _, err := os.Stat(o.out); err == nil {
@@ -140,9 +147,9 @@ func evaluate(ctx context.Context, args []string, stdout io.Writer) error {
 	exec := runconfig.Executor(reg, o.maxResult)
 	bpe := rl.BPE{T: tok}
 	roller := &rl.Roller{
-		// Not batch-invariant (engine.DefaultOptions says why): the same flags
-		// give the same bits, which may differ in the last bits from the
-		// evaluation inside the training run, whose engine is.
+		// Not batch-invariant (engine.DefaultOptions says why): the same
+		// flags give the same bits, which may differ in the last bits from
+		// the evaluations inside the training run, whose engine is.
 		Engine: engine.New(m, engine.DefaultOptions()), Tok: bpe,
 		Protocol: reg.Protocol(o.calls), Tools: exec,
 		Cfg: rl.RolloutConfig{M: 1, N: 1, TokenBudget: min(o.budget, m.Cfg.MaxPositionEmbeddings), ToolLag: 1, EOS: l.EOS},
@@ -219,7 +226,7 @@ func loadTask(o options, runDir string) ([]tasks.Example, []tools.Tool, error) {
 			return nil, nil, bad("--task: question %d (%q) has no answer", i, e.ID)
 		}
 	}
-	ts := []tools.Tool{runconfig.Python()}
+	ts := []tools.Tool{runconfig.Python(o.isolation)}
 	if corpus != nil {
 		ts = append(ts, runconfig.Search(corpus, o.topk))
 	}

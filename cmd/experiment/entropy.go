@@ -145,7 +145,7 @@ func toolWorldRoller(ctx context.Context, tc run.Config, tok *tokenizer.Tokenize
 	if err != nil {
 		return nil, nil, nil, badSpec("entropy: toolworld: %v", err)
 	}
-	reg, err := tools.NewRegistry(runconfig.Search(d.Corpus, tc.SearchTopK), runconfig.Python())
+	reg, err := tools.NewRegistry(runconfig.Search(d.Corpus, tc.SearchTopK), runconfig.Python(tc.ToolIsolation))
 	if err != nil {
 		return nil, nil, nil, err
 	}

@@ -37,22 +37,21 @@ import (
 	"github.com/spf13/pflag"
 
 	_ "github.com/goarpo/arpo/backend/cpu" // the entropy analysis's backend
+	"github.com/goarpo/arpo/internal/exitcode"
 	"github.com/goarpo/arpo/internal/runlog"
+	"github.com/goarpo/arpo/tools/python"
 )
 
 func main() {
+	python.ServeChild() // the entropy analysis of a --tool-isolation process run runs Python calls in children of this binary
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	code := command(ctx, os.Args[1:], os.Stdout, os.Stderr)
 	stop()
 	os.Exit(code)
 }
 
-// specError is bad input: exit status 2.
-type specError struct{ msg string }
-
-func (e specError) Error() string { return e.msg }
-
-func badSpec(format string, args ...any) error { return specError{fmt.Sprintf(format, args...)} }
+// badSpec is bad input (a spec, a flag): one line, exit status 2.
+func badSpec(format string, args ...any) error { return exitcode.Usagef(format, args...) }
 
 // command is the whole command; it returns the exit status: 0, 1 when a cell
 // or the analysis failed, 2 for bad input, 130 when interrupted.
@@ -63,19 +62,18 @@ func command(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	} else {
 		err = runGrid(ctx, args, stdout)
 	}
-	var se specError
 	switch {
 	case err == nil || errors.Is(err, pflag.ErrHelp):
-		return 0
-	case errors.As(err, &se):
+		return exitcode.OK
+	case exitcode.IsUsage(err):
 		fmt.Fprintln(stderr, "experiment:", err)
-		return 2
+		return exitcode.BadInput
 	case ctx.Err() != nil:
 		fmt.Fprintln(stderr, "experiment: interrupted; rerun the same command to resume")
-		return 130
+		return exitcode.Interrupted
 	}
 	fmt.Fprintln(stderr, "experiment:", err)
-	return 1
+	return exitcode.Failure
 }
 
 func runEntropy(ctx context.Context, args []string, stdout io.Writer) error {

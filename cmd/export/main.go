@@ -36,18 +36,15 @@ func main() {
 	os.Exit(run(os.Args[1:], os.Stdout, os.Stderr))
 }
 
-// usageError marks bad input (exit 2).
-type usageError struct{ error }
-
-func bad(format string, args ...any) error { return usageError{fmt.Errorf(format, args...)} }
+// bad is bad input: one line, exit status 2.
+func bad(format string, args ...any) error { return exitcode.Usagef(format, args...) }
 
 func run(args []string, stdout, stderr io.Writer) int {
 	err := exportCmd(args, stdout)
-	var ue usageError
 	switch {
 	case err == nil, errors.Is(err, pflag.ErrHelp):
 		return exitcode.OK
-	case errors.As(err, &ue):
+	case exitcode.IsUsage(err):
 		fmt.Fprintln(stderr, "export:", err)
 		return exitcode.BadInput
 	}

@@ -40,23 +40,17 @@ import (
 
 	_ "github.com/goarpo/arpo/backend/cpu"    // registers backend "cpu"
 	_ "github.com/goarpo/arpo/backend/vulkan" // registers backend "vulkan" (usable with -tags vulkan)
+	"github.com/goarpo/arpo/internal/exitcode"
 )
 
 func main() {
+	defer exitcode.OnPanic("generate")
 	os.Exit(run(os.Args[1:], os.Stdin, os.Stdout, os.Stderr))
 }
 
-// inputError marks a failure caused by what the user gave us (exit 2), as
+// badInput is a failure caused by what the user gave us (exit 2), as
 // opposed to one that happened while running (exit 1).
-type inputError struct{ err error }
-
-func (e inputError) Error() string { return e.err.Error() }
-func (e inputError) Unwrap() error { return e.err }
-
-// badInput returns an inputError with a formatted message.
-func badInput(format string, args ...any) error {
-	return inputError{fmt.Errorf(format, args...)}
-}
+func badInput(format string, args ...any) error { return exitcode.Usagef(format, args...) }
 
 // run is the whole command with its streams as arguments, so tests can call
 // it; it returns the exit status.
@@ -73,11 +67,10 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		return 0
 	}
 	fmt.Fprintf(stderr, "generate: %v\n", err)
-	var ie inputError
-	if errors.As(err, &ie) {
-		return 2
+	if exitcode.IsUsage(err) {
+		return exitcode.BadInput
 	}
-	return 1
+	return exitcode.Failure
 }
 
 // execute loads the model and tokenizer and runs the chosen mode.

@@ -73,7 +73,7 @@ func usageText() string {
 	return b.String()
 }
 
-// parseFlags parses and checks the flags; every error is an inputError.
+// parseFlags parses and checks the flags; every error is bad input (exitcode.Usagef).
 func parseFlags(args []string) (options, error) {
 	var o options
 	fs := newFlagSet(&o)

@@ -27,9 +27,11 @@ import (
 
 	_ "github.com/goarpo/arpo/backend/cpu"
 	"github.com/goarpo/arpo/dist"
+	"github.com/goarpo/arpo/tools/python"
 )
 
 func main() {
+	python.ServeChild() // a run with --tool-isolation process runs each Python call in a child of this binary
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	code := run(ctx, os.Args[1:], os.Stdout, os.Stderr)
 	stop()

@@ -17,6 +17,7 @@ import (
 	"github.com/goarpo/arpo/internal/faultinject"
 	"github.com/goarpo/arpo/internal/runlog"
 	"github.com/goarpo/arpo/run"
+	"github.com/goarpo/arpo/tools/python"
 )
 
 // childEnv makes this test binary run the command instead of the tests, so
@@ -24,6 +25,8 @@ import (
 const childEnv = "ARPO_TRAIN_TEST_CHILD"
 
 func TestMain(m *testing.M) {
+	// A child of --tool-isolation process: one Python call, then exit.
+	python.ServeChild()
 	// A child: a crash test's, or a local rollout worker of --workers
 	// (main runs those first).
 	if os.Getenv(childEnv) == "1" || os.Getenv(run.WorkerEnv) != "" {

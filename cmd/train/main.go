@@ -37,12 +37,14 @@ import (
 	"github.com/goarpo/arpo/internal/exitcode"
 	"github.com/goarpo/arpo/internal/runlog"
 	"github.com/goarpo/arpo/run"
+	"github.com/goarpo/arpo/tools/python"
 
 	_ "github.com/goarpo/arpo/backend/cpu"    // the default backend
 	_ "github.com/goarpo/arpo/backend/vulkan" // --backend vulkan, in a build with -tags vulkan
 )
 
 func main() {
+	python.ServeChild()                             // --tool-isolation process runs each Python call in a child of this binary
 	if url := os.Getenv(run.WorkerEnv); url != "" { // a local rollout worker of --workers
 		os.Exit(run.LocalWorker(url))
 	}

@@ -5,6 +5,7 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"os"
+	"path/filepath"
 	"testing"
 
 	"github.com/stretchr/testify/require"
@@ -44,4 +45,15 @@ func fileSHA256(t *testing.T, path string) string {
 	require.NoError(t, err)
 	sum := sha256.Sum256(b)
 	return hex.EncodeToString(sum[:])
+}
+
+// readConfigKey is one string value of a run folder's config.json.
+func readConfigKey(t *testing.T, dir, key string) string {
+	t.Helper()
+	var m map[string]any
+	b, err := os.ReadFile(filepath.Join(dir, "config.json"))
+	require.NoError(t, err)
+	require.NoError(t, json.Unmarshal(b, &m))
+	s, _ := m[key].(string)
+	return s
 }

@@ -6,6 +6,10 @@
 // main goroutine. A panic in another goroutine still ends the process with
 // Go's 2: code that runs goroutines on user-sized input validates first.
 //
+// Bad input is marked with Usage or Usagef (usage.go) wherever it is found;
+// a command's main maps IsUsage to BadInput. Every command uses that one
+// type, so a package like run can report bad input the same way.
+//
 // Not for: recovering from panics and carrying on.
 package exitcode
 

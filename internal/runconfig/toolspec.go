@@ -23,6 +23,9 @@ type ToolSpec struct {
 	SearchTopK int    `json:"search-topk"`
 	MaxResult  int    `json:"max-result"`
 	CallLimit  int    `json:"call-limit"`
+	// Isolation is how the Python tool runs (see IsolationProcess); empty
+	// is none, and omitted so that specs of runs without it read as before.
+	Isolation string `json:"isolation,omitempty"`
 }
 
 // Build returns the executor and protocol of the spec's tools, in the order
@@ -32,6 +35,9 @@ type ToolSpec struct {
 func (s ToolSpec) Build(searchURL string) (*tools.Executor, *tools.Protocol, error) {
 	if s.SearchTopK < 1 || s.MaxResult < 1 || s.CallLimit < 0 {
 		return nil, nil, fmt.Errorf("tool spec: search-topk %d, max-result %d, call-limit %d", s.SearchTopK, s.MaxResult, s.CallLimit)
+	}
+	if err := CheckIsolation(s.Isolation); err != nil {
+		return nil, nil, fmt.Errorf("tool spec: isolation: %w", err)
 	}
 	searchTool := func(corpus []tasks.Passage) tools.Tool {
 		if searchURL != "" {
@@ -50,7 +56,7 @@ func (s ToolSpec) Build(searchURL string) (*tools.Executor, *tools.Protocol, err
 			}
 			corpus = d.Corpus
 		}
-		ts = []tools.Tool{searchTool(corpus), Python()}
+		ts = []tools.Tool{searchTool(corpus), Python(s.Isolation)}
 	case "hotpotqa-local":
 		var corpus []tasks.Passage
 		if searchURL == "" {
@@ -63,9 +69,9 @@ func (s ToolSpec) Build(searchURL string) (*tools.Executor, *tools.Protocol, err
 				return nil, nil, fmt.Errorf("tool spec: %w", err)
 			}
 		}
-		ts = []tools.Tool{Python(), searchTool(corpus)}
+		ts = []tools.Tool{Python(s.Isolation), searchTool(corpus)}
 	case "file":
-		ts = []tools.Tool{Python()}
+		ts = []tools.Tool{Python(s.Isolation)}
 	default:
 		return nil, nil, fmt.Errorf("tool spec: unknown task kind %q (want toolworld, hotpotqa-local or file)", s.Task)
 	}

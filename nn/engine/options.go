@@ -7,8 +7,11 @@ package engine
 // when full, so this sets only the first allocation, never a result).
 //
 // BatchInvariant is off here: training rollouts turn it on
-// (dist.EngineOptions), because there a prompt rolled out on a worker must
-// give the bits it gets in the trainer's batch. Evaluation and generation
-// are reproducible without it (the same flags and threads give the same
-// batches, hence the same bits) and keep the faster kernels.
+// (dist.EngineOptions), because a prompt rolled out on a worker must give
+// the bits it gets in the trainer's batch. Evaluation and generation run all
+// their prompts in one process, in batches fixed by their flags, so they
+// reproduce without it; turning it on would move their results in the last
+// bits (and so, rarely, a token) against the numbers recorded so far. A
+// run's own evaluations use the rollout engine, so cmd/eval on a run's
+// checkpoint may differ from them by such last-bit effects.
 func DefaultOptions() Options { return Options{BlockSize: 16, InitialBlocks: 256} }
