@@ -21,7 +21,8 @@ type FusedHead interface {
 	// (ent only when dent.Buf is not nil) and the gradient of a loss with
 	// respect to logp (dlogp) and ent (dent, or no buffer), forms dlogits as
 	// LogProbsBackward defines it, and writes dh (rows, hidden) = dlogits*w
-	// and accumulates dw (vocab, hidden) += dlogits^T*h. Rows whose dlogp
+	// and accumulates dw (vocab, hidden) += dlogits^T*h, unless dw has no
+	// buffer (a frozen LM head: the GEMM is skipped). Rows whose dlogp
 	// (or whose target is negative) and dent are both 0 contribute nothing
 	// and cost nothing.
 	HeadLogProbsBackward(dh, dw, h, w, lse, ent, dlogp, dent View, targets []int32, rows, vocab, hidden int)

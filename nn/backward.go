@@ -85,7 +85,9 @@ func (p *Pass) backwardTrunk(dh *tensor.Tensor) {
 	for l := L - 1; l >= 0; l-- {
 		m.Layers[l].backward(&cfg, &p.acts[l], dx, p.xs[l], p.Pos, p.Seqs)
 	}
-	m.B.EmbeddingBackward(m.EmbedG.View(), dx.View(), p.Tokens, cfg.HiddenSize)
+	if m.EmbedG != nil {
+		m.B.EmbeddingBackward(m.EmbedG.View(), dx.View(), p.Tokens, cfg.HiddenSize)
+	}
 }
 
 // backward turns dx (T, C), the gradient at the layer's output, into the
@@ -103,16 +105,20 @@ func (l *Layer) backward(cfg *Config, a *layerActs, dx, x *tensor.Tensor, pos []
 	RMSNorm(xn, rstd, a.xmid, l.MLPNorm, cfg.RMSNormEps)
 	dact := a.temp(b, "dact", T, F)
 	linearBackward(dact, 0, l.DownG, nil, dx, a.act, l.Down)
+	l.LoRA.backward(loraDown, dact, dx, a.act)
 	dgate, dup := a.temp(b, "dgate", T, F), a.temp(b, "dup", T, F)
 	b.SwiGLUBackward(dgate.View(), dup.View(), dact.View(), a.gate.View(), a.up.View(), T*F)
 	linearBackward(dxn, 0, l.GateG, nil, dgate, xn, l.Gate)
 	linearBackward(dxn, 1, l.UpG, nil, dup, xn, l.Up)
+	l.LoRA.backward(loraGate, dxn, dgate, xn)
+	l.LoRA.backward(loraUp, dxn, dup, xn)
 	RMSNormBackward(dx, l.MLPNormG, dxn, a.xmid, l.MLPNorm, a.rstd2)
 
 	// Attention: xmid = x + o(attn(rope(q), rope(k), v)), q and k head-normed
 	// first in Qwen3.
 	datt := a.temp(b, "datt", T, H*D)
 	linearBackward(datt, 0, l.OG, l.OBG, dx, a.att, l.O)
+	l.LoRA.backward(loraO, datt, dx, a.att)
 	dq, dk, dv := a.temp(b, "dq", T, H*D), a.temp(b, "dk", T, KV*D), a.temp(b, "dv", T, KV*D)
 	b.AttentionBackward(dq.View(), dk.View(), dv.View(), datt.View(), a.q.View(), a.k.View(), a.v.View(), a.att.View(), a.lse.View(), seqs, H, KV, D, AttentionScale(D))
 	rope := cfg.RoPE()
@@ -132,19 +138,31 @@ func (l *Layer) backward(cfg *Config, a *layerActs, dx, x *tensor.Tensor, pos []
 	linearBackward(dxn, 0, l.QG, l.QBG, dq, xn, l.Q)
 	linearBackward(dxn, 1, l.KG, l.KBG, dk, xn, l.K)
 	linearBackward(dxn, 1, l.VG, l.VBG, dv, xn, l.V)
+	l.LoRA.backward(loraQ, dxn, dq, xn)
+	l.LoRA.backward(loraK, dxn, dk, xn)
+	l.LoRA.backward(loraV, dxn, dv, xn)
 	RMSNormBackward(dx, l.AttnNormG, dxn, x, l.AttnNorm, a.rstd1)
 }
 
 // linearBackward is tensor.LinearBackward with dx = beta*dx + dy*w: beta 0
 // overwrites dx (a reused buffer holds stale values), 1 accumulates into it.
-// dw and dbias (when not nil) accumulate.
+// dw and dbias (when not nil) accumulate; a nil dw (a base frozen under
+// LoRA) skips the weight-gradient GEMM altogether.
 func linearBackward(dx *tensor.Tensor, beta float32, dw, dbias, dy, x, w *tensor.Tensor) {
 	tensor.MatMul(dx, dy, w, false, false, 1, beta)
-	tensor.LinearBackward(nil, dw, dbias, dy, x, w)
+	if dw != nil {
+		tensor.LinearBackward(nil, dw, dbias, dy, x, w)
+	}
 }
 
 // RMSNormBackward accumulates into dx (T, C) and dw (C) from dout (T, C).
+// A nil dw (a base frozen under LoRA) sends the weight's gradient to a
+// scratch buffer that is dropped.
 func RMSNormBackward(dx, dw, dout, x, w, rstd *tensor.Tensor) {
 	T, C := x.Dim(0), x.Dim(-1)
+	if dw == nil {
+		dw = tensor.New(x.B, C)
+		defer dw.Free()
+	}
 	x.B.RMSNormBackward(dx.View(), dw.View(), dout.View(), x.View(), w.View(), rstd.View(), T, C)
 }

@@ -1,7 +1,6 @@
 package nn
 
 import (
-	"encoding/base64"
 	"encoding/json"
 	"fmt"
 	"math/rand/v2"
@@ -29,48 +28,32 @@ type Checkpoint struct {
 	// "run" so that the checkpoint and that record cannot be separated by
 	// a crash; may be empty.
 	Run string
+	// Base names the checkpoint or folder a LoRA model's frozen base came
+	// from, kept in a LoRA checkpoint beside the base's hash (the base's
+	// weights are not in it); unused without LoRA.
+	Base string
 }
 
 // Save writes the checkpoint to one safetensors file, atomically: weights
 // under their Hugging Face names (so the file also loads as model weights),
 // moments under "optim.m.NAME" and "optim.v.NAME", and in the metadata the
 // config, the optimizer's hyper-parameters and step, and the RNG state.
+// With LoRA attached it holds the adapters instead of the weights, and the
+// base's name and hash (see LoadLoRACheckpoint).
 func (c Checkpoint) Save(path string) error {
+	if c.Model.LoRA != nil {
+		return c.saveLoRA(path)
+	}
 	ts, err := c.Model.Weights()
 	if err != nil {
 		return fmt.Errorf("save checkpoint: %w", err)
 	}
-	mv := [2][]float32{}
-	for i, t := range []interface{ Data() ([]float32, error) }{c.Opt.M, c.Opt.V} {
-		if mv[i], err = t.Data(); err != nil {
-			return fmt.Errorf("save checkpoint: %w", err)
-		}
-	}
-	base := c.Model.W.View().Off
-	for _, p := range c.Model.Params {
-		off := p.W.View().Off - base
-		ts["optim.m."+p.Name] = safetensors.Tensor{Shape: slices.Clone(p.W.Shape()), Data: mv[0][off : off+p.W.Len()]}
-		ts["optim.v."+p.Name] = safetensors.Tensor{Shape: slices.Clone(p.W.Shape()), Data: mv[1][off : off+p.W.Len()]}
-	}
-	hp, err := json.Marshal(c.Opt.Cfg)
-	if err != nil {
+	if err := c.addMoments(ts); err != nil {
 		return fmt.Errorf("save checkpoint: %w", err)
 	}
-	meta := map[string]string{
-		"format": checkpointFormat,
-		"config": string(c.Model.Cfg.HFJSON()),
-		"adamw":  string(hp),
-		"step":   strconv.Itoa(c.Opt.Step),
-	}
-	if c.Run != "" {
-		meta["run"] = c.Run
-	}
-	if c.RNG != nil {
-		st, err := c.RNG.MarshalBinary()
-		if err != nil {
-			return fmt.Errorf("save checkpoint: rng: %w", err)
-		}
-		meta["rng"] = base64.StdEncoding.EncodeToString(st)
+	meta, err := c.meta(checkpointFormat)
+	if err != nil {
+		return fmt.Errorf("save checkpoint: %w", err)
 	}
 	if err := safetensors.WriteFile(path, ts, meta); err != nil {
 		return fmt.Errorf("save checkpoint: %w", err)
@@ -86,6 +69,9 @@ func LoadCheckpoint(path string, b backend.Backend) (Checkpoint, error) {
 	meta, err := safetensors.ReadMetadata(path)
 	if err != nil {
 		return fail(err)
+	}
+	if meta["format"] == loraCheckpointFormat {
+		return fail(fmt.Errorf("a LoRA checkpoint (adapters only): load its base %q and the adapters onto it", meta["base"]))
 	}
 	if meta["format"] != checkpointFormat {
 		return fail(fmt.Errorf("format %q, want %q", meta["format"], checkpointFormat))
@@ -134,34 +120,15 @@ func LoadCheckpoint(path string, b backend.Backend) (Checkpoint, error) {
 		return fail(err)
 	}
 	opt.Step = step
-	base := m.W.View().Off
-	for _, p := range m.Params {
-		off := p.W.View().Off - base
-		for _, kv := range []struct {
-			prefix string
-			dst    backend.View
-		}{{"optim.m.", opt.M.View().At(off)}, {"optim.v.", opt.V.View().At(off)}} {
-			t, ok := ts[kv.prefix+p.Name]
-			if !ok || len(t.Data) != p.W.Len() {
-				m.Free()
-				opt.Free()
-				return fail(fmt.Errorf("missing or misshapen %s%s", kv.prefix, p.Name))
-			}
-			b.Write(kv.dst, t.Data)
-		}
-	}
 	ck := Checkpoint{Model: m, Opt: opt, Run: meta["run"]}
-	if s, ok := meta["rng"]; ok {
-		st, err := base64.StdEncoding.DecodeString(s)
-		if err == nil {
-			ck.RNG = new(rand.PCG)
-			err = ck.RNG.UnmarshalBinary(st)
-		}
-		if err != nil {
-			m.Free()
-			opt.Free()
-			return fail(fmt.Errorf("rng state: %w", err))
-		}
+	err = ck.restoreMoments(ts, b)
+	if err == nil {
+		ck.RNG, err = parseRNG(meta)
+	}
+	if err != nil {
+		m.Free()
+		opt.Free()
+		return fail(err)
 	}
 	return ck, nil
 }

@@ -196,9 +196,14 @@ func HeadRMSNorm(out, rstd, x, w *tensor.Tensor, heads int, eps float64) {
 }
 
 // HeadRMSNormBackward accumulates into dx (T, heads*D) and dw (D) from dout,
-// the gradient at HeadRMSNorm's output.
+// the gradient at HeadRMSNorm's output; a nil dw (a base frozen under LoRA)
+// as in RMSNormBackward.
 func HeadRMSNormBackward(dx, dw, dout, x, w, rstd *tensor.Tensor, heads int) {
 	rows, D := x.Dim(0)*heads, w.Dim(0)
+	if dw == nil {
+		dw = tensor.New(x.B, D)
+		defer dw.Free()
+	}
 	x.B.RMSNormBackward(dx.View(), dw.View(), dout.View(), x.View(), w.View(), rstd.View(), rows, D)
 }
 
@@ -213,6 +218,9 @@ func (l *Layer) QKV(q, k, v, xn *tensor.Tensor) {
 	tensor.Linear(q, xn, l.Q, l.QB)
 	tensor.Linear(k, xn, l.K, l.KB)
 	tensor.Linear(v, xn, l.V, l.VB)
+	l.LoRA.add(loraQ, q, xn)
+	l.LoRA.add(loraK, k, xn)
+	l.LoRA.add(loraV, v, xn)
 }
 
 // OutProj sets out = x + att * O^T (+ o bias): the attention output
@@ -220,6 +228,7 @@ func (l *Layer) QKV(q, k, v, xn *tensor.Tensor) {
 func (l *Layer) OutProj(out, x, att *tensor.Tensor) {
 	tensor.Copy(out, x)
 	tensor.MatMul(out, att, l.O, false, true, 1, 1)
+	l.LoRA.add(loraO, out, att)
 	if l.OB != nil {
 		out.B.AddBias(out.View(), l.OB.View(), out.Dim(0), out.Dim(-1))
 	}
@@ -230,9 +239,12 @@ func (l *Layer) OutProj(out, x, att *tensor.Tensor) {
 func (l *Layer) MLP(out, x, xn, gate, up, act *tensor.Tensor) {
 	tensor.Linear(gate, xn, l.Gate, nil)
 	tensor.Linear(up, xn, l.Up, nil)
+	l.LoRA.add(loraGate, gate, xn)
+	l.LoRA.add(loraUp, up, xn)
 	act.B.SwiGLU(act.View(), gate.View(), up.View(), act.Len())
 	tensor.Copy(out, x)
 	tensor.MatMul(out, act, l.Down, false, true, 1, 1)
+	l.LoRA.add(loraDown, out, act)
 }
 
 // Logits returns the LM head's output (T, V) for every token; the caller

@@ -57,7 +57,11 @@ func (p *Pass) fusedHeadBackward(fh backend.FusedHead, targets []int32, lp *tens
 		dentView = de.View()
 	}
 	dh := p.temp("dh", p.T, cfg.HiddenSize)
-	fh.HeadLogProbsBackward(dh.View(), m.LMHeadG.View(), p.Hidden.View(), m.LMHead.View(), p.headLSE.View(),
+	dw := backend.View{} // a frozen base (LoRA): no weight gradient
+	if m.LMHeadG != nil {
+		dw = m.LMHeadG.View()
+	}
+	fh.HeadLogProbsBackward(dh.View(), dw, p.Hidden.View(), m.LMHead.View(), p.headLSE.View(),
 		p.headEnt.View(), dlp.View(), dentView, targets, p.T, cfg.VocabSize, cfg.HiddenSize)
 	return dh
 }

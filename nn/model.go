@@ -38,6 +38,9 @@ type Layer struct {
 	Gate, GateG         *tensor.Tensor // (F, C)
 	Up, UpG             *tensor.Tensor // (F, C)
 	Down, DownG         *tensor.Tensor // (C, F)
+	// LoRA holds the layer's adapters when the model has LoRA attached
+	// (AttachLoRA), else nil: then the layer runs as it always has.
+	LoRA *LayerLoRA
 }
 
 // Model is a decoder-only transformer with its gradients.
@@ -53,7 +56,11 @@ type Model struct {
 
 	Params []Param
 	// W and G are the whole weight and gradient storage, e.g. for one Fill.
+	// G (and every gradient above) is nil once LoRA freezes the base.
 	W, G *tensor.Tensor
+	// LoRA is the attached adapters, the model's trainable parameters in
+	// place of the base's; nil without LoRA.
+	LoRA *LoRA
 
 	chunk int // LM-head rows per chunk when > 0 (tests); see chunkRows
 	// headMode forces the fused LM head on (> 0) or off (< 0) whatever
@@ -208,12 +215,27 @@ func New(cfg Config, b backend.Backend) (*Model, error) {
 	return m, nil
 }
 
-// NumParams is the number of trainable scalars.
+// NumParams is the number of scalars of the base model (trainable unless
+// LoRA is attached; see Trainable).
 func (m *Model) NumParams() int { return m.W.Len() }
 
-// ZeroGrad clears every gradient. Backward passes accumulate, so gradient
-// accumulation over micro-batches is: ZeroGrad, then several backwards.
-func (m *Model) ZeroGrad() { m.G.Zero() }
+// Trainable returns what the optimizer updates: the parameters and their
+// weight and gradient storage, the base's or, with LoRA attached, the
+// adapters' alone.
+func (m *Model) Trainable() (params []Param, w, g *tensor.Tensor) {
+	if m.LoRA != nil {
+		return m.LoRA.Params, m.LoRA.W, m.LoRA.G
+	}
+	return m.Params, m.W, m.G
+}
+
+// ZeroGrad clears every trainable gradient. Backward passes accumulate, so
+// gradient accumulation over micro-batches is: ZeroGrad, then several
+// backwards.
+func (m *Model) ZeroGrad() {
+	_, _, g := m.Trainable()
+	g.Zero()
+}
 
 // Param returns the parameter named name, or nil.
 func (m *Model) Param(name string) *Param {
@@ -230,7 +252,12 @@ func (m *Model) Param(name string) *Param {
 func (m *Model) Free() {
 	m.dropIdle()
 	m.W.Free()
-	m.G.Free()
+	if m.G != nil {
+		m.G.Free()
+	}
+	if m.LoRA != nil {
+		m.LoRA.free()
+	}
 }
 
 func prod(s []int) int {

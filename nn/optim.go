@@ -70,10 +70,11 @@ func DefaultAdamW(lr float64) AdamWConfig {
 }
 
 // AdamW is the optimizer state: first and second moments laid out like the
-// model's parameters, and the number of steps taken.
+// model's trainable parameters (Model.Trainable), and the number of steps
+// taken.
 type AdamW struct {
 	Cfg  AdamWConfig
-	M, V *tensor.Tensor // like Model.W
+	M, V *tensor.Tensor // like Model.W, or LoRA.W with LoRA attached
 	Step int
 }
 
@@ -85,7 +86,8 @@ func NewAdamW(m *Model, cfg AdamWConfig) (*AdamW, error) {
 	if !(cfg.LR >= 0) || cfg.Beta1 < 0 || cfg.Beta1 >= 1 || cfg.Beta2 < 0 || cfg.Beta2 >= 1 || !(cfg.Eps > 0) || cfg.WeightDecay < 0 || cfg.ClipNorm < 0 {
 		return nil, fmt.Errorf("adamw: hyper-parameters out of range: %+v", cfg)
 	}
-	return &AdamW{Cfg: cfg, M: tensor.New(m.B, m.W.Len()), V: tensor.New(m.B, m.W.Len())}, nil
+	_, w, _ := m.Trainable()
+	return &AdamW{Cfg: cfg, M: tensor.New(m.B, w.Len()), V: tensor.New(m.B, w.Len())}, nil
 }
 
 // StepInfo reports one optimizer step.
@@ -98,7 +100,11 @@ type StepInfo struct {
 // one AdamW step; it leaves the gradients (clipped) for the caller to zero.
 // Norm and bias weights get no weight decay.
 func (o *AdamW) Update(m *Model) (StepInfo, error) {
-	ss, err := m.G.SumSquares()
+	params, W, G := m.Trainable()
+	if W.Len() != o.M.Len() {
+		panic(fmt.Sprintf("nn: AdamW over %d values updates a model with %d trainable", o.M.Len(), W.Len()))
+	}
+	ss, err := G.SumSquares()
 	if err != nil {
 		return StepInfo{}, fmt.Errorf("adamw: gradient norm: %w", err)
 	}
@@ -109,17 +115,17 @@ func (o *AdamW) Update(m *Model) (StepInfo, error) {
 	// As torch.nn.utils.clip_grad_norm_.
 	if o.Cfg.ClipNorm > 0 {
 		if coef := o.Cfg.ClipNorm / (float64(norm) + 1e-6); coef < 1 {
-			m.G.Scale(float32(coef))
+			G.Scale(float32(coef))
 		}
 	}
 	o.Step++
 	lr := o.Cfg.Schedule.LR(o.Cfg.LR, o.Step)
-	for _, p := range m.Params {
+	for _, p := range params {
 		wd := 0.0
 		if p.Decay {
 			wd = o.Cfg.WeightDecay
 		}
-		off := p.W.View().Off - m.W.View().Off
+		off := p.W.View().Off - W.View().Off
 		m.B.AdamW(p.W.View(), p.G.View(), o.M.View().At(off), o.V.View().At(off), p.W.Len(),
 			float32(lr), float32(o.Cfg.Beta1), float32(o.Cfg.Beta2), float32(o.Cfg.Eps), float32(wd), o.Step)
 	}

@@ -30,7 +30,9 @@ func (m *Model) SetPrecision(p Precision) error {
 		return fmt.Errorf("nn: precision %v: %w", p, err)
 	}
 	for _, t := range m.linearTensors() {
-		t.SetPrecision(p)
+		if t != nil { // a frozen base (LoRA) has no gradients
+			t.SetPrecision(p)
+		}
 	}
 	return nil
 }

@@ -2,6 +2,7 @@ package nn
 
 import (
 	"fmt"
+	"math/rand/v2"
 	"strconv"
 	"testing"
 
@@ -145,4 +146,34 @@ func TestBF16Deterministic(t *testing.T) {
 		require.Equal(t, r1.loss, r3.loss)
 		require.Equal(t, r1.grads, r3.grads)
 	}
+}
+
+// TestBF16WithLoRA: a LoRA model (frozen base, no base gradients) takes
+// bf16 precision: its base products run in bf16, the adapters' in float32,
+// SFT steps run, and they differ from float32's; the merged copy written
+// by MergeInto tells an engine's bf16 copy to refresh (WeightsVersion).
+func TestBF16WithLoRA(t *testing.T) {
+	b, err := backend.Open("cpu", backend.Options{Threads: 2})
+	require.NoError(t, err)
+	run := func(p Precision) []float32 {
+		m, err := New(tinyConfigs()["llama-bias"], b)
+		require.NoError(t, err)
+		defer m.Free()
+		randomize(t, m, 2, 0.5)
+		require.NoError(t, m.AttachLoRA(testLoRA, 5))
+		require.NoError(t, m.SetPrecision(p))
+		opt, err := NewAdamW(m, loraAdamW())
+		require.NoError(t, err)
+		loraSteps(t, m, opt, rand.NewPCG(1, 2), 3)
+		merged, err := m.MergedCopy()
+		require.NoError(t, err)
+		defer merged.Free()
+		v := merged.WeightsVersion()
+		require.NoError(t, m.MergeInto(merged))
+		require.Greater(t, merged.WeightsVersion(), v)
+		return readAll(t, merged.W)
+	}
+	w32, w16 := run(F32), run(BF16)
+	require.NotEqual(t, w32, w16)
+	require.InDelta(t, 0, relErr(w16, w32, 1e-6), 0.05)
 }

@@ -41,6 +41,11 @@ type Trainer struct {
 	// Source rolls the prompts out instead of Roller (e.g. on rollout
 	// workers: package dist); nil means Roller.
 	Source RolloutSource
+	// Rollout, when not nil, is the model Roller's engine decodes with, kept
+	// apart from Model: the merged copy of a model with LoRA adapters (the
+	// engine does not apply them). Each update ends by refreshing it
+	// (nn.Model.MergeInto).
+	Rollout *nn.Model
 }
 
 // RolloutSource rolls out prompts as Roller.RolloutWith does: one tree per
@@ -308,6 +313,11 @@ func (tr *Trainer) update(seqs []Sequence, met *StepMetrics) error {
 			gradNorm += float64(info.GradNorm)
 			met.LR = info.LR
 			steps++
+		}
+	}
+	if tr.Rollout != nil && steps > 0 {
+		if err := tr.Model.MergeInto(tr.Rollout); err != nil {
+			return fmt.Errorf("rl: refreshing the rollout model: %w", err)
 		}
 	}
 	if steps > 0 {

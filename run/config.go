@@ -131,6 +131,8 @@ type Config struct {
 	// Precision and RolloutPrecision: f32 or bf16, "" is f32 (precision.go).
 	Precision        string `json:"precision,omitempty"`
 	RolloutPrecision string `json:"rollout-precision,omitempty"`
+
+	LoRAOptions // lora.go
 }
 
 // presets are the named starting points; flags and files change them.
@@ -285,6 +287,7 @@ func (c *Config) Flags(fs *pflag.FlagSet) {
 	fs.IntVar(&c.EvalEvery, "eval-every", c.EvalEvery, "RL steps between extra evaluations (0: before and after only)")
 	fs.StringVar(&c.ExportDType, "export-dtype", c.ExportDType, "dtype of the run's hf/ export: bf16, f16 or f32 (default: as the model came in)")
 	c.precisionFlags(fs)
+	c.loraFlags(fs)
 }
 
 // Load builds the effective configuration of a command line: the preset
@@ -512,6 +515,9 @@ func (c Config) Validate() error {
 		if _, err := os.Stat(c.Model); err != nil {
 			return exitcode.Usagef("--model: %v", err)
 		}
+	}
+	if err := c.validateLoRA(); err != nil {
+		return err
 	}
 	return c.checkSizes()
 }

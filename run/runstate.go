@@ -196,7 +196,7 @@ func (j *job) save() error {
 		return err
 	}
 	path := j.ckpt("latest")
-	if err := (nn.Checkpoint{Model: j.model, Opt: j.opt, Run: string(run)}).Save(path); err != nil {
+	if err := (nn.Checkpoint{Model: j.model, Opt: j.opt, Run: string(run), Base: j.loraBase()}).Save(path); err != nil {
 		return err
 	}
 	faultinject.At("state-write")

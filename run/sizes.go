@@ -83,12 +83,13 @@ func (c Config) checkSizes() error {
 }
 
 // memoryEstimate is a lower bound on the bytes the run holds at its peak:
-// weights, gradients and AdamW's moments; a reference copy for the KL
+// weights, gradients and AdamW's moments (with LoRA: the base and its
+// merged copy); a reference copy for the KL
 // penalty; the KV cache of one RL step's rollouts (every prompt's m
 // trajectories to the token budget); and the logits of a micro-batch.
 // Activations and the tools' memory come on top.
 func (c Config) memoryEstimate(cfg nn.Config) float64 {
-	need := float64(cfg.TrainingBytes())
+	need := c.trainingBytes(cfg)
 	if c.KLCoef > 0 {
 		need += 4 * float64(cfg.NumParams())
 	}

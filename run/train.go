@@ -40,6 +40,7 @@ type job struct {
 	tok    *tokenizer.Tokenizer
 	b      backend.Backend
 	model  *nn.Model
+	merged *nn.Model // with LoRA: the model the rollout engine decodes (policy)
 	opt    *nn.AdamW
 	roller *rl.Roller
 	test   []rl.Prompt
@@ -142,6 +143,9 @@ func (j *job) execute(ctx context.Context, o Options) error {
 	if err := j.exportHF(); err != nil {
 		return err
 	}
+	if err := j.exportPEFT(); err != nil {
+		return err
+	}
 	return j.finish(before, after)
 }
 
@@ -228,7 +232,10 @@ func (j *job) setup(ctx context.Context) error {
 		if j.tok, err = tokenizer.Load(filepath.Join(j.dir, "tokenizer.json")); err != nil {
 			return exitcode.Usagef("--resume: %v", err)
 		}
-		ck, err := nn.LoadCheckpoint(j.ckpt("latest"), j.b)
+		ck, lora, err := j.resumeLoRA(j.ckpt("latest"))
+		if err == nil && !lora {
+			ck, err = nn.LoadCheckpoint(j.ckpt("latest"), j.b)
+		}
 		if err != nil {
 			return exitcode.Usagef("--resume: %v", err)
 		}
@@ -245,6 +252,9 @@ func (j *job) setup(ctx context.Context) error {
 		}
 		j.model, j.tok = l.Model, l.Tokenizer
 		j.st.Phase = "rl"
+		if err := j.attachLoRA(); err != nil {
+			return err
+		}
 	default:
 		t0 := time.Now()
 		if j.tok, err = trainTokenizer(j.td, j.c.Vocab); err != nil {
@@ -310,7 +320,11 @@ func (j *job) setup(ctx context.Context) error {
 	if ac.Rollout.TokenBudget > j.model.Cfg.MaxPositionEmbeddings {
 		ac.Rollout.TokenBudget = j.model.Cfg.MaxPositionEmbeddings
 	}
-	eng := engine.New(j.model, dist.EngineOptions()) // batch-invariant: the same bits on rollout workers
+	policy, err := j.policy()
+	if err != nil {
+		return err
+	}
+	eng := engine.New(policy, dist.EngineOptions()) // batch-invariant: the same bits on rollout workers
 	if err := j.setRolloutPrecision(eng); err != nil {
 		eng.Close()
 		return err
@@ -329,7 +343,7 @@ func (j *job) setup(ctx context.Context) error {
 
 // saveAs writes a named checkpoint (weights and optimizer), e.g. "sft".
 func (j *job) saveAs(name string) error {
-	return nn.Checkpoint{Model: j.model, Opt: j.opt}.Save(j.ckpt(name))
+	return nn.Checkpoint{Model: j.model, Opt: j.opt, Base: j.loraBase()}.Save(j.ckpt(name))
 }
 
 func (j *job) interrupted() error {
@@ -461,6 +475,9 @@ func (j *job) rlPhase(ctx context.Context) error {
 	ac, _ := c.algoConfig()
 	ac.Rollout = j.roller.Cfg
 	tr := &rl.Trainer{Model: j.model, Opt: j.opt, Roller: j.roller, Cfg: ac, DeltaH: j.st.DeltaH}
+	if j.model.LoRA != nil {
+		tr.Rollout = j.merged // refreshed after each update
+	}
 	if ac.Loss.KLCoef > 0 {
 		ref, err := j.reference()
 		if err != nil {

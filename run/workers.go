@@ -163,7 +163,11 @@ func (r *rollouts) beforeStep(ctx context.Context, j *job, step int) error {
 	if r == nil {
 		return nil
 	}
-	return r.src.SetPolicy(ctx, step-1, j.model)
+	policy, err := j.policy()
+	if err != nil {
+		return err
+	}
+	return r.src.SetPolicy(ctx, step-1, policy)
 }
 
 // afterStep reports the step's rollout: workers, throughput, queue depth.

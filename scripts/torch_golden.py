@@ -155,7 +155,10 @@ def rope(x, pos, c):
     return x * emb.cos()[:, None, :] + rotate_half(x) * emb.sin()[:, None, :]
 
 
-def forward(c, W, tokens, pos, mask_2d):
+def forward(c, W, tokens, pos, mask_2d, lora=None):
+    """lora, when given, maps a module name (model.layers.0.self_attn.q_proj)
+    to its adapter (A, B, scale): the module computes PEFT's
+    base(x) + (x A^T) B^T * scale (scripts/torch_lora.py)."""
     C, H, KV = c["hidden_size"], c["num_attention_heads"], c["num_key_value_heads"]
     D = c.get("head_dim") or C // H
     T = tokens.shape[0]
@@ -165,6 +168,9 @@ def forward(c, W, tokens, pos, mask_2d):
         y = x @ W[name + ".weight"].t()
         if name + ".bias" in W:
             y = y + W[name + ".bias"]
+        if lora and name in lora:
+            A, B, scale = lora[name]
+            y = y + (x @ A.t()) @ B.t() * scale
         return y
 
     x = W["model.embed_tokens.weight"][tokens]

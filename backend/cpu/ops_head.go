@@ -178,7 +178,11 @@ func (c *CPU) HeadLogProbsBackward(dh, dw, h, w, lse, ent, dlogp, dent backend.V
 	}
 	checkTargets(targets, rows, vocab)
 	H, W := slice(h, rows*hidden), slice(w, vocab*hidden)
-	DH, DW := slice(dh, rows*hidden), slice(dw, vocab*hidden)
+	DH := slice(dh, rows*hidden)
+	var DW []float32 // nil: no weight gradient (a frozen head)
+	if dw.Buf != nil {
+		DW = slice(dw, vocab*hidden)
+	}
 	ls, dl := slice(lse, rows), slice(dlogp, rows)
 	var en, de []float32
 	if dent.Buf != nil {
@@ -223,18 +227,21 @@ type headRow struct {
 }
 
 // headBackwardRows runs the backward over n compacted rows h (n x hidden):
-// it accumulates dW and returns dh (n x hidden).
+// it accumulates dW (unless DW is nil) and returns dh (n x hidden).
 func (c *CPU) headBackwardRows(h, W, DW []float32, rw []headRow, n, vocab, hidden int) []float32 {
 	s := gemmKernel
 	rb := headRowBlock(s)
 	pa := c.packHeadRows(s, h, n, hidden, rb)
 	// h as the B operand of dW += dlogits^T h, row block by row block.
 	bStride := gemmCeilDiv(hidden, s.NR) * s.NR
-	pbH := make([]float32, gemmCeilDiv(n, rb)*rb*bStride)
-	c.pool.run(gemmCeilDiv(n, rb), func(i int) {
-		r0 := i * rb
-		s.PackB(pbH[r0*bStride:], h[r0*hidden:], hidden, false, min(rb, n-r0), hidden)
-	})
+	var pbH []float32
+	if DW != nil {
+		pbH = make([]float32, gemmCeilDiv(n, rb)*rb*bStride)
+		c.pool.run(gemmCeilDiv(n, rb), func(i int) {
+			r0 := i * rb
+			s.PackB(pbH[r0*bStride:], h[r0*hidden:], hidden, false, min(rb, n-r0), hidden)
+		})
+	}
 	blocks := gemmCeilDiv(vocab, headVB)
 	groups := min(headGroups, blocks)
 	parts := make([][]float32, groups)
@@ -265,8 +272,10 @@ func (c *CPU) headBackwardRows(h, W, DW []float32, rw []headRow, n, vocab, hidde
 				// dh rows += dlogits * W_blk; dW_blk += dlogits^T * h rows.
 				s.PackA(paD, tile, headVB, false, m, vb)
 				gemmTask(s, vb, m, hidden, 1, paD, pbWT, beta, part[r0*hidden:], hidden, edge)
-				s.PackA(paDT, tile, headVB, true, vb, m)
-				gemmTask(s, m, vb, hidden, 1, paDT, pbH[r0*bStride:], 1, DW[v0*hidden:], hidden, edge)
+				if DW != nil {
+					s.PackA(paDT, tile, headVB, true, vb, m)
+					gemmTask(s, m, vb, hidden, 1, paDT, pbH[r0*bStride:], 1, DW[v0*hidden:], hidden, edge)
+				}
 			}
 		}
 		parts[g] = part

@@ -213,3 +213,21 @@ func TestHeadLogProbsFullVocabulary(t *testing.T) {
 	requireClose(t, wantEnt, ent, 1e-6, "entropy")
 	requireClose(t, wantDH, dh, 5e-6, "dh")
 }
+
+// TestHeadLogProbsBackwardWithoutDW: a dw without a buffer (a frozen LM
+// head, as under LoRA) skips the weight gradient and leaves dh bit for bit
+// what it is with one.
+func TestHeadLogProbsBackwardWithoutDW(t *testing.T) {
+	for _, sh := range [][3]int{{5, 300, 16}, {130, 1000, 40}} {
+		c := newHeadCase(uint64(sh[0]), sh[0], sh[1], sh[2], true)
+		b := New(2)
+		_, _, want, _ := c.run(b, make([]float32, c.vocab*c.hidden))
+		R := c.rows
+		lp, en, lse := buf(make([]float32, R)), buf(make([]float32, R)), buf(make([]float32, R))
+		h, w := buf(c.h), buf(c.w)
+		b.HeadLogProbs(lp, en, lse, h, w, c.targets, R, c.vocab, c.hidden)
+		dh := buf(make([]float32, R*c.hidden))
+		b.HeadLogProbsBackward(dh, backend.View{}, h, w, lse, en, buf(c.dlogp), buf(c.dent), c.targets, R, c.vocab, c.hidden)
+		require.Equal(t, want, data(dh))
+	}
+}

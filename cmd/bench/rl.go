@@ -26,6 +26,8 @@ type rlResult struct {
 	PromptLen   int     `json:"prompt_len"`
 	MicroTokens int     `json:"micro_tokens"`
 	Params      int     `json:"params"`
+	Trainable   int     `json:"trainable_params"`
+	LoRARank    int     `json:"lora_rank,omitempty"`
 	TokensPerS  float64 `json:"tokens_per_s"`
 	MSPerStep   float64 `json:"ms_per_step"`
 	BestMS      float64 `json:"best_ms"`
@@ -44,7 +46,12 @@ func runRL(args []string) error {
 	micro := fs.Int("micro-tokens", 4096, "most tokens per forward (rl.AlgoConfig.MicroTokens)")
 	steps := fs.Int("steps", 3, "timed updates")
 	warmup := fs.Int("warmup", 1, "untimed updates before timing")
+	lf := addLoRAFlags(fs)
 	if err := suite.parse(args); err != nil {
+		return err
+	}
+	lora, withLoRA, err := lf.config()
+	if err != nil {
 		return err
 	}
 	if *batch < 2 || *seqLen < 2 || *promptLen < 1 || *promptLen >= *seqLen || *micro < 1 || *steps < 1 || *warmup < 0 {
@@ -65,7 +72,11 @@ func runRL(args []string) error {
 		for _, th := range counts {
 			ls = append(ls, benchLine{fmt.Sprintf("config %s, %s", name, threadsLabel(th)), func() (any, error) {
 				cfg, _ := modelConfig(name)
-				r, err := benchRL(bf, cfg, th, *batch, *seqLen, *promptLen, *micro, *steps, *warmup)
+				var lc *nn.LoRAConfig
+				if withLoRA {
+					lc = &lora
+				}
+				r, err := benchRL(bf, cfg, lc, th, *batch, *seqLen, *promptLen, *micro, *steps, *warmup)
 				r.Config = name
 				return r, err
 			}})
@@ -80,8 +91,9 @@ func runRL(args []string) error {
 // normalised advantages); the rollout log-probs are the initial model's, so
 // the first update's ratios are 1, as in on-policy training. The algorithm
 // is GRPO's defaults (clip 0.2, dual clip 3, token-mean, one epoch, one
-// mini-batch), with micro-batches of microTokens tokens.
-func benchRL(bf *backendFlags, cfg nn.Config, threads, batch, seqLen, promptLen, microTokens, steps, warmup int) (rlResult, error) {
+// mini-batch), with micro-batches of microTokens tokens. With lora, the
+// update trains adapters on the frozen random model.
+func benchRL(bf *backendFlags, cfg nn.Config, lora *nn.LoRAConfig, threads, batch, seqLen, promptLen, microTokens, steps, warmup int) (rlResult, error) {
 	b, closeB, err := bf.open(threads)
 	if err != nil {
 		return rlResult{}, err
@@ -93,6 +105,13 @@ func benchRL(bf *backendFlags, cfg nn.Config, threads, batch, seqLen, promptLen,
 	}
 	defer m.Free()
 	m.Init(1)
+	rank := 0
+	if lora != nil {
+		if err := m.AttachLoRA(*lora, 1); err != nil {
+			return rlResult{}, err
+		}
+		rank = lora.Rank
+	}
 	opt, err := nn.NewAdamW(m, nn.DefaultAdamW(1e-6))
 	if err != nil {
 		return rlResult{}, err
@@ -146,7 +165,7 @@ func benchRL(bf *backendFlags, cfg nn.Config, threads, batch, seqLen, promptLen,
 	mean := sum / float64(len(times))
 	return rlResult{
 		Suite: "rl", Threads: threadsOf(b), Batch: batch, SeqLen: seqLen, PromptLen: promptLen, MicroTokens: microTokens,
-		Params: m.NumParams(), TokensPerS: float64(batch*seqLen) / (mean / 1e3), MSPerStep: mean, BestMS: slices.Min(times),
+		Params: m.NumParams(), Trainable: opt.M.Len(), LoRARank: rank, TokensPerS: float64(batch*seqLen) / (mean / 1e3), MSPerStep: mean, BestMS: slices.Min(times),
 		Steps: steps, Loss: loss, Backend: b.Name(), PeakRSSMiB: peakRSSMiB(),
 	}, nil
 }

@@ -10,7 +10,12 @@
 // a Hugging Face folder). The weights keep the dtype the model came in (F32
 // for models trained here) unless --dtype says otherwise; narrowing rounds
 // to nearest even. --out must not exist or be empty unless --overwrite.
-// Every cmd/train run already ends with RUN/hf/, written the same way.
+// Every cmd/train run already ends with RUN/hf/, written the same way. A
+// run trained with LoRA exports merged (W + scale*B*A); with --peft its
+// adapters export instead as a PEFT adapter folder (adapter_config.json,
+// adapter_model.safetensors) for PeftModel.from_pretrained on its base:
+//
+//	go run ./cmd/export --model runs/X --out runs/X/peft --peft
 //
 // Exit status: 0 on success, 2 for bad input (flags, model folder, --out),
 // 1 when writing fails, 3 for a bug (internal/exitcode).
@@ -21,6 +26,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"strings"
 
 	"github.com/spf13/pflag"
 
@@ -54,13 +60,14 @@ func run(args []string, stdout, stderr io.Writer) int {
 
 func exportCmd(args []string, stdout io.Writer) error {
 	var model, out, dtype string
-	var overwrite bool
+	var overwrite, peft bool
 	fs := pflag.NewFlagSet("export", pflag.ContinueOnError)
 	fs.SetOutput(stdout)
 	fs.StringVar(&model, "model", "", "run folder, checkpoint or Hugging Face folder (required)")
 	fs.StringVar(&out, "out", "", "folder to write (required; must not exist or be empty)")
 	fs.StringVar(&dtype, "dtype", "", "weights dtype: bf16, f16 or f32 (default: the dtype the model came in)")
 	fs.BoolVar(&overwrite, "overwrite", false, "replace --out even if it is not empty")
+	fs.BoolVar(&peft, "peft", false, "write a LoRA run's adapters as a PEFT adapter folder instead of the merged model")
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, pflag.ErrHelp) {
 			return err
@@ -79,9 +86,15 @@ func exportCmd(args []string, stdout io.Writer) error {
 	if err != nil {
 		return bad("--dtype: %v", err)
 	}
+	if peft && dt != "" {
+		return bad("--dtype: a PEFT folder holds the adapters as trained (F32)")
+	}
 	b, err := backend.Open("cpu", backend.Options{Threads: 1})
 	if err != nil {
 		return err
+	}
+	if peft {
+		return exportPEFT(model, out, overwrite, b, stdout)
 	}
 	l, err := load.Load(model, load.Options{Backend: b})
 	if err != nil {
@@ -96,6 +109,26 @@ func exportCmd(args []string, stdout io.Writer) error {
 		return err
 	}
 	fmt.Fprintf(stdout, "exported %s (%s, %s) to %s\n", model, l.Found.Kind, orDefault(dt, l.Found.DType), out)
+	return nil
+}
+
+// exportPEFT writes the adapters of the LoRA run or checkpoint model as a
+// PEFT folder out, naming the base as its checkpoint does.
+func exportPEFT(model, out string, overwrite bool, b backend.Backend, stdout io.Writer) error {
+	m, info, err := load.LoadAdapters(model, b)
+	if err != nil {
+		return bad("%v", err)
+	}
+	defer m.Free()
+	if err := export.WritePEFT(m, out, info.Base, overwrite); err != nil {
+		var te export.TargetError
+		if errors.As(err, &te) {
+			return bad("--out: %v", err)
+		}
+		return err
+	}
+	fmt.Fprintf(stdout, "exported the LoRA adapters of %s (rank %d on %s; base %s) to %s\n", model, info.LoRA.Rank,
+		strings.Join(info.LoRA.Targets, ","), info.Base, out)
 	return nil
 }
 

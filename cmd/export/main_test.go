@@ -12,7 +12,10 @@ import (
 
 	"github.com/goarpo/arpo/backend/cpu"
 	"github.com/goarpo/arpo/internal/shareddata"
+	"github.com/goarpo/arpo/nn"
 	"github.com/goarpo/arpo/nn/load"
+	"github.com/goarpo/arpo/nn/nntest"
+	"github.com/goarpo/arpo/nn/safetensors"
 )
 
 func runCmd(args ...string) (int, string, string) {
@@ -75,4 +78,41 @@ func TestBadInput(t *testing.T) {
 		assert.Contains(t, stderr, tc.want, tc.args)
 	}
 	assert.NoDirExists(t, out, "nothing is written on bad input")
+}
+
+// A LoRA run exports its adapters as a PEFT folder with --peft, and merged
+// without; a run without adapters is refused --peft in one line.
+func TestExportPEFT(t *testing.T) {
+	base := filepath.Join(t.TempDir(), "base")
+	cfg, err := nntest.WriteQwen3(base, 64, 1)
+	require.NoError(t, err)
+	m, err := nn.LoadHF(base, cpu.New(1))
+	require.NoError(t, err)
+	defer m.Free()
+	require.NoError(t, m.AttachLoRA(nn.LoRAConfig{Rank: 2, Alpha: 4, Targets: []string{"v", "gate"}}, 1))
+	opt, err := nn.NewAdamW(m, nn.DefaultAdamW(1e-3))
+	require.NoError(t, err)
+	ck := filepath.Join(t.TempDir(), "lora.safetensors")
+	require.NoError(t, nn.Checkpoint{Model: m, Opt: opt, Base: base}.Save(ck))
+
+	out := filepath.Join(t.TempDir(), "peft")
+	code, stdout, stderr := runCmd("--model", ck, "--out", out, "--peft")
+	require.Equal(t, 0, code, stderr)
+	assert.Contains(t, stdout, "rank 2 on v,gate; base "+base)
+	infos, err := safetensors.FileInfo(filepath.Join(out, "adapter_model.safetensors"))
+	require.NoError(t, err)
+	assert.Len(t, infos, 4*cfg.NumLayers)
+	assert.FileExists(t, filepath.Join(out, "adapter_config.json"))
+
+	merged := filepath.Join(t.TempDir(), "merged")
+	code, _, stderr = runCmd("--model", ck, "--out", merged)
+	require.Equal(t, 0, code, stderr)
+	assert.FileExists(t, filepath.Join(merged, "model.safetensors"))
+
+	code, _, stderr = runCmd("--model", base, "--out", filepath.Join(t.TempDir(), "x"), "--peft")
+	assert.Equal(t, 2, code)
+	assert.Contains(t, stderr, "not a LoRA checkpoint")
+	code, _, stderr = runCmd("--model", ck, "--out", filepath.Join(t.TempDir(), "x"), "--peft", "--dtype", "bf16")
+	assert.Equal(t, 2, code)
+	assert.Contains(t, stderr, "a PEFT folder holds the adapters as trained")
 }

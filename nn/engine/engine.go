@@ -72,6 +72,11 @@ func (s *Seq) Tokens() []int32 { return s.tokens }
 
 // New returns an engine for m.
 func New(m *nn.Model, o Options) *Engine {
+	if m.LoRA != nil {
+		// The engine reads the base weights in place: it would decode as
+		// if the adapters were not there.
+		panic("engine: the model has LoRA adapters: decode its merged copy (nn.Model.MergedCopy, refreshed by MergeInto)")
+	}
 	if o.BlockSize <= 0 {
 		o.BlockSize = 16
 	}

@@ -11,8 +11,10 @@
 //	generation_config.json  the end-of-turn ids
 //
 // The folder is built beside DIR and renamed into place, so DIR is either
-// absent, the old folder, or complete. It is not a LoRA/PEFT exporter and
-// does not shard: one model.safetensors loads everywhere.
+// absent, the old folder, or complete. It does not shard: one
+// model.safetensors loads everywhere. A model with LoRA adapters is written
+// merged (W + scale*B*A, nn.Model.MergedCopy) by Write, or as a PEFT adapter
+// folder by WritePEFT (peft.go).
 package export
 
 import (
@@ -116,7 +118,14 @@ func Write(src Source, dir string, o Options) error {
 	if torchDType[dtype] == "" {
 		return fmt.Errorf("export: dtype %q: want F32, BF16 or F16", dtype)
 	}
-	if err := checkTarget(dir, o.Overwrite); err != nil {
+	return writeFolder(dir, o.Overwrite, func(tmp string) error { return writeFiles(src, tmp, dtype) })
+}
+
+// writeFolder builds a folder with fill in a temporary folder beside dir
+// and renames it into place. A dir that exists and is not empty is
+// refused unless overwrite.
+func writeFolder(dir string, overwrite bool, fill func(tmp string) error) error {
+	if err := checkTarget(dir, overwrite); err != nil {
 		return err
 	}
 	parent := filepath.Dir(filepath.Clean(dir))
@@ -137,7 +146,7 @@ func Write(src Source, dir string, o Options) error {
 		return fmt.Errorf("export: %w", err)
 	}
 	defer os.RemoveAll(tmp) // nothing left once renamed
-	if err := writeFiles(src, tmp, dtype); err != nil {
+	if err := fill(tmp); err != nil {
 		return fmt.Errorf("export %s: %w", dir, err)
 	}
 	if err := os.Chmod(tmp, 0o755); err != nil {
@@ -206,6 +215,14 @@ func syncDir(dir string) error {
 
 // writeFiles writes the folder's files into tmp.
 func writeFiles(src Source, tmp, dtype string) error {
+	if src.Model.LoRA != nil {
+		merged, err := src.Model.MergedCopy()
+		if err != nil {
+			return err
+		}
+		defer merged.Free()
+		src.Model = merged
+	}
 	ws, err := src.Model.Weights()
 	if err != nil {
 		return err

@@ -202,6 +202,12 @@ func check(f Found) error {
 		return nil
 	}
 	path := f.Weights[0]
+	if base, _, ok, err := loraBase(path); ok || err != nil {
+		if err != nil {
+			return err
+		}
+		return check(base) // the adapters are small; nn checks them on load
+	}
 	meta, err := safetensors.ReadMetadata(path)
 	if err != nil {
 		return err
@@ -227,10 +233,21 @@ func check(f Found) error {
 
 // loadWeights loads the model check passed: a Hugging Face folder through
 // nn.LoadHF, a checkpoint through nn.LoadCheckpoint (which check every
-// tensor's name, shape, dtype and values).
+// tensor's name, shape, dtype and values), a LoRA checkpoint as its base
+// with the adapters merged (lora.go).
 func loadWeights(f Found, b backend.Backend) (*nn.Model, error) {
 	if f.IsHF() {
 		return nn.LoadHF(f.Dir, b)
+	}
+	if base, _, ok, err := loraBase(f.Weights[0]); ok || err != nil {
+		if err != nil {
+			return nil, err
+		}
+		m, err := loadLoRA(f.Weights[0], base, b)
+		if err == nil {
+			m.MergeLoRA()
+		}
+		return m, err
 	}
 	ck, err := nn.LoadCheckpoint(f.Weights[0], b)
 	if err != nil {
