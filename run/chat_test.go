@@ -15,6 +15,7 @@ import (
 	"github.com/goarpo/arpo/nn"
 	"github.com/goarpo/arpo/nn/chat"
 	"github.com/goarpo/arpo/nn/load"
+	"github.com/goarpo/arpo/nn/nntest"
 	"github.com/goarpo/arpo/nn/tokenizer"
 	"github.com/goarpo/arpo/rl"
 	"github.com/goarpo/arpo/tasks"
@@ -32,7 +33,7 @@ func ids(t []int32) []int {
 // the paper's system prompt and the question, and its end-of-turn token
 // stops a rollout.
 func TestHFModelPromptsUseItsChatTemplate(t *testing.T) {
-	dir := shareddata.Qwen3Folder(t)
+	dir := qwen3Folder(t)
 	j := &job{c: Config{Model: dir}, td: &taskData{}, out: &strings.Builder{}}
 	require.NoError(t, j.promptFormat(pretrainedHF(dir)))
 	require.NotNil(t, j.td.tmpl)
@@ -74,4 +75,13 @@ func TestHFModelPromptsUseItsChatTemplate(t *testing.T) {
 	err = j.promptFormat(dir)
 	assert.True(t, exitcode.IsUsage(err), "%v", err)
 	assert.Contains(t, err.Error(), "--model: chat:")
+}
+
+// qwen3Folder is a tiny random Qwen3 folder with the real tokenizer and chat
+// template; it skips without the shared data.
+func qwen3Folder(t *testing.T) string {
+	t.Helper()
+	dir := filepath.Join(t.TempDir(), "qwen3-tiny")
+	require.NoError(t, nntest.WriteQwen3WithTokenizer(dir, filepath.Dir(shareddata.Path(t, "tokenizers/qwen3/tokenizer.json"))))
+	return dir
 }

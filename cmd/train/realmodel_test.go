@@ -12,6 +12,7 @@ import (
 	"github.com/goarpo/arpo/internal/runlog"
 	"github.com/goarpo/arpo/internal/shareddata"
 	"github.com/goarpo/arpo/nn/load"
+	"github.com/goarpo/arpo/nn/nntest"
 )
 
 func ids(t []int32) []int {
@@ -30,7 +31,7 @@ func TestRLFromHFModel(t *testing.T) {
 	if testing.Short() {
 		t.Skip("trains a model")
 	}
-	model := shareddata.Qwen3Folder(t)
+	model := qwen3Folder(t)
 	data := filepath.Dir(filepath.Dir(shareddata.Path(t, "train/gsm8k_train.jsonl")))
 	shareddata.Path(t, "eval/hotpotqa_distractor_600.jsonl")
 	for _, task := range []string{"gsm8k", "hotpotqa-local"} {
@@ -73,4 +74,13 @@ func TestRLFromHFModel(t *testing.T) {
 			assert.True(t, slices.Equal(runW, hfW), "RUN/hf/ holds the run's final weights")
 		})
 	}
+}
+
+// qwen3Folder is a tiny random Qwen3 folder with the real tokenizer and chat
+// template; it skips without the shared data.
+func qwen3Folder(t *testing.T) string {
+	t.Helper()
+	dir := filepath.Join(t.TempDir(), "qwen3-tiny")
+	require.NoError(t, nntest.WriteQwen3WithTokenizer(dir, filepath.Dir(shareddata.Path(t, "tokenizers/qwen3/tokenizer.json"))))
+	return dir
 }
