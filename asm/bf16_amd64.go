@@ -26,6 +26,12 @@ func bgemmKernel14x32AVX512(kq int, a, b *uint32, c *float32, ldc int, alpha, be
 func bf16PeakAVX512BF16(n int)
 
 //go:noescape
+func f32PeakAVX512(n int)
+
+//go:noescape
+func bf16PackColsF32AVX512BF16(dst *uint32, src *float32, ld, kq int, load0, load1, store0, store1 uint16)
+
+//go:noescape
 func bf16InterleaveAVX512(dst *uint32, src *uint16, ld, kq, r int)
 
 var (
@@ -94,6 +100,7 @@ func init() {
 	}
 	if hasBF16() {
 		bgemmAll = append(bgemmAll, bgemmAVX512BF16x14x32)
+		bf16PackColsF32 = bf16PackColsF32AVX512BF16
 	}
 	if cpuid.CPU.Supports(cpuid.AVX512F) {
 		bgemmAll = append(bgemmAll, bgemmAVX512x14x32)
@@ -114,5 +121,20 @@ func BF16Peak(n int) bool {
 		return false
 	}
 	bf16PeakAVX512BF16(n)
+	return true
+}
+
+// F32PeakFlops is the work of one iteration of F32Peak.
+const F32PeakFlops = 24 * 32
+
+// F32Peak runs n iterations of a register-only loop of 24 independent
+// 512-bit VFMADD231PS (32 flops each, 768 per iteration): the float32 FMA
+// ceiling of this core, for benchmarks. It reports false (and does
+// nothing) where the CPU lacks AVX-512F.
+func F32Peak(n int) bool {
+	if !cpuid.CPU.Supports(cpuid.AVX512F) {
+		return false
+	}
+	f32PeakAVX512(n)
 	return true
 }

@@ -1,8 +1,9 @@
 //go:build ignore
 
 // bf16_gen writes bf16_amd64.s, the assembly of the bf16 kernels:
-// conversions between float32 and bf16, the BF16 GEMM micro-kernels and a
-// register-only VDPBF16PS loop that measures the instruction's ceiling.
+// conversions between float32 and bf16, the BF16 GEMM micro-kernels and
+// register-only VDPBF16PS and VFMADD231PS loops that measure the bf16 and
+// float32 ceilings.
 // Run it with `go generate ./asm`.
 //
 // The Go assembler (Go 1.26) has no AVX512_BF16 mnemonics, so VDPBF16PS and
@@ -59,12 +60,14 @@ func main() {
 	genFromF32AVX512()
 	genToF32AVX512()
 	genInterleave()
+	genPackColsF32()
 	genKernel(true, 14)
 	genKernel(false, 14)
 	// The small-m siblings (bgemm_small.go): the same sums per element.
 	genKernel(true, 4)
 	genKernel(false, 4)
 	genPeak()
+	genF32Peak()
 	if err := os.WriteFile("bf16_amd64.s", []byte(sb.String()), 0o644); err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		os.Exit(1)
@@ -367,6 +370,84 @@ func genPeak() {
 	w("\tDECQ CX")
 	w("\tJNZ bf16PeakAVX512BF16_loop")
 	w("bf16PeakAVX512BF16_done:")
+	w("\tVZEROUPPER")
+	w("\tRET")
+}
+
+// genF32Peak writes f32PeakAVX512(n int): n iterations of 24 independent
+// register-only VFMADD231PS on zmm (32 flops each), the float32 FMA
+// ceiling against which benchmarks state model-FLOP utilisation.
+func genF32Peak() {
+	w("")
+	w("// func f32PeakAVX512(n int)")
+	w("TEXT ·f32PeakAVX512(SB), NOSPLIT, $0-8")
+	w("\tMOVQ n+0(FP), CX")
+	for i := 0; i < 26; i++ {
+		w("\tVPXORD Z%d, Z%d, Z%d", i, i, i)
+	}
+	w("\tTESTQ CX, CX")
+	w("\tJZ f32PeakAVX512_done")
+	w("f32PeakAVX512_loop:")
+	for i := 0; i < 24; i++ {
+		w("\tVFMADD231PS Z24, Z25, Z%d", i)
+	}
+	w("\tDECQ CX")
+	w("\tJNZ f32PeakAVX512_loop")
+	w("f32PeakAVX512_done:")
+	w("\tVZEROUPPER")
+	w("\tRET")
+}
+
+// genPackColsF32 writes bf16PackColsF32AVX512BF16(dst *uint32, src
+// *float32, ld, kq int, load0, load1, store0, store1 uint16): packing's
+// interleave case from a float32 source, rounding with VCVTNEPS2BF16 as it
+// goes (no conversion buffer): for q < kq and the (at most 32) columns j of
+// a sliver, dst[q*r+j] = bf16(src[2q*ld+j]) | bf16(src[(2q+1)*ld+j]) << 16.
+// The sliver is two vectors of 16 columns: loadV masks the columns that
+// exist (the others load as zero, which packs as zero), storeV the words of
+// the sliver's width r (storeV of the second vector is 0 when r <= 16); r
+// is the popcount of store0 and store1, the dst stride per pair.
+func genPackColsF32() {
+	w("")
+	w("// func bf16PackColsF32AVX512BF16(dst *uint32, src *float32, ld, kq int, load0, load1, store0, store1 uint16)")
+	w("TEXT ·bf16PackColsF32AVX512BF16(SB), NOSPLIT, $0-40")
+	w("\tMOVQ dst+0(FP), DI")
+	w("\tMOVQ src+8(FP), SI")
+	w("\tMOVQ ld+16(FP), R8")
+	w("\tSHLQ $2, R8") // bytes per row
+	w("\tMOVQ kq+24(FP), CX")
+	w("\tMOVWQZX load0+32(FP), AX")
+	w("\tKMOVW AX, K1")
+	w("\tMOVWQZX load1+34(FP), AX")
+	w("\tKMOVW AX, K2")
+	w("\tMOVWQZX store0+36(FP), AX")
+	w("\tKMOVW AX, K3")
+	w("\tPOPCNTL AX, R9")
+	w("\tMOVWQZX store1+38(FP), AX")
+	w("\tKMOVW AX, K4")
+	w("\tPOPCNTL AX, R10")
+	w("\tADDQ R10, R9")
+	w("\tSHLQ $2, R9") // bytes of dst per pair
+	w("\tTESTQ CX, CX")
+	w("\tJZ bf16PackColsF32_done")
+	w("bf16PackColsF32_pair:")
+	w("\tLEAQ (SI)(R8*1), R11") // row 2q+1
+	for v, m := range [][3]string{{"K1", "K3", "0"}, {"K2", "K4", "64"}} {
+		w("\tVMOVUPS.Z %s(SI), %s, Z0", m[2], m[0])
+		w("\tVMOVUPS.Z %s(R11), %s, Z1", m[2], m[0])
+		w("\t%s", vcvtneps2bf16(2, 0))
+		w("\t%s", vcvtneps2bf16(3, 1))
+		w("\tVPMOVZXWD Y2, Z2")
+		w("\tVPMOVZXWD Y3, Z3")
+		w("\tVPSLLD $16, Z3, Z3")
+		w("\tVPORD Z3, Z2, Z2")
+		w("\tVMOVDQU32 Z2, %s, %d(DI)", m[1], 64*v)
+	}
+	w("\tADDQ R9, DI")
+	w("\tLEAQ (SI)(R8*2), SI")
+	w("\tDECQ CX")
+	w("\tJNZ bf16PackColsF32_pair")
+	w("bf16PackColsF32_done:")
 	w("\tVZEROUPPER")
 	w("\tRET")
 }

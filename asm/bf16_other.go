@@ -24,3 +24,9 @@ const BF16PeakFlops = 24 * 64
 
 // BF16Peak has no assembly here: it reports false.
 func BF16Peak(n int) bool { return false }
+
+// F32PeakFlops is the work of one iteration of F32Peak.
+const F32PeakFlops = 24 * 32
+
+// F32Peak has no assembly here: it reports false.
+func F32Peak(n int) bool { return false }

@@ -68,6 +68,7 @@ type fixture struct {
 	tok     *tokenizer.Tokenizer
 	prompts []rl.Prompt
 	ac      rl.AlgoConfig
+	prec    nn.Precision // of the rollout engine's weights
 }
 
 func newFixture(t *testing.T) fixture {
@@ -99,8 +100,10 @@ func (f fixture) model(t *testing.T) (*nn.Model, *nn.AdamW) {
 
 func (f fixture) trainer(t *testing.T) *rl.Trainer {
 	m, opt := f.model(t)
+	e := engine.New(m, EngineOptions())
+	require.NoError(t, e.SetPrecision(f.prec))
 	return &rl.Trainer{Model: m, Opt: opt, Cfg: f.ac, Roller: &rl.Roller{
-		Engine: engine.New(m, EngineOptions()), Tok: rl.BPE{T: f.tok},
+		Engine: e, Tok: rl.BPE{T: f.tok},
 		Protocol: &tools.Protocol{Tools: []string{"search"}, MaxCalls: 3}, Tools: fakeTools{}, Cfg: f.ac.Rollout,
 	}}
 }
@@ -150,7 +153,11 @@ func attach(t *testing.T, srv *Embedded, f fixture, ackWait time.Duration, run s
 	require.NoError(t, err)
 	tj, err := f.tok.MarshalHF()
 	require.NoError(t, err)
-	require.NoError(t, src.PublishSpec(ctx, RunSpec{Tokenizer: tj}))
+	spec := RunSpec{Tokenizer: tj}
+	if f.prec != nn.F32 {
+		spec.RolloutPrecision = f.prec.String()
+	}
+	require.NoError(t, src.PublishSpec(ctx, spec))
 	src.Vocab = f.tok.VocabSize()
 	return src
 }
@@ -206,6 +213,45 @@ func TestSynchronousMatchesSingleProcess(t *testing.T) {
 	info := c.src.Last()
 	assert.Equal(t, []int{0, 0, 0}, info.Staleness)
 	assert.Zero(t, info.Rejected)
+}
+
+// TestSynchronousMatchesSingleProcessBF16: with bf16 rollout weights (the
+// run spec's RolloutPrecision) the workers roll out what the trainer's own
+// engine would, bit for bit, and that differs from the float32 rollouts.
+func TestSynchronousMatchesSingleProcessBF16(t *testing.T) {
+	f := newFixture(t)
+	_, scored32, err := f.trainer(t).Step(context.Background(), 1, f.prompts, nil)
+	require.NoError(t, err)
+	f.prec = nn.BF16
+	_, want, err := f.trainer(t).Step(context.Background(), 1, f.prompts, nil)
+	require.NoError(t, err)
+	require.NotEqual(t, treeLogProbs(scored32), treeLogProbs(want), "bf16 rollouts must differ from float32 ones for the comparison to mean anything")
+
+	c := newCluster(t, f, 0, "sync-bf16")
+	goWorkers(t, c.srv.URL(), 2)
+	tr := f.trainer(t)
+	tr.Source = c.src
+	require.NoError(t, c.src.SetPolicy(c.ctx, 0, tr.Model))
+	_, got, err := tr.Step(context.Background(), 1, f.prompts, nil)
+	require.NoError(t, err)
+	require.Equal(t, treeLogProbs(want), treeLogProbs(got))
+	w1, err := f.trainer(t).Model.W.Data()
+	require.NoError(t, err)
+	w2, err := tr.Model.W.Data()
+	require.NoError(t, err)
+	require.NotEqual(t, w1, w2, "the step must learn something")
+}
+
+// treeLogProbs lists the rollout log-probs of every node of the scored
+// trajectories' trees.
+func treeLogProbs(scored []rl.Scored) [][]float32 {
+	var out [][]float32
+	for _, s := range scored {
+		for _, n := range s.Tree.Nodes {
+			out = append(out, n.LogProbs)
+		}
+	}
+	return out
 }
 
 // TestKilledWorkerGroupIsRedelivered: a worker process killed while it
@@ -401,7 +447,11 @@ func TestAsynchronousStaleness(t *testing.T) {
 	require.NoError(t, err)
 	tj, err := f.tok.MarshalHF()
 	require.NoError(t, err)
-	require.NoError(t, src.PublishSpec(ctx, RunSpec{Tokenizer: tj}))
+	spec := RunSpec{Tokenizer: tj}
+	if f.prec != nn.F32 {
+		spec.RolloutPrecision = f.prec.String()
+	}
+	require.NoError(t, src.PublishSpec(ctx, spec))
 	src.Vocab = f.tok.VocabSize()
 	goWorkers(t, srv.URL(), 2)
 	tr := f.trainer(t)

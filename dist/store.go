@@ -53,6 +53,10 @@ type RunSpec struct {
 	Version   int                `json:"v"`
 	Tokenizer json.RawMessage    `json:"tokenizer"` // a Hugging Face tokenizer.json
 	Tools     runconfig.ToolSpec `json:"tools"`
+	// RolloutPrecision is the precision of the weights the rollout engine
+	// decodes with ("f32" or "bf16"; "" is f32): workers must use the
+	// trainer's, or their groups' bits would differ from a local rollout's.
+	RolloutPrecision string `json:"rollout_precision,omitempty"`
 }
 
 // Connect opens a connection to a NATS server and its JetStream; name says

@@ -43,6 +43,8 @@ type Worker struct {
 	model  *nn.Model
 	policy int
 	eng    *engine.Engine
+	// rolloutPrec is the run's RolloutPrecision, set by loadRun.
+	rolloutPrec nn.Precision
 	// stall, in tests, is called once a group has been rolled out and
 	// before its result goes out (to kill a worker mid-group).
 	stall func()
@@ -374,6 +376,11 @@ func (w *Worker) load(ctx context.Context, js jetstream.JetStream, item WorkItem
 			w.eng.Close()
 		}
 		w.eng = engine.New(m, EngineOptions())
+		if err := w.eng.SetPrecision(w.rolloutPrec); err != nil {
+			w.eng.Close()
+			w.model, w.eng = nil, nil
+			return permanent{fmt.Errorf("policy %d: %w", v, err)}
+		}
 	}
 	w.model, w.policy = m, v
 	w.logf("run %s: policy %d loaded (%.2fM parameters)", item.Run, v, float64(m.NumParams())/1e6)
@@ -414,7 +421,17 @@ func (w *Worker) loadRun(run string, data []byte) error {
 	if err != nil {
 		return fmt.Errorf("run %s tools: %w", run, err)
 	}
-	w.run, w.tok, w.runner, w.proto = run, rl.BPE{T: tk}, runner, proto
+	prec := nn.F32
+	if spec.RolloutPrecision != "" {
+		if prec, err = nn.ParsePrecision(spec.RolloutPrecision); err != nil {
+			return fmt.Errorf("run %s spec: rollout precision: %w", run, err)
+		}
+	}
+	if w.eng != nil && w.eng.Precision() != prec {
+		w.eng.Close()
+		w.eng = nil // rebuilt with the run's precision by the next policy load
+	}
+	w.run, w.tok, w.runner, w.proto, w.rolloutPrec = run, rl.BPE{T: tk}, runner, proto, prec
 	w.policy = -1 // another run's versions are not this one's
 	w.logf("run %s: tokenizer of %d tokens, tools %v", run, tk.VocabSize(), proto.Tools)
 	return nil

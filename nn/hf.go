@@ -54,6 +54,7 @@ func (m *Model) SetWeights(ts map[string]safetensors.Tensor) error {
 		}
 		p.W.Set(t.Data)
 	}
+	m.WeightsChanged()
 	var unknown []string
 	for name := range ts {
 		if m.Param(name) == nil && !strings.HasSuffix(name, "rotary_emb.inv_freq") &&

@@ -47,6 +47,7 @@ func (m *Model) MergeInto(dst *Model) error {
 	m.loraWeights(func(w *tensor.Tensor, name string, ad *Adapter) {
 		MergeWeight(dst.Param(name).W, w, ad)
 	})
+	dst.WeightsChanged() // an engine's bf16 copy of dst re-rounds
 	return nil
 }
 
@@ -74,6 +75,7 @@ func (m *Model) MergeLoRA() {
 		return
 	}
 	m.loraWeights(func(w *tensor.Tensor, _ string, ad *Adapter) { MergeWeight(w, w, ad) })
+	m.WeightsChanged()
 	m.DetachLoRA()
 }
 

@@ -71,6 +71,10 @@ type Model struct {
 	// pass, by slot, for the next pass to reuse: a training step then
 	// allocates (and zeroes, and collects) nothing on the steady path.
 	idle map[slotKey]*tensor.Tensor
+
+	// version counts weight changes (WeightsChanged), so that copies of
+	// the weights (the rollout engine's bf16 copy) know when to refresh.
+	version uint64
 }
 
 // slotKey names one buffer of a pass: an activation of a layer (layer >= 0)

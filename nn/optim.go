@@ -129,6 +129,7 @@ func (o *AdamW) Update(m *Model) (StepInfo, error) {
 		m.B.AdamW(p.W.View(), p.G.View(), o.M.View().At(off), o.V.View().At(off), p.W.Len(),
 			float32(lr), float32(o.Cfg.Beta1), float32(o.Cfg.Beta2), float32(o.Cfg.Eps), float32(wd), o.Step)
 	}
+	m.WeightsChanged()
 	return StepInfo{GradNorm: norm, LR: lr}, nil
 }
 

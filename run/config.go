@@ -128,6 +128,10 @@ type Config struct {
 	// f32; "" keeps the dtype the model came in (F32 when trained here).
 	ExportDType string `json:"export-dtype,omitempty"`
 
+	// Precision and RolloutPrecision: f32 or bf16, "" is f32 (precision.go).
+	Precision        string `json:"precision,omitempty"`
+	RolloutPrecision string `json:"rollout-precision,omitempty"`
+
 	LoRAOptions // lora.go
 }
 
@@ -282,6 +286,7 @@ func (c *Config) Flags(fs *pflag.FlagSet) {
 	fs.Float64Var(&c.TopP, "top-p", c.TopP, "evaluation top-p")
 	fs.IntVar(&c.EvalEvery, "eval-every", c.EvalEvery, "RL steps between extra evaluations (0: before and after only)")
 	fs.StringVar(&c.ExportDType, "export-dtype", c.ExportDType, "dtype of the run's hf/ export: bf16, f16 or f32 (default: as the model came in)")
+	c.precisionFlags(fs)
 	c.loraFlags(fs)
 }
 
@@ -435,6 +440,9 @@ func (c Config) Validate() error {
 	}
 	if _, err := export.ParseDType(c.ExportDType); err != nil {
 		return exitcode.Usagef("--export-dtype: %v", err)
+	}
+	if err := c.validatePrecision(); err != nil {
+		return err
 	}
 	if err := runconfig.CheckIsolation(c.ToolIsolation); err != nil {
 		return exitcode.Usagef("--tool-isolation: %v", err)

@@ -266,6 +266,9 @@ func (j *job) setup(ctx context.Context) error {
 		j.printf("%-10s %d tokens; model %.2fM parameters (%s)\n", "tokenizer", j.tok.VocabSize(),
 			float64(j.model.NumParams())/1e6, time.Since(t0).Round(100*time.Millisecond))
 	}
+	if err := j.setPrecision(); err != nil {
+		return err
+	}
 	if j.td.demos == nil && j.c.Model == "" && !resuming {
 		return exitcode.Usagef("--task %s has no demonstrations: give --model", j.c.Task)
 	}
@@ -321,10 +324,12 @@ func (j *job) setup(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	j.roller = &rl.Roller{
-		Engine: engine.New(policy, dist.EngineOptions()), // batch-invariant: the same bits on rollout workers
-		Tok:    bpe, Protocol: j.td.proto, Tools: j.td.exec, Cfg: ac.Rollout,
+	eng := engine.New(policy, dist.EngineOptions()) // batch-invariant: the same bits on rollout workers
+	if err := j.setRolloutPrecision(eng); err != nil {
+		eng.Close()
+		return err
 	}
+	j.roller = &rl.Roller{Engine: eng, Tok: bpe, Protocol: j.td.proto, Tools: j.td.exec, Cfg: ac.Rollout}
 	test, err := prompts(bpe, j.td.tmpl, j.c.thinking(), j.td.system, j.td.test, ac.Rollout.TokenBudget)
 	if err != nil {
 		return err
@@ -479,6 +484,10 @@ func (j *job) rlPhase(ctx context.Context) error {
 			return err
 		}
 		defer ref.Free()
+		// The KL term's reference log-probs in the policy's precision.
+		if err := ref.SetPrecision(j.model.Precision()); err != nil {
+			return err
+		}
 		tr.Ref = ref
 	}
 	pool, err := prompts(rl.BPE{T: j.tok}, j.td.tmpl, j.c.thinking(), j.td.system, j.td.train, tr.Cfg.Rollout.TokenBudget)

@@ -101,7 +101,8 @@ func (j *job) startRollouts(ctx context.Context, tr *rl.Trainer, ahead func(step
 		return nil, err
 	}
 	spec := dist.RunSpec{Tokenizer: tj, Tools: runconfig.ToolSpec{Task: kind, World: c.World(), Data: c.Data,
-		SearchTopK: c.SearchTopK, MaxResult: c.MaxResult, CallLimit: c.CallLimit, Isolation: c.ToolIsolation}}
+		SearchTopK: c.SearchTopK, MaxResult: c.MaxResult, CallLimit: c.CallLimit, Isolation: c.ToolIsolation},
+		RolloutPrecision: c.RolloutPrecision}
 	if err := src.PublishSpec(ctx, spec); err != nil {
 		r.stop()
 		return nil, err

@@ -1,6 +1,10 @@
 package tensor
 
-import "fmt"
+import (
+	"fmt"
+
+	"github.com/goarpo/arpo/backend"
+)
 
 // Matrix views: a Tensor of rank >= 2 is treated as (rows, cols) with cols
 // its last dimension; a rank-1 tensor is a single row.
@@ -18,7 +22,9 @@ func (t *Tensor) rowsCols() (int, int) {
 // MatMul computes c = alpha * op(a) * op(b) + beta * c through the backend's
 // Gemm. op(a) is (m, k): a is (m, k), or (k, m) when transA. op(b) is (k, n):
 // b is (k, n), or (n, k) when transB. c is (m, n). beta = 1 accumulates
-// (gradients), beta = 0 overwrites.
+// (gradients), beta = 0 overwrites. When any of a, b, c has Precision BF16
+// the product runs on the backend's GemmBF16 (operands rounded to bf16,
+// float32 sums); it panics if the backend has none.
 func MatMul(c, a, b *Tensor, transA, transB bool, alpha, beta float32) {
 	ar, ac := a.rowsCols()
 	br, bc := b.rowsCols()
@@ -33,6 +39,14 @@ func MatMul(c, a, b *Tensor, transA, transB bool, alpha, beta float32) {
 	}
 	if k != kb || m != cr || n != cc {
 		panic(fmt.Sprintf("tensor: MatMul shapes: a %v (T=%v), b %v (T=%v), c %v", a.shape, transA, b.shape, transB, c.shape))
+	}
+	if a.prec == BF16 || b.prec == BF16 || c.prec == BF16 {
+		bf, ok := c.B.(backend.BF16)
+		if !ok {
+			panic(fmt.Sprintf("tensor: MatMul in bf16 on the %s backend, which has no GemmBF16", c.B.Name()))
+		}
+		bf.GemmBF16(transA, transB, m, n, k, alpha, a.View(), ac, b.View(), bc, beta, c.View(), cc)
+		return
 	}
 	c.B.Gemm(transA, transB, m, n, k, alpha, a.View(), ac, b.View(), bc, beta, c.View(), cc)
 }

@@ -26,6 +26,7 @@ type Tensor struct {
 	off     int
 	shape   []int
 	strides []int
+	prec    Precision // of the matrix products it takes part in; views inherit it
 }
 
 // New allocates a zeroed tensor of the given shape on b, e.g. New(b, 4, 128).
@@ -118,7 +119,7 @@ func (t *Tensor) Reshape(shape ...int) *Tensor {
 	if numel(s) != t.Len() {
 		panic(fmt.Sprintf("tensor: Reshape %v to %v", t.shape, shape))
 	}
-	return &Tensor{B: t.B, buf: t.buf, off: t.off, shape: s, strides: stridesOf(s)}
+	return &Tensor{B: t.B, buf: t.buf, off: t.off, shape: s, strides: stridesOf(s), prec: t.prec}
 }
 
 // Rows returns the view of rows [lo, hi) along the first dimension.
@@ -128,7 +129,7 @@ func (t *Tensor) Rows(lo, hi int) *Tensor {
 	}
 	s := clone(t.shape)
 	s[0] = hi - lo
-	return &Tensor{B: t.B, buf: t.buf, off: t.off + lo*t.strides[0], shape: s, strides: stridesOf(s)}
+	return &Tensor{B: t.B, buf: t.buf, off: t.off + lo*t.strides[0], shape: s, strides: stridesOf(s), prec: t.prec}
 }
 
 // Free releases the tensor's buffer. Only the owner of the storage (the

@@ -54,7 +54,13 @@ func (c *CPU) Alloc(n int) backend.Buffer { return &Buffer{data: make([]float32,
 
 // Free implements backend.Backend. Host memory is left to the garbage
 // collector; dropping the slice lets it go sooner.
-func (c *CPU) Free(b backend.Buffer) { b.(*Buffer).data = nil }
+func (c *CPU) Free(b backend.Buffer) {
+	if h, ok := b.(*BF16Buffer); ok {
+		h.data = nil
+		return
+	}
+	b.(*Buffer).data = nil
+}
 
 // Write implements backend.Backend.
 func (c *CPU) Write(dst backend.View, src []float32) { copy(slice(dst, len(src)), src) }

@@ -4,38 +4,115 @@ import (
 	"fmt"
 
 	"github.com/goarpo/arpo/asm"
+	"github.com/goarpo/arpo/backend"
 )
 
 // bgemmKernel is the BF16 micro-kernel GemmBF16 uses; tests swap it to
 // check every variant through the whole driver.
 var bgemmKernel = asm.Bgemm()
 
-// GemmBF16 is Gemm with bf16 operands (asm.F32ToBF16's encoding) and a
-// float32 C: C = alpha*op(A)*op(B) + beta*C with op(A) m x k, op(B) k x n,
-// C m x n, all row-major; transA means A is stored k x m, transB that B is
-// stored n x k (a linear layer's weights). Products are summed in float32.
-//
-// It takes host slices, not backend views: the backend interface has no
-// bf16 buffers yet. Like Gemm it gives the same bits for any thread count
-// (fixed blocking, work split over C only). Bad sizes, leading dimensions
-// or slices too short for their operands panic.
-//
-// Up to gemmBF16SmallMaxM rows take the small-m path (gemmBF16Small),
-// which gives every element the blocked path's bits.
-func (c *CPU) GemmBF16(transA, transB bool, m, n, k int, alpha float32, A []uint16, lda int, B []uint16, ldb int, beta float32, C []float32, ldc int) {
-	gemmBF16Check("A", len(A), gemmExtent("A", transA, m, k, lda))
-	gemmBF16Check("B", len(B), gemmExtent("B", transB, k, n, ldb))
-	gemmBF16Check("C", len(C), gemmExtent("C", false, m, n, ldc))
+// BF16Buffer is host memory of bf16 elements (asm.F32ToBF16's encoding):
+// the CPU backend's buffers of backend.BF16.
+type BF16Buffer struct {
+	data []uint16
+}
+
+// Len implements backend.Buffer: the number of bf16 elements.
+func (b *BF16Buffer) Len() int { return len(b.data) }
+
+// Data returns the buffer's storage.
+func (b *BF16Buffer) Data() []uint16 { return b.data }
+
+var _ backend.BF16 = (*CPU)(nil)
+
+// AllocBF16 implements backend.BF16.
+func (c *CPU) AllocBF16(n int) backend.Buffer { return &BF16Buffer{data: make([]uint16, n)} }
+
+// WriteBF16 implements backend.BF16.
+func (c *CPU) WriteBF16(dst backend.View, src []uint16) { copy(sliceBF16(dst, len(src)), src) }
+
+// ReadBF16 implements backend.BF16.
+func (c *CPU) ReadBF16(dst []uint16, src backend.View) error {
+	copy(dst, sliceBF16(src, len(dst)))
+	return nil
+}
+
+// ToBF16 implements backend.BF16: n elements rounded by asm.F32ToBF16, in
+// pieces over the threads (each element on its own, so any split gives the
+// same bits).
+func (c *CPU) ToBF16(dst, src backend.View, n int) {
+	d, s := sliceBF16(dst, n), slice(src, n)
+	c.pool.chunks(n, elemGrain, func(lo, hi int) { asm.F32ToBF16(d[lo:hi], s[lo:hi]) })
+}
+
+// sliceBF16 returns n elements of a bf16 view.
+func sliceBF16(v backend.View, n int) []uint16 {
+	b, ok := v.Buf.(*BF16Buffer)
+	if !ok {
+		panic(fmt.Sprintf("cpu: a bf16 op got a %T, not a bf16 buffer", v.Buf))
+	}
+	return b.data[v.Off : v.Off+n : v.Off+n]
+}
+
+// bf16Operand is one operand of the BF16 GEMM: bf16 elements (h) or
+// float32 ones (f), rounded to bf16 by packing.
+type bf16Operand struct {
+	h []uint16
+	f []float32
+}
+
+// packA packs the rows x k block of op(A) that starts at element off
+// (asm.BgemmKernel.PackA, or PackAF32 for float32 elements).
+func (o bf16Operand) packA(s *asm.BgemmKernel, dst []uint32, off, ld int, trans bool, rows, k int) {
+	if o.f != nil {
+		s.PackAF32(dst, o.f[off:], ld, trans, rows, k)
+		return
+	}
+	s.PackA(dst, o.h[off:], ld, trans, rows, k)
+}
+
+// packB packs the k x cols block of op(B) that starts at element off.
+func (o bf16Operand) packB(s *asm.BgemmKernel, dst []uint32, off, ld int, trans bool, k, cols int) {
+	if o.f != nil {
+		s.PackBF32(dst, o.f[off:], ld, trans, k, cols)
+		return
+	}
+	s.PackB(dst, o.h[off:], ld, trans, k, cols)
+}
+
+// bf16View returns the n elements of v, a bf16 or float32 CPU buffer, as
+// an operand.
+func bf16View(v backend.View, n int) bf16Operand {
+	if v.Off < 0 || v.Off+n > v.Buf.Len() {
+		panic(fmt.Sprintf("cpu: GemmBF16: %d elements at %d of a buffer of %d", n, v.Off, v.Buf.Len()))
+	}
+	switch b := v.Buf.(type) {
+	case *BF16Buffer:
+		return bf16Operand{h: b.data[v.Off : v.Off+n : v.Off+n]}
+	case *Buffer:
+		return bf16Operand{f: b.data[v.Off : v.Off+n : v.Off+n]}
+	}
+	panic(fmt.Sprintf("cpu: GemmBF16: operand is a %T", v.Buf))
+}
+
+// GemmBF16 implements backend.BF16: Gemm with bf16 products, each of A and
+// B a bf16 or a float32 buffer (rounded to bf16 as it is packed), C
+// float32, products summed in float32. Like Gemm it gives the same bits for
+// any thread count (fixed blocking, work split over C only); and the sums
+// for a row of C depend on neither m nor the other rows (in the blocked
+// path each row is one row of a packed A sliver, zero rows padding a
+// partial one; up to gemmBF16SmallMaxM rows take the small-m path, which
+// gives every element the blocked path's bits), so it needs no
+// batch-invariant pieces. Bad
+// sizes, leading dimensions or operands past their buffers panic.
+func (c *CPU) GemmBF16(transA, transB bool, m, n, k int, alpha float32, a backend.View, lda int, b backend.View, ldb int, beta float32, cv backend.View, ldc int) {
+	A := bf16View(a, gemmExtent("A", transA, m, k, lda))
+	B := bf16View(b, gemmExtent("B", transB, k, n, ldb))
+	C := slice(cv, gemmExtent("C", false, m, n, ldc))
 	gemmBF16(c.pool, bgemmKernel, transA, transB, m, n, k, alpha, A, lda, B, ldb, beta, C, ldc)
 }
 
-func gemmBF16Check(name string, have, want int) {
-	if have < want {
-		panic(fmt.Sprintf("cpu: GemmBF16: %s has %d elements, its shape needs %d", name, have, want))
-	}
-}
-
-func gemmBF16(p *pool, s *asm.BgemmKernel, ta, tb bool, m, n, k int, alpha float32, A []uint16, lda int, B []uint16, ldb int, beta float32, C []float32, ldc int) {
+func gemmBF16(p *pool, s *asm.BgemmKernel, ta, tb bool, m, n, k int, alpha float32, A bf16Operand, lda int, B bf16Operand, ldb int, beta float32, C []float32, ldc int) {
 	switch {
 	case m == 0 || n == 0:
 	case k == 0 || alpha == 0:
@@ -48,13 +125,13 @@ func gemmBF16(p *pool, s *asm.BgemmKernel, ta, tb bool, m, n, k int, alpha float
 			if ta {
 				off = p0 * lda
 			}
-			t.PackA(dst, A[off:], lda, ta, m, kb)
+			A.packA(t, dst, off, lda, ta, m, kb)
 		}, func(t *asm.BgemmKernel, dst []uint32, j0, p0, kb, cols int) {
 			off := p0*ldb + j0
 			if tb {
 				off = j0*ldb + p0
 			}
-			t.PackB(dst, B[off:], ldb, tb, kb, cols)
+			B.packB(t, dst, off, ldb, tb, kb, cols)
 		}, beta, C, ldc)
 	default:
 		gemmBF16Blocked(p, s, ta, tb, m, n, k, alpha, A, lda, B, ldb, beta, C, ldc)
@@ -74,7 +151,7 @@ var bgemmScratchFree scratchList[bgemmScratch]
 // shapes and order) over the BF16 kernel. gemmKC is even, so every K block
 // but the last starts on a pair of k; an odd last block is padded with a
 // zero by packing.
-func gemmBF16Blocked(pl *pool, s *asm.BgemmKernel, ta, tb bool, m, n, k int, alpha float32, A []uint16, lda int, B []uint16, ldb int, beta float32, C []float32, ldc int) {
+func gemmBF16Blocked(pl *pool, s *asm.BgemmKernel, ta, tb bool, m, n, k int, alpha float32, A bf16Operand, lda int, B bf16Operand, ldb int, beta float32, C []float32, ldc int) {
 	mr, nr := s.MR, s.NR
 	mt, nt := gemmTaskShape(min(m, gemmMB), min(n, gemmNC), mr, nr)
 	nc := min(n, gemmNC)
@@ -106,7 +183,7 @@ func gemmBF16Blocked(pl *pool, s *asm.BgemmKernel, ta, tb bool, m, n, k int, alp
 				if tb {
 					off = (jc+j0)*ldb + pc
 				}
-				s.PackB(pb[j0*kq:], B[off:], ldb, tb, kb, min(2*nr, nb-j0))
+				B.packB(s, pb[j0*kq:], off, ldb, tb, kb, min(2*nr, nb-j0))
 			}
 			nbPieces := gemmCeilDiv(nb, 2*nr)
 			for ic := 0; ic < m; ic += gemmMB {
@@ -117,7 +194,7 @@ func gemmBF16Blocked(pl *pool, s *asm.BgemmKernel, ta, tb bool, m, n, k int, alp
 					if ta {
 						off = pc*lda + ic + i0
 					}
-					s.PackA(pa[i0*aWords:], A[off:], lda, ta, min(mt, mbb-i0), kb)
+					A.packA(s, pa[i0*aWords:], off, lda, ta, min(mt, mbb-i0), kb)
 				}
 				naPieces := gemmCeilDiv(mbb, mt)
 				if ic == 0 {

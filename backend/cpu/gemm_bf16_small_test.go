@@ -30,13 +30,23 @@ func TestGemmBF16SmallMatchesBlocked(t *testing.T) {
 					_, cb := stored(g.tb, g.k, g.n)
 					g.lda, g.ldb, g.ldc = ca+si%2, cb+1, g.n+3
 					a, b, c0 := bgemmOperands(rng, g)
-					want := append([]float32(nil), c0...)
-					gemmBF16Blocked(pools[1].pool, s, g.ta, g.tb, g.m, g.n, g.k, g.alpha, a, g.lda, b, g.ldb, g.beta, want, g.ldc)
-					for _, th := range []int{1, 3} {
-						got := runBF16(pools[th], s, g, a, b, c0) // m <= 16: the small path
-						name := fmt.Sprintf("%s %v threads=%d", s.Name, g, th)
-						for i := range want {
-							require.Equalf(t, math.Float32bits(want[i]), math.Float32bits(got[i]), "%s at %d: %v != %v", name, i, got[i], want[i])
+					// A as bf16, and as float32 rounded while packed (the
+					// engine's activations against its bf16 weights).
+					af := make([]float32, len(a))
+					for i := range af {
+						af[i] = rng.Float32()*2 - 1
+					}
+					for _, A := range []bf16Operand{{h: a}, {f: af}} {
+						B := bf16Operand{h: b}
+						want := append([]float32(nil), c0...)
+						gemmBF16Blocked(pools[1].pool, s, g.ta, g.tb, g.m, g.n, g.k, g.alpha, A, g.lda, B, g.ldb, g.beta, want, g.ldc)
+						for _, th := range []int{1, 3} {
+							got := append([]float32(nil), c0...)
+							gemmBF16(pools[th].pool, s, g.ta, g.tb, g.m, g.n, g.k, g.alpha, A, g.lda, B, g.ldb, g.beta, got, g.ldc) // m <= 16: the small path
+							name := fmt.Sprintf("%s %v f32 A %v threads=%d", s.Name, g, A.f != nil, th)
+							for i := range want {
+								require.Equalf(t, math.Float32bits(want[i]), math.Float32bits(got[i]), "%s at %d: %v != %v", name, i, got[i], want[i])
+							}
 						}
 					}
 				}

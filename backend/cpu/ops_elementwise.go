@@ -2,6 +2,7 @@ package cpu
 
 import (
 	"math"
+	"slices"
 
 	"github.com/goarpo/arpo/asm"
 	"github.com/goarpo/arpo/backend"
@@ -193,12 +194,8 @@ func (c *CPU) SwiGLUBackward(dgate, dup, dout, gate, up backend.View, n int) {
 	})
 }
 
-// Supports implements backend.Backend: the CPU backend implements every op.
+// Supports implements backend.Backend: the CPU backend implements every op,
+// those of backend.BF16 included.
 func (c *CPU) Supports(op backend.Op) bool {
-	for _, o := range backend.AllOps {
-		if o == op {
-			return true
-		}
-	}
-	return false
+	return slices.Contains(backend.AllOps, op) || slices.Contains(backend.BF16Ops, op)
 }

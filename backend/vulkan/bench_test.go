@@ -5,6 +5,7 @@ package vulkan
 import (
 	"fmt"
 	"math/rand/v2"
+	"strings"
 	"testing"
 
 	"github.com/goarpo/arpo/backend"
@@ -36,6 +37,47 @@ func BenchmarkGemm(bm *testing.B) {
 				run()
 			}
 			bm.ReportMetric(2*float64(n)*float64(n)*float64(n)*float64(bm.N)/bm.Elapsed().Seconds()/1e9, "GFLOP/s")
+		})
+	}
+}
+
+// BenchmarkAttention measures the attention forward (and forward plus
+// backward) over a pack of two 256-token sequences (8 heads, 2 kv heads,
+// head dim 64) with the per-row kernels and with the flash kernels.
+func BenchmarkAttention(bm *testing.B) {
+	for _, name := range []string{"per-row", "flash", "per-row-backward", "flash-backward"} {
+		kernel, backward := strings.CutSuffix(name, "-backward")
+		bm.Run(name, func(bm *testing.B) {
+			b, err := Open(0)
+			if err != nil {
+				bm.Skipf("vulkan backend unavailable: %v", err)
+			}
+			defer b.Close()
+			b.perRowAttention = kernel == "per-row"
+			const T, heads, kvHeads, hd = 512, 8, 2, 64
+			seqs := []backend.Seq{{Start: 0, Len: 256}, {Start: 256, Len: 256}}
+			rng := rand.New(rand.NewPCG(1, 1))
+			q, k, v := b.Alloc(T*heads*hd), b.Alloc(T*kvHeads*hd), b.Alloc(T*kvHeads*hd)
+			o, l := b.Alloc(T*heads*hd), b.Alloc(T*heads)
+			for _, x := range []backend.Buffer{q, k, v} {
+				b.Write(backend.Whole(x), randSlice(rng, x.Len()))
+			}
+			dq, dk, dv := b.Alloc(T*heads*hd), b.Alloc(T*kvHeads*hd), b.Alloc(T*kvHeads*hd)
+			run := func() {
+				b.Attention(backend.Whole(o), backend.Whole(l), backend.Whole(q), backend.Whole(k), backend.Whole(v), seqs, heads, kvHeads, hd, 0.125)
+				if backward {
+					b.AttentionBackward(backend.Whole(dq), backend.Whole(dk), backend.Whole(dv), backend.Whole(o), backend.Whole(q), backend.Whole(k), backend.Whole(v),
+						backend.Whole(o), backend.Whole(l), seqs, heads, kvHeads, hd, 0.125)
+				}
+				if err := b.Sync(); err != nil {
+					bm.Fatal(err)
+				}
+			}
+			run()
+			bm.ResetTimer()
+			for range bm.N {
+				run()
+			}
 		})
 	}
 }

@@ -71,6 +71,8 @@ type device struct {
 	dev      vk.Device
 	queue    vk.Queue
 	family   uint32
+	// timestampBits is the compute queue's timestampValidBits (0: none).
+	timestampBits uint32
 
 	name    string
 	devType vk.PhysicalDeviceType
@@ -201,11 +203,11 @@ func openDevice(index int) (_ *device, err error) {
 		d.name, deviceType(props.DeviceType), versionString(props.ApiVersion),
 		d.limits.MaxStorageBufferRange>>20, d.limits.MaxComputeSharedMemorySize>>10, d.deviceMemory()>>20)
 
-	family, ok := computeFamily(d.phys)
+	family, tsBits, ok := computeFamily(d.phys)
 	if !ok {
 		return nil, fmt.Errorf("device %s has no compute queue", d.name)
 	}
-	d.family = family
+	d.family, d.timestampBits = family, tsBits
 	var dev vk.Device
 	r = vk.CreateDevice(d.phys, &vk.DeviceCreateInfo{
 		SType:                vk.StructureTypeDeviceCreateInfo,
@@ -227,8 +229,9 @@ func openDevice(index int) (_ *device, err error) {
 	return d, nil
 }
 
-// computeFamily returns the first queue family with compute support.
-func computeFamily(p vk.PhysicalDevice) (uint32, bool) {
+// computeFamily returns the first queue family with compute support and
+// its timestampValidBits (0: no timestamps on that queue).
+func computeFamily(p vk.PhysicalDevice) (uint32, uint32, bool) {
 	var n uint32
 	vk.GetPhysicalDeviceQueueFamilyProperties(p, &n, nil)
 	fams := make([]vk.QueueFamilyProperties, n)
@@ -236,10 +239,10 @@ func computeFamily(p vk.PhysicalDevice) (uint32, bool) {
 	for i := range fams[:n] {
 		fams[i].Deref()
 		if fams[i].QueueFlags&vk.QueueFlags(vk.QueueComputeBit) != 0 {
-			return uint32(i), true
+			return uint32(i), fams[i].TimestampValidBits, true
 		}
 	}
-	return 0, false
+	return 0, 0, false
 }
 
 // deviceMemory is the size of the largest device-local heap.

@@ -8,14 +8,21 @@
 // time; without them Open returns a "vulkan backend unavailable" error and
 // the default build stays pure Go.
 //
-// Buffers live in device memory for their whole life. Ops are recorded into
+// Buffers live in device memory for their whole life, as aligned ranges of
+// large memory blocks (memory.go, suballoc.go). The GEMM kernel is chosen
+// by shape (gemm_plan.go): gemv for decode, register-tiled kernels in three
+// tile sizes, split over k for thin products. Attention runs FlashAttention
+// style (blocks of rows, tiles in shared memory, online softmax), and
+// decode's paged attention splits long contexts over the keys. SetProfile
+// times every dispatch with GPU timestamps. Ops are recorded into
 // one command buffer, with a pipeline barrier only where a dispatch touches
 // elements an earlier dispatch of the same batch wrote (or writes elements
 // one read); the batch is submitted when the caller reads back or syncs.
 // Host data (Write, token ids, positions) goes through a host-visible upload
 // arena that lives until the batch completes. Every reduction runs in a fixed
-// order inside one work group, and no shader uses float atomics, so results
-// are bitwise reproducible on one device and driver.
+// order (split-K and split keys are merged by a second pass in split order),
+// and no shader uses float atomics, so results are bitwise reproducible on
+// one device and driver.
 //
 // What this package is not for: multi-device work, half precision, or ops
 // outside the backend.Backend interface. See docs/VULKAN.md for how to run

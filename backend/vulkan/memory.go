@@ -4,20 +4,119 @@ package vulkan
 
 import (
 	"fmt"
+	"slices"
 	"unsafe"
 
 	vk "github.com/vulkan-go/vulkan"
 )
 
-// Buffer is device memory holding Len float32 elements. It stays on the
-// device for its whole life; the host reaches it only through Write and
-// Read.
+// Buffer is device memory holding Len float32 elements: a range of a
+// memory block, from byte base on. It stays on the device for its whole
+// life; the host reaches it only through Write and Read.
 type Buffer struct {
 	n     int
-	buf   vk.Buffer
-	mem   vk.DeviceMemory
+	block *memBlock // nil when the allocation failed
+	buf   vk.Buffer // block.buf
+	base  uint64    // bytes
+	size  uint64    // bytes reserved in the block
 	owner *Backend
 	freed bool
+}
+
+// memBlock is one VkDeviceMemory allocation with one VkBuffer over all of
+// it; buffers are ranges of it. Buffers of more than a quarter of
+// blockSize get a dedicated block of their own.
+type memBlock struct {
+	buf       vk.Buffer
+	mem       vk.DeviceMemory
+	ra        *rangeAlloc
+	dedicated bool
+}
+
+// blockSize is the size of an ordinary memory block. Drivers cap the
+// number of allocations (maxMemoryAllocationCount, 4096 on many), and an
+// allocation is slow; with blocks a model's hundreds of buffers take a
+// handful.
+const blockSize = 256 << 20
+
+// blockAlign is the alignment of every buffer inside a block: the device's
+// storage-buffer offset alignment, and at least 16 bytes for vec4 loads.
+func (b *Backend) blockAlign() uint64 { return uint64(max(b.align, 16)) }
+
+// reserve finds size bytes for a buffer: in an existing block, else in a
+// new one (device-local where the device has it).
+func (b *Backend) reserve(size uint64) (*memBlock, uint64, error) {
+	align := b.blockAlign()
+	size = (size + align - 1) &^ (align - 1)
+	if size > blockSize/4 {
+		blk, err := b.newBlock(size, true)
+		if err != nil {
+			return nil, 0, err
+		}
+		off, _ := blk.ra.alloc(size, align)
+		return blk, off, nil
+	}
+	for _, blk := range b.blocks {
+		if blk.dedicated {
+			continue
+		}
+		if off, ok := blk.ra.alloc(size, align); ok {
+			return blk, off, nil
+		}
+	}
+	blk, err := b.newBlock(blockSize, false)
+	if err != nil {
+		return nil, 0, err
+	}
+	off, _ := blk.ra.alloc(size, align)
+	return blk, off, nil
+}
+
+func (b *Backend) newBlock(size uint64, dedicated bool) (*memBlock, error) {
+	buf, mem, err := b.d.newVkBuffer(size, vk.MemoryPropertyDeviceLocalBit, 0)
+	if err != nil {
+		// Some devices expose no device-local type a buffer may use; any
+		// memory will do there.
+		var err2 error
+		if buf, mem, err2 = b.d.newVkBuffer(size, 0, 0); err2 != nil {
+			return nil, err
+		}
+	}
+	blk := &memBlock{buf: buf, mem: mem, ra: newRangeAlloc(size), dedicated: dedicated}
+	b.blocks = append(b.blocks, blk)
+	return blk, nil
+}
+
+// unreserve returns a buffer's range to its block once no queued work can
+// touch it; a dedicated block, or an ordinary one left empty while others
+// exist, is released.
+func (b *Backend) unreserve(x *Buffer) {
+	blk := x.block
+	blk.ra.release(x.base, x.size)
+	if !blk.ra.empty() {
+		return
+	}
+	ordinary := 0
+	for _, o := range b.blocks {
+		if !o.dedicated {
+			ordinary++
+		}
+	}
+	if !blk.dedicated && ordinary <= 1 {
+		return // keep one block for the next buffers
+	}
+	b.d.freeVkBuffer(blk.buf, blk.mem)
+	b.blocks = slices.DeleteFunc(b.blocks, func(o *memBlock) bool { return o == blk })
+}
+
+// MemoryStats returns the number of device memory blocks, the bytes they
+// hold, and the bytes handed out to live buffers.
+func (b *Backend) MemoryStats() (blocks int, reserved, used uint64) {
+	for _, blk := range b.blocks {
+		reserved += blk.ra.size
+		used += blk.ra.used
+	}
+	return len(b.blocks), reserved, used
 }
 
 // Len implements backend.Buffer.

@@ -59,14 +59,43 @@ func (b *Backend) Attention(out, lse, q, k, v backend.View, seqs []backend.Seq, 
 	if !ok {
 		return
 	}
-	b.dispatch("attention", []binding{ob, lb, qb, kb, vb, ib},
-		[]uint32{uint32(T), uint32(heads), uint32(kvHeads), uint32(headDim), oo, lo, qo, ko, vo, 0, f32(scale)},
-		uint32(min(T, maxGroups)), uint32(heads))
+	pc := []uint32{uint32(T), uint32(heads), uint32(kvHeads), uint32(headDim), oo, lo, qo, ko, vo, 0, f32(scale)}
+	if hd, bq, ok := b.flashShape(headDim); ok && ceilDiv(T, bq) <= maxGroups {
+		b.dispatchSpec("flash_attention", []uint32{uint32(hd), uint32(bq)}, []binding{ob, lb, qb, kb, vb, ib}, pc,
+			uint32(ceilDiv(T, bq)), uint32(heads), 1)
+		return
+	}
+	b.dispatch("attention", []binding{ob, lb, qb, kb, vb, ib}, pc, uint32(min(T, maxGroups)), uint32(heads))
+}
+
+// flashKeys is the key tile of flash_attention.comp (BKV there).
+const flashKeys = 16
+
+// flashShape returns flash_attention.comp's specialization for a head
+// dimension: HD, the head dimension rounded up to 64, and BQ, the query
+// rows of a work group (8 at HD 256, so that shared memory stays under 32
+// KiB). ok is false when the device's shared memory is too small (the
+// per-row kernel, attention.comp, runs then) or a test asks for the
+// per-row kernel. Flash attention is also the faster one on lavapipe
+// (docs/VULKAN.md).
+func (b *Backend) flashShape(headDim int) (hd, bq int, ok bool) {
+	if b.perRowAttention {
+		return 0, 0, false
+	}
+	hd = ceilDiv(headDim, 64) * 64
+	bq = 16
+	if hd > 128 {
+		bq = 8
+	}
+	shared := 4 * ((bq+flashKeys)*(hd+1) + bq*flashKeys + 3*bq)
+	return hd, bq, shared <= int(b.d.limits.MaxComputeSharedMemorySize)
 }
 
 // AttentionBackward implements backend.Backend: a query-side pass writes
 // dq and D = dout.out per (row, head) into scratch, then a key-side pass
-// writes dk and dv, each summed in a fixed order.
+// writes dk and dv, each summed in a fixed order. Both passes work on
+// blocks of rows with tiles in shared memory (flash_attention_dq/dkv)
+// where the device's shared memory allows, else one row per work group.
 func (b *Backend) AttentionBackward(dq, dk, dv, dout, q, k, v, out, lse backend.View, seqs []backend.Seq, heads, kvHeads, headDim int, scale float32) {
 	checkHeads(heads, kvHeads, headDim)
 	T, info := seqInfo(seqs)
@@ -89,15 +118,37 @@ func (b *Backend) AttentionBackward(dq, dk, dv, dout, q, k, v, out, lse backend.
 	vb, vo := b.view(v, kn, false)
 	ob, oo := b.view(out, qn, false)
 	lb, lo := b.view(lse, T*heads, false)
-	b.dispatch("attention_dq", []binding{dqb, ddb, dob, qb, kb, vb, ob, lb, ib},
-		[]uint32{uint32(T), uint32(heads), uint32(kvHeads), uint32(headDim), dqo, ddo, doo, qo, ko, vo, oo, lo, 0, f32(scale)},
-		uint32(min(T, maxGroups)), uint32(heads))
 	dkb, dko := b.view(dk, kn, true)
 	dvb, dvo := b.view(dv, kn, true)
+	dqPC := []uint32{uint32(T), uint32(heads), uint32(kvHeads), uint32(headDim), dqo, ddo, doo, qo, ko, vo, oo, lo, 0, f32(scale)}
+	dkvPC := []uint32{uint32(T), uint32(heads), uint32(kvHeads), uint32(headDim), dko, dvo, doo, qo, ko, vo, ddo, lo, 0, f32(scale)}
+	if hd, r, ok := b.flashBackwardShape(headDim); ok && ceilDiv(T, r) <= maxGroups {
+		spec := []uint32{uint32(hd), uint32(r)}
+		b.dispatchSpec("flash_attention_dq", spec, []binding{dqb, ddb, dob, qb, kb, vb, ob, lb, ib}, dqPC, uint32(ceilDiv(T, r)), uint32(heads), 1)
+		ddb.write = false
+		b.dispatchSpec("flash_attention_dkv", spec, []binding{dkb, dvb, dob, qb, kb, vb, ddb, lb, ib}, dkvPC, uint32(ceilDiv(T, r)), uint32(kvHeads), 1)
+		return
+	}
+	b.dispatch("attention_dq", []binding{dqb, ddb, dob, qb, kb, vb, ob, lb, ib}, dqPC, uint32(min(T, maxGroups)), uint32(heads))
 	ddb.write = false
-	b.dispatch("attention_dkv", []binding{dkb, dvb, dob, qb, kb, vb, ddb, lb, ib},
-		[]uint32{uint32(T), uint32(heads), uint32(kvHeads), uint32(headDim), dko, dvo, doo, qo, ko, vo, ddo, lo, 0, f32(scale)},
-		uint32(min(T, maxGroups)), uint32(kvHeads))
+	b.dispatch("attention_dkv", []binding{dkb, dvb, dob, qb, kb, vb, ddb, lb, ib}, dkvPC, uint32(min(T, maxGroups)), uint32(kvHeads))
+}
+
+// flashBackwardShape returns the specialization of
+// flash_attention_dq.comp and flash_attention_dkv.comp for a head
+// dimension: HD, the head dimension rounded up to 64, and R, the rows of a
+// block and of a tile (R*HD = 1024: 16 rows at HD 64, 4 at HD 256). ok is
+// false when the device's shared memory cannot hold the dkv kernel's four
+// tiles (the per-row kernels run then) or a test asks for the per-row
+// kernels.
+func (b *Backend) flashBackwardShape(headDim int) (hd, r int, ok bool) {
+	if b.perRowAttention {
+		return 0, 0, false
+	}
+	hd = ceilDiv(headDim, 64) * 64
+	r = 1024 / hd
+	shared := 4 * (4*r*(hd+1) + 2*r*r + 2*r)
+	return hd, r, shared <= int(b.d.limits.MaxComputeSharedMemorySize)
 }
 
 // PagedAttention implements backend.Backend; q and out are
@@ -151,7 +202,57 @@ func (b *Backend) PagedAttention(out, q, kCache, vCache backend.View, seqs []bac
 	if !ok {
 		return
 	}
-	b.dispatch("paged_attention", []binding{ob, qb, kb, vb, ib},
-		[]uint32{uint32(nrows), uint32(heads), uint32(kvHeads), uint32(headDim), uint32(blockSize), oo, qo, ko, vo, 0, f32(scale)},
+	maxKeys := 0
+	for r := range nrows {
+		maxKeys = max(maxKeys, int(info[3*r+1]))
+	}
+	chunk := b.pagedChunk(nrows*heads, maxKeys)
+	if chunk == 0 {
+		b.dispatch("paged_attention", []binding{ob, qb, kb, vb, ib},
+			[]uint32{uint32(nrows), uint32(heads), uint32(kvHeads), uint32(headDim), uint32(blockSize), oo, qo, ko, vo, 0, f32(scale)},
+			uint32(min(nrows, maxGroups)), uint32(heads))
+		return
+	}
+	// Split over the keys: partial results per chunk, then a merge in
+	// chunk order.
+	splits := ceilDiv(maxKeys, chunk)
+	n := nrows * heads * splits * (headDim + 2)
+	part := b.alloc(n, false)
+	if b.err != nil {
+		return
+	}
+	pw, po := b.bindView(part, 0, n, true)
+	b.dispatchSpec("paged_attention_split", nil, []binding{pw, qb, kb, vb, ib},
+		[]uint32{uint32(nrows), uint32(heads), uint32(kvHeads), uint32(headDim), uint32(blockSize), po, qo, ko, vo, 0, f32(scale),
+			uint32(chunk), uint32(splits)},
+		uint32(min(nrows, maxGroups)), uint32(heads), uint32(splits))
+	pr, _ := b.bindView(part, 0, n, false)
+	b.dispatch("paged_attention_combine", []binding{ob, pr, ib},
+		[]uint32{uint32(nrows), uint32(heads), uint32(headDim), oo, po, 0, uint32(splits)},
 		uint32(min(nrows, maxGroups)), uint32(heads))
+	b.Free(part)
+}
+
+// Paged-attention split thresholds: the keys are split when the (row,
+// head) work groups number fewer than pagedSplitGroups and a row has at
+// least pagedSplitKeys keys, in chunks of a multiple of 64 keys, at most
+// pagedMaxSplits of them.
+const (
+	pagedSplitGroups = 256
+	pagedSplitKeys   = 256
+	pagedMaxSplits   = 16
+)
+
+// pagedChunk returns the keys per split of a paged attention with groups
+// (row, head) work groups and at most maxKeys keys per row, or 0 for no
+// split (always on software drivers, where the split only adds work).
+func (b *Backend) pagedChunk(groups, maxKeys int) int {
+	if b.pagedChunkForced > 0 {
+		return b.pagedChunkForced
+	}
+	if b.software || groups >= pagedSplitGroups || maxKeys < pagedSplitKeys {
+		return 0
+	}
+	splits := min(pagedMaxSplits, ceilDiv(2*pagedSplitGroups, groups), ceilDiv(maxKeys, 64))
+	return ceilDiv(ceilDiv(maxKeys, splits), 64) * 64
 }

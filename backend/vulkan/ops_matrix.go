@@ -9,58 +9,6 @@ import (
 	"github.com/goarpo/arpo/backend"
 )
 
-// gemmTile is the side of the C tile one gemm work group computes.
-const gemmTile = 64
-
-// extent is the number of elements a row-major (rows, cols) matrix with
-// leading dimension ld spans.
-func extent(rows, cols, ld int) int {
-	if rows == 0 || cols == 0 {
-		return 0
-	}
-	return (rows-1)*ld + cols
-}
-
-// Gemm implements backend.Backend: C = alpha*op(A)*op(B) + beta*C with
-// op(A) (m, k), op(B) (k, n), C (m, n).
-func (b *Backend) Gemm(transA, transB bool, m, n, k int, alpha float32, a backend.View, lda int, bv backend.View, ldb int, beta float32, c backend.View, ldc int) {
-	if m < 0 || n < 0 || k < 0 {
-		panic(fmt.Sprintf("vulkan: Gemm with m=%d n=%d k=%d", m, n, k))
-	}
-	if m == 0 || n == 0 {
-		return
-	}
-	ar, ac := m, k
-	if transA {
-		ar, ac = k, m
-	}
-	br, bc := k, n
-	if transB {
-		br, bc = n, k
-	}
-	if lda < max(ac, 1) || ldb < max(bc, 1) || ldc < n {
-		panic(fmt.Sprintf("vulkan: Gemm leading dimensions lda=%d ldb=%d ldc=%d too small for m=%d n=%d k=%d", lda, ldb, ldc, m, n, k))
-	}
-	b.op()
-	ab, ao := b.view(a, extent(ar, ac, lda), false)
-	bb, bo := b.view(bv, extent(br, bc, ldb), false)
-	cb, co := b.view(c, extent(m, n, ldc), true)
-	b2u := func(x bool) uint32 {
-		if x {
-			return 1
-		}
-		return 0
-	}
-	pc := []uint32{uint32(m), uint32(n), uint32(k), uint32(lda), uint32(ldb), uint32(ldc),
-		ao, bo, co, b2u(transA), b2u(transB), f32(alpha), f32(beta)}
-	if b.software {
-		// 8x8 invocations of 4x4 outputs: 32x32 of C per work group.
-		b.dispatch("gemm_noshared", []binding{ab, bb, cb}, pc, uint32((n+31)/32), uint32((m+31)/32))
-		return
-	}
-	b.dispatch("gemm", []binding{ab, bb, cb}, pc, uint32((n+gemmTile-1)/gemmTile), uint32((m+gemmTile-1)/gemmTile))
-}
-
 // tableRows is the number of whole rows of width dim the view reaches.
 func (b *Backend) tableRows(v backend.View, dim int) int {
 	x := b.buffer(v.Buf)

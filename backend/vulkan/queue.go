@@ -53,7 +53,7 @@ func (b *Backend) bindView(buf *Buffer, off, n int, write bool) (binding, uint32
 	if uint64(end-start) > uint64(b.d.limits.MaxStorageBufferRange) {
 		panic(fmt.Sprintf("vulkan: an op touches %d bytes of one buffer; the device's storage buffer range is %d", end-start, b.d.limits.MaxStorageBufferRange))
 	}
-	return binding{buf: buf.buf, offset: uint64(start), rng: uint64(end - start), track: buf, lo: off, hi: off + n, write: write},
+	return binding{buf: buf.buf, offset: buf.base + uint64(start), rng: uint64(end - start), track: buf, lo: off, hi: off + n, write: write},
 		uint32(off - start/4)
 }
 
@@ -122,15 +122,21 @@ func (b *Backend) barrier() {
 }
 
 // dispatch records one dispatch of shader name with the given bindings and
-// push constants (at most 32 words) over groups work groups.
+// push constants (at most 32 words) over gx x gy work groups.
 func (b *Backend) dispatch(name string, bs []binding, pc []uint32, gx, gy uint32) {
-	if gx == 0 || gy == 0 {
+	b.dispatchSpec(name, nil, bs, pc, gx, gy, 1)
+}
+
+// dispatchSpec is dispatch with specialization constants (see pipeline)
+// and a third dimension of work groups.
+func (b *Backend) dispatchSpec(name string, spec []uint32, bs []binding, pc []uint32, gx, gy, gz uint32) {
+	if gx == 0 || gy == 0 || gz == 0 {
 		return
 	}
 	if !b.begin() {
 		return
 	}
-	p, err := b.pipeline(name)
+	p, err := b.pipeline(name, spec)
 	if err != nil {
 		b.err = err
 		return
@@ -161,7 +167,19 @@ func (b *Backend) dispatch(name string, bs []binding, pc []uint32, gx, gy uint32
 	vk.CmdBindPipeline(b.cmd, vk.PipelineBindPointCompute, p.pipe)
 	vk.CmdBindDescriptorSets(b.cmd, vk.PipelineBindPointCompute, b.layouts[p.bindings], 0, 1, []vk.DescriptorSet{set}, 0, nil)
 	vk.CmdPushConstants(b.cmd, b.layouts[p.bindings], vk.ShaderStageFlags(vk.ShaderStageComputeBit), 0, pushBytes, unsafe.Pointer(&push[0]))
-	vk.CmdDispatch(b.cmd, gx, gy, 1)
+	if b.prof != nil {
+		kind := name
+		if b.kind != "" {
+			kind = b.kind
+		}
+		timed := b.profileBegin(kind)
+		vk.CmdDispatch(b.cmd, gx, gy, gz)
+		if timed {
+			b.profileEnd()
+		}
+	} else {
+		vk.CmdDispatch(b.cmd, gx, gy, gz)
+	}
 	b.batchDispatches++
 	b.dispatches++
 }
@@ -254,6 +272,9 @@ func (b *Backend) flush() {
 				}
 				vk.ResetFences(b.d.dev, 1, []vk.Fence{b.fence})
 			}
+			if b.err == nil {
+				b.profileCollect()
+			}
 			if b.err == nil && b.afterWait != nil {
 				b.afterWait()
 			}
@@ -268,9 +289,12 @@ func (b *Backend) flush() {
 	clear(b.epoch)
 	b.resetArena()
 	for _, x := range b.freeLater {
-		b.d.freeVkBuffer(x.buf, x.mem)
+		b.unreserve(x)
 	}
 	b.freeLater = b.freeLater[:0]
 	b.batchDispatches = 0
 	b.afterWait = nil
+	if b.prof != nil {
+		b.prof.labels = b.prof.labels[:0]
+	}
 }

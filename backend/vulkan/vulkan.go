@@ -7,6 +7,9 @@ import (
 	"encoding/binary"
 	"fmt"
 	"os"
+	"runtime"
+	"slices"
+	"unsafe"
 
 	"github.com/goarpo/arpo/backend"
 	vk "github.com/vulkan-go/vulkan"
@@ -45,6 +48,7 @@ type Backend struct {
 	setsInPool int
 
 	chunks    []*chunk
+	blocks    []*memBlock
 	epoch     map[*Buffer][]span
 	freeLater []*Buffer
 	rope      map[ropeKey]*ropeTable
@@ -58,6 +62,17 @@ type Backend struct {
 	// software is set on CPU devices (lavapipe), where some ops pick
 	// shaders without shared memory.
 	software bool
+	prof     *profiler // GPU timestamps per dispatch; nil unless SetProfile(true)
+	kind     string    // op kind of the next dispatches for the profile ("" = shader name)
+
+	// perRowAttention, set by tests, forces attention.comp over
+	// flash_attention.comp.
+	perRowAttention bool
+	// pagedChunkForced, set by tests, splits paged attention into chunks
+	// of this many keys.
+	pagedChunkForced int
+	// gemmPlan, when set (by tests), replaces planGemm's choice.
+	gemmPlan func(m, n, k int, transB bool) gemmPlan
 
 	err error // first device error; returned by Read and Sync
 }
@@ -73,11 +88,11 @@ type pipeline struct {
 // must match the GLSL in shaders/.
 var shaderBindings = map[string]int{
 	"copy": 2, "fill": 1, "binary": 3, "scale": 1, "axpy": 2, "add_bias": 2,
-	"sum_rows": 2, "sum_squares": 2, "gemm": 3, "gemm_noshared": 3, "embedding": 3, "embedding_backward": 3,
+	"sum_rows": 2, "sum_squares": 2, "gemm_noshared": 3, "gemm_tiled": 3, "gemm_splitk_reduce": 2, "gemv": 3, "embedding": 3, "embedding_backward": 3,
 	"rmsnorm": 4, "rmsnorm_backward_dx": 5, "rmsnorm_backward_dw": 4, "rope": 3,
 	"swiglu": 3, "swiglu_backward": 5, "softmax": 2, "logprobs": 4, "logprobs_backward": 5,
-	"adamw": 4, "scatter_rows": 3, "attention": 6, "attention_dq": 9, "attention_dkv": 9,
-	"paged_attention": 5,
+	"adamw": 4, "scatter_rows": 3, "attention": 6, "flash_attention": 6, "flash_attention_dq": 9, "flash_attention_dkv": 9, "attention_dq": 9, "attention_dkv": 9,
+	"paged_attention": 5, "paged_attention_split": 5, "paged_attention_combine": 3,
 }
 
 // Open opens the Vulkan device with the given index (see `vulkaninfo
@@ -146,10 +161,15 @@ func Open(device int) (b *Backend, err error) {
 	return b, nil
 }
 
-// pipeline returns the compute pipeline of shader name, creating it on
+// pipeline returns the compute pipeline of shader name specialised with
+// spec (the values of constant_id 0, 1, ...; nil for none), creating it on
 // first use so that opening the backend compiles nothing.
-func (b *Backend) pipeline(name string) (*pipeline, error) {
-	if p := b.pipes[name]; p != nil {
+func (b *Backend) pipeline(name string, spec []uint32) (*pipeline, error) {
+	key := name
+	if len(spec) > 0 {
+		key = fmt.Sprint(name, spec)
+	}
+	if p := b.pipes[key]; p != nil {
 		return p, nil
 	}
 	n, ok := shaderBindings[name]
@@ -172,12 +192,27 @@ func (b *Backend) pipeline(name string) (*pipeline, error) {
 	if err := vkErr("create shader module "+name, r); err != nil {
 		return nil, err
 	}
+	var specInfo []vk.SpecializationInfo
+	var pin runtime.Pinner
+	defer pin.Unpin()
+	if len(spec) > 0 {
+		// The binding copies the map entries into C memory but passes
+		// PData as is: pin it for the call.
+		data := slices.Clone(spec)
+		pin.Pin(&data[0])
+		entries := make([]vk.SpecializationMapEntry, len(spec))
+		for i := range entries {
+			entries[i] = vk.SpecializationMapEntry{ConstantID: uint32(i), Offset: uint32(4 * i), Size: 4}
+		}
+		specInfo = []vk.SpecializationInfo{{MapEntryCount: uint32(len(entries)), PMapEntries: entries,
+			DataSize: uint(4 * len(data)), PData: unsafe.Pointer(&data[0])}}
+	}
 	pipes := make([]vk.Pipeline, 1)
 	r = vk.CreateComputePipelines(b.d.dev, vk.NullPipelineCache, 1, []vk.ComputePipelineCreateInfo{{
 		SType: vk.StructureTypeComputePipelineCreateInfo,
 		Stage: vk.PipelineShaderStageCreateInfo{
 			SType: vk.StructureTypePipelineShaderStageCreateInfo, Stage: vk.ShaderStageComputeBit,
-			Module: mod, PName: cstr("main"),
+			Module: mod, PName: cstr("main"), PSpecializationInfo: specInfo,
 		},
 		Layout: b.layouts[n],
 	}}, nil, pipes)
@@ -186,7 +221,7 @@ func (b *Backend) pipeline(name string) (*pipeline, error) {
 		return nil, err
 	}
 	p := &pipeline{pipe: pipes[0], module: mod, bindings: n}
-	b.pipes[name] = p
+	b.pipes[key] = p
 	return p, nil
 }
 
@@ -221,26 +256,29 @@ func (b *Backend) Alloc(n int) backend.Buffer {
 	if n < 0 {
 		panic(fmt.Sprintf("vulkan: Alloc(%d)", n))
 	}
+	return b.alloc(n, true)
+}
+
+// alloc returns a buffer of n elements, zeroed in queue order when zero is
+// set. On failure it records the error and returns a buffer without
+// memory (buf nil).
+func (b *Backend) alloc(n int, zero bool) *Buffer {
 	x := &Buffer{n: n, owner: b}
 	if b.err != nil {
 		return x
 	}
 	size := uint64(max(n, 1)) * 4
-	buf, mem, err := b.d.newVkBuffer(size, vk.MemoryPropertyDeviceLocalBit, 0)
+	blk, base, err := b.reserve(size)
 	if err != nil {
-		// Some devices expose no device-local type a buffer may use; any
-		// memory will do there.
-		var err2 error
-		if buf, mem, err2 = b.d.newVkBuffer(size, 0, 0); err2 != nil {
-			b.err = fmt.Errorf("alloc %d floats: %w", n, err)
-			return x
-		}
+		b.err = fmt.Errorf("alloc %d floats: %w", n, err)
+		return x
 	}
-	x.buf, x.mem = buf, mem
+	x.block, x.buf, x.base = blk, blk.buf, base
+	x.size = (size + b.blockAlign() - 1) &^ (b.blockAlign() - 1)
 	b.live[x] = struct{}{}
-	if b.begin() {
+	if zero && b.begin() {
 		b.access([]binding{{track: x, lo: 0, hi: n, write: true}})
-		vk.CmdFillBuffer(b.cmd, buf, 0, vk.DeviceSize(max(n, 1)*4), 0)
+		vk.CmdFillBuffer(b.cmd, x.buf, vk.DeviceSize(base), vk.DeviceSize(size), 0)
 	}
 	return x
 }
@@ -252,14 +290,14 @@ func (b *Backend) Free(buf backend.Buffer) {
 	x.freed = true
 	delete(b.epoch, x)
 	delete(b.live, x)
-	if x.buf == vk.NullBuffer {
+	if x.block == nil {
 		return
 	}
 	if b.recording {
 		b.freeLater = append(b.freeLater, x)
 		return
 	}
-	b.d.freeVkBuffer(x.buf, x.mem)
+	b.unreserve(x)
 }
 
 // buffer checks that buf is a live buffer of this backend.
@@ -297,7 +335,7 @@ func (b *Backend) Write(dst backend.View, src []float32) {
 		return
 	}
 	copy(s.floats(), src)
-	bd.offset, bd.rng = uint64(dst.Off)*4, uint64(len(src))*4
+	bd.offset, bd.rng = bd.track.base+uint64(dst.Off)*4, uint64(len(src))*4
 	b.copyBuffer(bindStaged(s), bd, uint64(len(src))*4)
 }
 
@@ -316,7 +354,7 @@ func (b *Backend) Read(dst []float32, src backend.View) error {
 		b.err = err
 		return err
 	}
-	bs.offset, bs.rng = uint64(src.Off)*4, uint64(len(dst))*4
+	bs.offset, bs.rng = bs.track.base+uint64(src.Off)*4, uint64(len(dst))*4
 	b.copyBuffer(bs, bindStaged(s), uint64(len(dst))*4)
 	b.flushKeep(func() { copy(dst, s.floats()) })
 	return b.err
@@ -347,10 +385,13 @@ func (b *Backend) Close() {
 		vk.DeviceWaitIdle(dev)
 		b.releaseArena()
 		for x := range b.live {
-			b.d.freeVkBuffer(x.buf, x.mem)
 			x.freed = true
 		}
 		clear(b.live)
+		for _, blk := range b.blocks {
+			b.d.freeVkBuffer(blk.buf, blk.mem)
+		}
+		b.blocks = nil
 		for _, p := range b.pipes {
 			vk.DestroyPipeline(dev, p.pipe, nil)
 			vk.DestroyShaderModule(dev, p.module, nil)
@@ -358,6 +399,7 @@ func (b *Backend) Close() {
 		for _, p := range b.pools {
 			vk.DestroyDescriptorPool(dev, p, nil)
 		}
+		b.releaseProfiler()
 		if b.fence != vk.NullFence {
 			vk.DestroyFence(dev, b.fence, nil)
 		}

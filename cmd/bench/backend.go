@@ -15,8 +15,9 @@ import (
 // backendFlags are the --backend and --device flags shared by the gemm,
 // train and decode suites.
 type backendFlags struct {
-	name   string
-	device int
+	name    string
+	device  int
+	profile bool
 	// announced is set once the device has been printed on stderr, so that
 	// a suite opening the backend per line prints it once.
 	announced bool
@@ -27,6 +28,7 @@ func addBackendFlags(fs *pflag.FlagSet) *backendFlags {
 	f := &backendFlags{}
 	fs.StringVar(&f.name, "backend", "cpu", "compute backend: cpu, or vulkan (in a build with -tags vulkan)")
 	fs.IntVar(&f.device, "device", 0, "GPU index for --backend vulkan (vulkaninfo --summary lists them)")
+	fs.BoolVar(&f.profile, "profile", false, "device backends: time every op with GPU timestamps and print the time per op kind to stderr")
 	return f
 }
 
@@ -37,6 +39,9 @@ func (f *backendFlags) validate() error {
 	}
 	if f.device < 0 {
 		return badInput("--device must be >= 0, got %d", f.device)
+	}
+	if f.profile && f.cpu() {
+		return badInput("--profile times device ops: it needs --backend vulkan (use --cpuprofile for the CPU)")
 	}
 	return nil
 }
@@ -83,7 +88,30 @@ func (f *backendFlags) open(threads int) (b backend.Backend, close func(), err e
 	if c, ok := b.(interface{ Close() }); ok {
 		close = c.Close
 	}
+	if f.profile {
+		p, ok := b.(deviceProfiler)
+		if !ok {
+			close()
+			return nil, nil, badInput("--profile: backend %s has no GPU timestamps", f.name)
+		}
+		if err := p.SetProfile(true); err != nil {
+			close()
+			return nil, nil, exitcode.Usagef("--profile: %w", err)
+		}
+		closeDevice := close
+		close = func() {
+			fmt.Fprintf(logOut, "bench: GPU time per op kind on %s\n%s", b.Name(), p.ProfileTable())
+			closeDevice()
+		}
+	}
 	return b, close, nil
+}
+
+// deviceProfiler is a backend that times its ops with GPU timestamps
+// (backend/vulkan).
+type deviceProfiler interface {
+	SetProfile(on bool) error
+	ProfileTable() string
 }
 
 // threadsOf is the thread count of a CPU backend, 0 for a device backend.

@@ -33,6 +33,7 @@ func TestBackendFlagsRejectBadInput(t *testing.T) {
 		{"device not a number", []string{"--device", "gpu0"}, "--device"},
 		{"zero threads", []string{"--threads", "0"}, "--threads 0: want >= 1"},
 		{"stray argument", []string{"extra"}, `unexpected arguments ["extra"]`},
+		{"profile on the cpu", []string{"--profile"}, "--profile times device ops: it needs --backend vulkan"},
 	}
 	for suite, base := range tinyArgs {
 		for _, c := range cases {

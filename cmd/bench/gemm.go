@@ -6,7 +6,6 @@ import (
 	"runtime"
 	"slices"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/spf13/pflag"
@@ -269,7 +268,9 @@ func benchGemmBF16(c *cpu.CPU, ta, tb bool, m, n, k, warmup, reps int, minTime t
 		}
 		return x
 	}
-	a, b, cv := fill(m*k), fill(k*n), make([]float32, m*n)
+	a, b, cv := c.AllocBF16(m*k), c.AllocBF16(k*n), c.Alloc(m*n)
+	c.WriteBF16(backend.Whole(a), fill(m*k))
+	c.WriteBF16(backend.Whole(b), fill(k*n))
 	lda, ldb := k, n
 	if ta {
 		lda = m
@@ -278,7 +279,7 @@ func benchGemmBF16(c *cpu.CPU, ta, tb bool, m, n, k, warmup, reps int, minTime t
 		ldb = k
 	}
 	run := func() error {
-		c.GemmBF16(ta, tb, m, n, k, 1, a, lda, b, ldb, 0, cv, n)
+		c.GemmBF16(ta, tb, m, n, k, 1, backend.Whole(a), lda, backend.Whole(b), ldb, 0, backend.Whole(cv), n)
 		return nil
 	}
 	for i := 0; i < warmup; i++ {
@@ -296,22 +297,7 @@ func benchGemmBF16(c *cpu.CPU, ta, tb bool, m, n, k, warmup, reps int, minTime t
 // GEMM call) over 200 ms, so that both see the same luck on a shared
 // machine. It is 0 where the CPU lacks AVX512_BF16.
 func bf16Peak(threads int) float64 {
-	const iters = 256
-	if !asm.BF16Peak(1) {
-		return 0
-	}
-	best := time.Duration(1 << 62)
-	for t0 := time.Now(); time.Since(t0) < 200*time.Millisecond; {
-		t1 := time.Now()
-		var wg sync.WaitGroup
-		for range threads - 1 {
-			wg.Go(func() { asm.BF16Peak(iters) })
-		}
-		asm.BF16Peak(iters)
-		wg.Wait()
-		best = min(best, time.Since(t1))
-	}
-	return float64(threads) * iters * asm.BF16PeakFlops / best.Seconds() / 1e9
+	return peakGF(threads, asm.BF16Peak, asm.BF16PeakFlops)
 }
 
 func round2(x float64) float64 { return float64(int64(x*100+0.5)) / 100 }

@@ -43,6 +43,17 @@ type trainResult struct {
 	// maxrss) after this line's steps: the line's own with --isolate (the
 	// default), else a high-water mark over the lines before it too.
 	PeakRSSMiB float64 `json:"peak_rss_mib"`
+	// Precision is the GEMM precision (--precision).
+	Precision string `json:"precision"`
+	// ModelGFLOPPerStep is modelFlopsPerStep; ModelGFLOPS that over the
+	// mean step; F32PeakGFLOPS the float32 FMA ceiling on the line's
+	// threads (asm.F32Peak, best of before and after the steps; 0 where
+	// not measured: a device backend, a CPU without AVX-512); MFU the
+	// ratio of the two (model-FLOP utilisation of the float32 peak).
+	ModelGFLOPPerStep float64 `json:"model_gflop_per_step"`
+	ModelGFLOPS       float64 `json:"model_gflops"`
+	F32PeakGFLOPS     float64 `json:"f32_peak_gflops"`
+	MFU               float64 `json:"mfu"`
 }
 
 func runTrain(args []string) error {
@@ -52,7 +63,12 @@ func runTrain(args []string) error {
 	seqLen := fs.Int("seq", 256, "tokens per sequence")
 	steps := fs.Int("steps", 3, "timed steps")
 	warmup := fs.Int("warmup", 1, "untimed steps before timing")
+	precFlag := addPrecisionFlag(fs, "GEMM precision of the training step")
 	if err := suite.parse(args); err != nil {
+		return err
+	}
+	prec, err := parsePrecision(*precFlag)
+	if err != nil {
 		return err
 	}
 	if *batch < 1 || *seqLen < 2 || *steps < 1 || *warmup < 0 {
@@ -72,7 +88,7 @@ func runTrain(args []string) error {
 		for _, th := range counts {
 			ls = append(ls, benchLine{fmt.Sprintf("config %s, %s", name, threadsLabel(th)), func() (any, error) {
 				cfg, _ := modelConfig(name)
-				r, err := benchTrain(bf, cfg, th, *batch, *seqLen, *steps, *warmup)
+				r, err := benchTrain(bf, cfg, th, *batch, *seqLen, *steps, *warmup, prec)
 				r.Config = name
 				return r, err
 			}})
@@ -105,7 +121,7 @@ func startProfile(path string, isolate *bool) (stop func(), err error) {
 
 // benchTrain times SFT steps on random tokens (every prediction in the
 // loss) on a freshly opened backend.
-func benchTrain(bf *backendFlags, cfg nn.Config, threads, batch, seqLen, steps, warmup int) (trainResult, error) {
+func benchTrain(bf *backendFlags, cfg nn.Config, threads, batch, seqLen, steps, warmup int, prec nn.Precision) (trainResult, error) {
 	b, closeB, err := bf.open(threads)
 	if err != nil {
 		return trainResult{}, err
@@ -117,6 +133,9 @@ func benchTrain(bf *backendFlags, cfg nn.Config, threads, batch, seqLen, steps, 
 	}
 	defer m.Free()
 	m.Init(1)
+	if err := m.SetPrecision(prec); err != nil {
+		return trainResult{}, badInput("--precision: %v", err)
+	}
 	opt, err := nn.NewAdamW(m, nn.DefaultAdamW(1e-4))
 	if err != nil {
 		return trainResult{}, err
@@ -136,6 +155,10 @@ func benchTrain(bf *backendFlags, cfg nn.Config, threads, batch, seqLen, steps, 
 	}
 	var times []float64
 	var loss float32
+	peak := 0.0
+	if th := threadsOf(b); th > 0 {
+		peak = f32PeakGF(th)
+	}
 	for i := 0; i < warmup+steps; i++ {
 		start := time.Now()
 		loss, _, err = nn.TrainStep(m, opt, []nn.Batch{bt})
@@ -154,9 +177,18 @@ func benchTrain(bf *backendFlags, cfg nn.Config, threads, batch, seqLen, steps, 
 		sum += t
 	}
 	mean := sum / float64(len(times))
-	return trainResult{
+	if th := threadsOf(b); th > 0 {
+		peak = max(peak, f32PeakGF(th))
+	}
+	flops := modelFlopsPerStep(cfg, batch, seqLen)
+	r := trainResult{
 		Suite: "train", Threads: threadsOf(b), Batch: batch, SeqLen: seqLen, Params: m.NumParams(),
 		TokensPerS: float64(batch*seqLen) / (mean / 1e3), MSPerStep: mean, BestMS: slices.Min(times),
-		Steps: steps, Loss: loss, Backend: b.Name(), PeakRSSMiB: peakRSSMiB(),
-	}, nil
+		Steps: steps, Loss: loss, Backend: b.Name(), PeakRSSMiB: peakRSSMiB(), Precision: prec.String(),
+		ModelGFLOPPerStep: round2(flops / 1e9), ModelGFLOPS: round2(flops / 1e9 / (mean / 1e3)), F32PeakGFLOPS: round2(peak),
+	}
+	if peak > 0 {
+		r.MFU = round2(r.ModelGFLOPS / peak)
+	}
+	return r, nil
 }

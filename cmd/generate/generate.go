@@ -33,6 +33,9 @@ func generate(m *nn.Model, cd codec, eos []int32, o options, prompt []int32, std
 	}
 	e := engine.New(m, engine.DefaultOptions())
 	defer e.Close()
+	if err := e.SetPrecision(o.precision); err != nil {
+		return badInput("--precision: %v", err)
+	}
 	s := e.NewStream(prompt, o.params, sample.NewRNG(o.seed, 0), len(prompt)+o.maxNewTokens, g)
 	defer e.ReleaseStream(s)
 

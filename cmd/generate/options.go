@@ -7,6 +7,7 @@ import (
 
 	"github.com/spf13/pflag"
 
+	"github.com/goarpo/arpo/nn"
 	"github.com/goarpo/arpo/nn/sample"
 )
 
@@ -29,6 +30,9 @@ type options struct {
 	threads int
 	backend string
 	device  int
+	// precision is the weights the engine decodes with (--precision).
+	precision nn.Precision
+	precFlag  string
 }
 
 // errHelp is returned by parseFlags for --help.
@@ -54,6 +58,7 @@ func newFlagSet(o *options) *pflag.FlagSet {
 	fs.IntVar(&o.threads, "threads", 0, "worker threads; 0 uses all cores")
 	fs.StringVar(&o.backend, "backend", "cpu", "compute backend: cpu, or vulkan (in a build with -tags vulkan)")
 	fs.IntVar(&o.device, "device", 0, "GPU index for --backend vulkan")
+	fs.StringVar(&o.precFlag, "precision", "f32", "weights the engine decodes with: f32, or bf16 (a bf16 copy of the linear weights, f32 sums; cpu only)")
 	return fs
 }
 
@@ -99,6 +104,11 @@ func parseFlags(args []string) (options, error) {
 	if err := o.params.Validate(); err != nil {
 		return o, badInput("%v", err)
 	}
+	p, err := nn.ParsePrecision(o.precFlag)
+	if err != nil {
+		return o, badInput("--precision: %v", err)
+	}
+	o.precision = p
 	for _, s := range o.stops {
 		if s == "" {
 			return o, badInput("--stop must not be empty")

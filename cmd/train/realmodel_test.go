@@ -1,7 +1,6 @@
 package main
 
 import (
-	"os"
 	"path/filepath"
 	"slices"
 	"testing"
@@ -15,23 +14,6 @@ import (
 	"github.com/goarpo/arpo/nn/load"
 	"github.com/goarpo/arpo/nn/nntest"
 )
-
-// qwen3Folder writes a tiny random model in Qwen3's layout with the real
-// Qwen tokenizer (151,936 ids) and its chat template: a downloaded Qwen3
-// folder in miniature. It skips without the shared data.
-func qwen3Folder(t *testing.T) string {
-	t.Helper()
-	tokDir := filepath.Dir(shareddata.Path(t, "tokenizers/qwen3/tokenizer.json"))
-	dir := filepath.Join(t.TempDir(), "qwen3-tiny")
-	_, err := nntest.WriteQwen3(dir, 151936, 7)
-	require.NoError(t, err)
-	for _, name := range []string{"tokenizer.json", "tokenizer_config.json"} {
-		data, err := os.ReadFile(filepath.Join(tokDir, name))
-		require.NoError(t, err)
-		require.NoError(t, os.WriteFile(filepath.Join(dir, name), data, 0o644))
-	}
-	return dir
-}
 
 func ids(t []int32) []int {
 	out := make([]int, len(t))
@@ -92,4 +74,13 @@ func TestRLFromHFModel(t *testing.T) {
 			assert.True(t, slices.Equal(runW, hfW), "RUN/hf/ holds the run's final weights")
 		})
 	}
+}
+
+// qwen3Folder is a tiny random Qwen3 folder with the real tokenizer and chat
+// template; it skips without the shared data.
+func qwen3Folder(t *testing.T) string {
+	t.Helper()
+	dir := filepath.Join(t.TempDir(), "qwen3-tiny")
+	require.NoError(t, nntest.WriteQwen3WithTokenizer(dir, filepath.Dir(shareddata.Path(t, "tokenizers/qwen3/tokenizer.json"))))
+	return dir
 }

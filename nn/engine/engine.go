@@ -52,7 +52,8 @@ type Engine struct {
 	b         backend.Backend
 	cache     *cache
 	s         scratch
-	invariant bool // Options.BatchInvariant
+	invariant bool       // Options.BatchInvariant
+	w16       *weights16 // bf16 copy of the linear weights (SetPrecision), or nil
 }
 
 // Seq is one sequence in the engine: the tokens fed so far and the cache
@@ -94,6 +95,7 @@ func New(m *nn.Model, o Options) *Engine {
 
 // Close frees the cache and scratch buffers; the engine must not be used after.
 func (e *Engine) Close() {
+	e.freeWeights16()
 	e.cache.freeAll()
 	e.s.free(e.b)
 }
@@ -169,6 +171,7 @@ func (e *Engine) Forward(feeds []Feed) ([]float32, error) {
 	if T == 0 {
 		return nil, nil
 	}
+	e.refreshIfStale()
 	pad := 0
 	if e.invariant {
 		pad = invariantPad
@@ -270,10 +273,10 @@ func (e *Engine) head(want []int) ([]float32, error) {
 		// a 150k vocabulary). Streams keep their rows across calls, so the
 		// buffer is never reused.
 		buf := b.Alloc((R + e.padPast(R, V, C)) * V)
-		e.gemm(R, V, C, s.h.View(), m.LMHead.View(), backend.Whole(buf))
+		e.gemm(R, V, C, s.h.View(), m.LMHead, backend.Whole(buf))
 		return buf.(hostBuffer).Data()[: R*V : R*V], nil
 	}
-	e.gemm(R, V, C, s.h.View(), m.LMHead.View(), s.logits.View())
+	e.gemm(R, V, C, s.h.View(), m.LMHead, s.logits.View())
 	out := make([]float32, R*V)
 	if err := b.Read(out, s.logits.View()); err != nil {
 		return nil, fmt.Errorf("engine: reading logits: %w", err)
@@ -288,15 +291,22 @@ type hostBuffer interface{ Data() []float32 }
 // linear computes y = x W^T (+ bias) for T rows; W is (out, in).
 func (e *Engine) linear(y, x, w, bias *tensor.Tensor, T int) {
 	out, in := w.Dim(0), w.Dim(1)
-	e.gemm(T, out, in, x.View(), w.View(), y.View())
+	e.gemm(T, out, in, x.View(), w, y.View())
 	if bias != nil {
 		e.b.AddBias(y.View(), bias.View(), T, out)
 	}
 }
 
 // gemm computes the m rows of y = x W^T, W (n, k); with BatchInvariant
-// (see invariantGemm) in pieces whose results do not depend on m.
-func (e *Engine) gemm(m, n, k int, x, w, y backend.View) {
+// (see invariantGemm) in pieces whose results do not depend on m. With a
+// bf16 copy of W (SetPrecision) it runs on GemmBF16, whose rows never
+// depend on m.
+func (e *Engine) gemm(m, n, k int, x backend.View, wt *tensor.Tensor, y backend.View) {
+	if w, ok := e.weight16(wt); ok {
+		e.w16.bf.GemmBF16(false, true, m, n, k, 1, x, k, w, k, 0, y, n)
+		return
+	}
+	w := wt.View()
 	if !e.invariant {
 		e.b.Gemm(false, true, m, n, k, 1, x, k, w, k, 0, y, n)
 		return

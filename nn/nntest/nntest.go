@@ -113,3 +113,23 @@ func RandomWeights(m *nn.Model, seed1, seed2 uint64, std float64) {
 	}
 	m.W.Set(w)
 }
+
+// WriteQwen3WithTokenizer writes a tiny random Qwen3 model (WriteQwen3 with
+// Qwen3's 151,936-id vocabulary, seed 7) to dir beside the tokenizer.json
+// and tokenizer_config.json (chat template) copied from tokDir: a downloaded
+// Qwen3 folder in miniature, for tests of the real-model path.
+func WriteQwen3WithTokenizer(dir, tokDir string) error {
+	if _, err := WriteQwen3(dir, 151936, 7); err != nil {
+		return err
+	}
+	for _, name := range []string{"tokenizer.json", "tokenizer_config.json"} {
+		data, err := os.ReadFile(filepath.Join(tokDir, name))
+		if err != nil {
+			return err
+		}
+		if err := os.WriteFile(filepath.Join(dir, name), data, 0o644); err != nil {
+			return err
+		}
+	}
+	return nil
+}

@@ -1,5 +1,5 @@
 #version 450
-// gemm_noshared: the gemm of gemm.comp without shared memory or barriers,
+// gemm_noshared: the gemm of gemm_tiled.comp without shared memory or barriers,
 // for software drivers (lavapipe), where barriers are expensive and caches
 // serve the reuse that shared memory provides on a GPU. Each invocation
 // computes a 4x4 block of C, summing over k in order.

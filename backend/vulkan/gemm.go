@@ -1,0 +1,106 @@
+//go:build vulkan && cgo
+
+package vulkan
+
+import (
+	"fmt"
+
+	"github.com/goarpo/arpo/backend"
+)
+
+// extent is the number of elements a row-major (rows, cols) matrix with
+// leading dimension ld spans.
+func extent(rows, cols, ld int) int {
+	if rows == 0 || cols == 0 {
+		return 0
+	}
+	return (rows-1)*ld + cols
+}
+
+// Gemm implements backend.Backend: C = alpha*op(A)*op(B) + beta*C with
+// op(A) (m, k), op(B) (k, n), C (m, n). The kernel is chosen by shape
+// (planGemm): gemv for decode-sized m, a register-tiled kernel in one of
+// three tile sizes otherwise, split over k when the tiles alone would
+// leave the device idle; gemm_noshared on software drivers.
+func (b *Backend) Gemm(transA, transB bool, m, n, k int, alpha float32, a backend.View, lda int, bv backend.View, ldb int, beta float32, c backend.View, ldc int) {
+	if m < 0 || n < 0 || k < 0 {
+		panic(fmt.Sprintf("vulkan: Gemm with m=%d n=%d k=%d", m, n, k))
+	}
+	if m == 0 || n == 0 {
+		return
+	}
+	ar, ac := m, k
+	if transA {
+		ar, ac = k, m
+	}
+	br, bc := k, n
+	if transB {
+		br, bc = n, k
+	}
+	if lda < max(ac, 1) || ldb < max(bc, 1) || ldc < n {
+		panic(fmt.Sprintf("vulkan: Gemm leading dimensions lda=%d ldb=%d ldc=%d too small for m=%d n=%d k=%d", lda, ldb, ldc, m, n, k))
+	}
+	b.op()
+	ab, ao := b.view(a, extent(ar, ac, lda), false)
+	bb, bo := b.view(bv, extent(br, bc, ldb), false)
+	cb, co := b.view(c, extent(m, n, ldc), true)
+	plan := planGemm(m, n, k, transB, b.software, b.maxInvocations())
+	if b.gemmPlan != nil {
+		plan = b.gemmPlan(m, n, k, transB)
+	}
+	// vec4 loads need the operand's start and every row start on 16 bytes.
+	aVec := b2u(ao%4 == 0 && lda%4 == 0)
+	bVec := b2u(bo%4 == 0 && ldb%4 == 0)
+	switch plan.kernel {
+	case kernelNoShared:
+		pc := []uint32{uint32(m), uint32(n), uint32(k), uint32(lda), uint32(ldb), uint32(ldc),
+			ao, bo, co, b2u(transA), b2u(transB), f32(alpha), f32(beta)}
+		// 8x8 invocations of 4x4 outputs: 32x32 of C per work group.
+		b.dispatch("gemm_noshared", []binding{ab, bb, cb}, pc, uint32((n+31)/32), uint32((m+31)/32))
+	case kernelGemv:
+		pc := []uint32{uint32(m), uint32(n), uint32(k), uint32(lda), uint32(ldb), uint32(ldc),
+			ao, bo, co, b2u(transA), bVec, f32(alpha), f32(beta)}
+		b.dispatch("gemv", []binding{ab, bb, cb}, pc, uint32((n+gemvCols-1)/gemvCols), 1)
+	case kernelTiled:
+		t := plan.tile
+		b.kind = "gemm_tiled/" + t.name
+		defer func() { b.kind = "" }()
+		gx, gy := uint32((n+t.bn-1)/t.bn), uint32((m+t.bm-1)/t.bm)
+		if plan.splits <= 1 {
+			pc := []uint32{uint32(m), uint32(n), uint32(k), uint32(lda), uint32(ldb), uint32(ldc),
+				ao, bo, co, b2u(transA), b2u(transB), f32(alpha), f32(beta), uint32(k), 0, aVec, bVec, 0}
+			b.dispatchSpec("gemm_tiled", t.spec(), []binding{ab, bb, cb}, pc, gx, gy, 1)
+			return
+		}
+		// Split-K: each split writes its partial product to scratch, then
+		// one pass adds the partials in order of the split.
+		mn := m * n
+		scratch := b.alloc(plan.splits*mn, false)
+		if b.err != nil {
+			return
+		}
+		pw, po := b.bindView(scratch, 0, plan.splits*mn, true)
+		pc := []uint32{uint32(m), uint32(n), uint32(k), uint32(lda), uint32(ldb), uint32(n),
+			ao, bo, po, b2u(transA), b2u(transB), f32(1), 0, uint32(plan.kChunk), uint32(mn), aVec, bVec, 1}
+		b.kind = fmt.Sprintf("gemm_tiled/%s/splitk", t.name)
+		b.dispatchSpec("gemm_tiled", t.spec(), []binding{ab, bb, pw}, pc, gx, gy, uint32(plan.splits))
+		b.kind = ""
+		pr, _ := b.bindView(scratch, 0, plan.splits*mn, false)
+		b.dispatch("gemm_splitk_reduce", []binding{pr, cb},
+			[]uint32{uint32(m), uint32(n), uint32(ldc), po, co, uint32(mn), uint32(plan.splits), f32(alpha), f32(beta)},
+			groups(mn, 256), 1)
+		b.Free(scratch)
+	default:
+		panic(fmt.Sprintf("vulkan: gemm plan with kernel %d", plan.kernel))
+	}
+}
+
+func b2u(x bool) uint32 {
+	if x {
+		return 1
+	}
+	return 0
+}
+
+// maxInvocations is the device's limit on invocations per work group.
+func (b *Backend) maxInvocations() int { return int(b.d.limits.MaxComputeWorkGroupInvocations) }

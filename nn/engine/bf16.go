@@ -1,0 +1,116 @@
+package engine
+
+import (
+	"fmt"
+
+	"github.com/goarpo/arpo/backend"
+	"github.com/goarpo/arpo/nn"
+	"github.com/goarpo/arpo/tensor"
+)
+
+// weights16 is the engine's bf16 copy of the model's linear weights (q, k,
+// v, o, gate, up, down, the LM head): decode reads half the bytes, and the
+// backend's GemmBF16 rounds the activations as it packs them. Embeddings,
+// norms and biases stay the model's float32.
+type weights16 struct {
+	bf      backend.BF16
+	bufs    map[*tensor.Tensor]backend.Buffer
+	version uint64 // the model's WeightsVersion the copy was taken at
+}
+
+// SetPrecision chooses the weights the engine decodes with: nn.F32 (the
+// default) uses the model's float32 weights in place; nn.BF16 keeps a bf16
+// copy of the linear weights (and the LM head), rounded to nearest even,
+// and runs their products on the backend's GemmBF16 (bf16 operands,
+// float32 sums), halving the weight bytes each decode step reads. The copy
+// is refreshed by RefreshWeights, and by Forward whenever the model's
+// WeightsVersion moved (every AdamW update). Whatever the engine's
+// precision, the log-probs a loss uses are recomputed by the training
+// model in its own precision. BatchInvariant holds in both: GemmBF16's rows
+// do not depend on the rows computed with them. It returns an error,
+// changing nothing, when the backend has no bf16 GEMM.
+func (e *Engine) SetPrecision(p nn.Precision) error {
+	switch p {
+	case nn.F32:
+		e.freeWeights16()
+		return nil
+	case nn.BF16:
+		bf, ok := backend.AsBF16(e.b)
+		if !ok {
+			return fmt.Errorf("engine: bf16 weights: the %s backend has no bf16 GEMM", e.b.Name())
+		}
+		if e.w16 != nil {
+			return nil
+		}
+		w := &weights16{bf: bf, bufs: map[*tensor.Tensor]backend.Buffer{}}
+		for _, t := range linearWeights(e.m) {
+			if w.bufs[t] == nil {
+				w.bufs[t] = bf.AllocBF16(t.Len())
+			}
+		}
+		e.w16 = w
+		e.RefreshWeights()
+		return nil
+	}
+	return fmt.Errorf("engine: unknown precision %v", p)
+}
+
+// Precision is the precision of the weights the engine decodes with.
+func (e *Engine) Precision() nn.Precision {
+	if e.w16 != nil {
+		return nn.BF16
+	}
+	return nn.F32
+}
+
+// RefreshWeights rounds the model's current linear weights into the bf16
+// copy; with float32 weights it does nothing. Call it after writing the
+// model's weights in place without nn.Model.WeightsChanged.
+func (e *Engine) RefreshWeights() {
+	w := e.w16
+	if w == nil {
+		return
+	}
+	for t, buf := range w.bufs {
+		w.bf.ToBF16(backend.Whole(buf), t.View(), t.Len())
+	}
+	w.version = e.m.WeightsVersion()
+}
+
+// refreshIfStale refreshes the bf16 copy when the model's weights changed
+// since it was taken.
+func (e *Engine) refreshIfStale() {
+	if e.w16 != nil && e.w16.version != e.m.WeightsVersion() {
+		e.RefreshWeights()
+	}
+}
+
+func (e *Engine) freeWeights16() {
+	if e.w16 == nil {
+		return
+	}
+	for _, buf := range e.w16.bufs {
+		e.b.Free(buf)
+	}
+	e.w16 = nil
+}
+
+// weight16 returns the bf16 copy of w, when the engine keeps one.
+func (e *Engine) weight16(w *tensor.Tensor) (backend.View, bool) {
+	if e.w16 == nil {
+		return backend.View{}, false
+	}
+	buf, ok := e.w16.bufs[w]
+	return backend.Whole(buf), ok
+}
+
+// linearWeights lists the weights the engine multiplies by: every layer's
+// projections and the LM head (the embedding when tied).
+func linearWeights(m *nn.Model) []*tensor.Tensor {
+	ts := []*tensor.Tensor{m.LMHead}
+	for i := range m.Layers {
+		l := &m.Layers[i]
+		ts = append(ts, l.Q, l.K, l.V, l.O, l.Gate, l.Up, l.Down)
+	}
+	return ts
+}
