@@ -21,8 +21,9 @@
 # apt-get download when the folder is missing and apt works), unpacked with
 # dpkg -x into .gpu-check/root; the loader is put first on LD_LIBRARY_PATH,
 # the other libraries last (they fill only what the system lacks). The
-# NVIDIA driver's ICD manifest is looked up in the usual folders; where
-# there is none, one is written for libGLX_nvidia.so.0. With Go on PATH and
+# NVIDIA driver's ICD manifest is found as the loader would find it (or
+# next to nvidia-smi, or under GPU_CHECK_DRIVER_DIR, or as VK_DRIVER_FILES
+# names it); where there is none, one is written for libGLX_nvidia.so.0. With Go on PATH and
 # no prebuilt binaries, `go test` and `go run` are used instead.
 #
 # OUTDIR receives: vulkaninfo.txt, tests.log, gemm.jsonl, train.jsonl,
@@ -124,24 +125,47 @@ if ls "$work"/debs/*.deb >/dev/null 2>&1; then
 	fi
 fi
 
-# The NVIDIA driver's ICD manifest.
+# The NVIDIA driver's ICD manifest. Its location is derived, never assumed:
+# a manifest already named by VK_DRIVER_FILES or VK_ICD_FILENAMES; the prefix
+# nvidia-smi runs from (a driver mounted into a container keeps lib64/ and
+# share/vulkan/ beside bin/) and GPU_CHECK_DRIVER_DIR, another such prefix;
+# then the Vulkan loader's own search path (XDG_CONFIG_DIRS, /etc,
+# XDG_DATA_DIRS). Failing a manifest, one is written for the
+# libGLX_nvidia.so.0 found on LD_LIBRARY_PATH or in ldconfig's cache.
 if [ "$anyDriver" = 0 ]; then
-	for d in /usr/local/nvidia/lib64 /usr/local/nvidia/lib /usr/lib/x86_64-linux-gnu/nvidia/current; do
-		[ -d "$d" ] && export LD_LIBRARY_PATH="$LD_LIBRARY_PATH:$d"
+	prefixes=()
+	[ -n "${GPU_CHECK_DRIVER_DIR:-}" ] && prefixes+=("$GPU_CHECK_DRIVER_DIR")
+	if smi=$(command -v nvidia-smi); then
+		prefixes+=("$(dirname "$(dirname "$(readlink -f "$smi")")")")
+	fi
+	for p in "${prefixes[@]}"; do
+		for d in "$p/lib64" "$p/lib"; do
+			[ -d "$d" ] && export LD_LIBRARY_PATH="$LD_LIBRARY_PATH:$d"
+		done
 	done
-	icd=
-	for f in /usr/share/vulkan/icd.d/nvidia_icd*.json /etc/vulkan/icd.d/nvidia_icd*.json \
-		/usr/local/nvidia/share/vulkan/icd.d/nvidia_icd*.json /usr/local/share/vulkan/icd.d/nvidia_icd*.json; do
-		if [ -f "$f" ]; then icd=$f; break; fi
-	done
+	icd=${VK_DRIVER_FILES:-${VK_ICD_FILENAMES:-}}
+	if [ -z "$icd" ]; then
+		dirs=()
+		for p in "${prefixes[@]}"; do dirs+=("$p/share/vulkan/icd.d"); done
+		IFS=: read -ra xdg <<<"${XDG_CONFIG_DIRS:-/etc/xdg}"
+		for d in "${xdg[@]}"; do dirs+=("$d/vulkan/icd.d"); done
+		dirs+=(/etc/vulkan/icd.d)
+		IFS=: read -ra xdg <<<"${XDG_DATA_DIRS:-/usr/local/share:/usr/share}"
+		for d in "${xdg[@]}"; do dirs+=("$d/vulkan/icd.d"); done
+		for d in "${dirs[@]}"; do
+			for f in "$d"/nvidia_icd*.json; do
+				if [ -f "$f" ]; then icd=$f; break 2; fi
+			done
+		done
+	fi
 	if [ -z "$icd" ]; then
 		glx=
-		for d in ${LD_LIBRARY_PATH//:/ } /usr/lib/x86_64-linux-gnu /usr/lib64 /usr/lib; do
+		for d in ${LD_LIBRARY_PATH//:/ }; do
 			if [ -e "$d/libGLX_nvidia.so.0" ]; then glx=$d/libGLX_nvidia.so.0; break; fi
 		done
 		[ -n "$glx" ] || glx=$(ldconfig -p 2>/dev/null | awk '/libGLX_nvidia.so.0/ {print $NF; exit}')
 		if [ -z "$glx" ]; then
-			echo "gpu-check: no NVIDIA Vulkan driver (no nvidia_icd.json, no libGLX_nvidia.so.0); --any-driver uses any driver" >&2
+			echo "gpu-check: no NVIDIA Vulkan driver (no nvidia_icd.json, no libGLX_nvidia.so.0; set VK_DRIVER_FILES or GPU_CHECK_DRIVER_DIR); --any-driver uses any driver" >&2
 			exit 2
 		fi
 		icd=$work/nvidia_icd.json
@@ -162,9 +186,12 @@ fi
 
 # The validation layer, where it can be loaded, checks every test.
 layers=
-if [ -n "${VK_LAYER_PATH:-}" ] || ls /usr/share/vulkan/explicit_layer.d/VkLayer_khronos_validation.json >/dev/null 2>&1; then
-	layers=VK_LAYER_KHRONOS_validation
-fi
+IFS=: read -ra xdg <<<"${VK_LAYER_PATH:-${XDG_DATA_DIRS:-/usr/local/share:/usr/share}}"
+for d in "${xdg[@]}"; do
+	for f in "$d/VkLayer_khronos_validation.json" "$d/vulkan/explicit_layer.d/VkLayer_khronos_validation.json"; do
+		[ -f "$f" ] && layers=VK_LAYER_KHRONOS_validation
+	done
+done
 
 # The tagged tests: the prebuilt binary, else go test.
 if [ -f "$work/bin/commit" ] && command -v git >/dev/null &&
