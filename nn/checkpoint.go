@@ -4,9 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"math/rand/v2"
-	"slices"
 	"strconv"
-	"strings"
 
 	"github.com/goarpo/arpo/backend"
 	"github.com/goarpo/arpo/nn/safetensors"
@@ -80,15 +78,7 @@ func LoadCheckpoint(path string, b backend.Backend) (Checkpoint, error) {
 	if err != nil {
 		return fail(err)
 	}
-	var hp AdamWConfig
-	if err := json.Unmarshal([]byte(meta["adamw"]), &hp); err != nil {
-		return fail(fmt.Errorf("adamw: %w", err))
-	}
-	step, err := strconv.Atoi(meta["step"])
-	if err != nil || step < 0 {
-		return fail(fmt.Errorf("bad step %q", meta["step"]))
-	}
-	ts, err := safetensors.ReadFile(path)
+	hp, step, ts, err := readTrainingState(path, meta)
 	if err != nil {
 		return fail(err)
 	}
@@ -96,16 +86,8 @@ func LoadCheckpoint(path string, b backend.Backend) (Checkpoint, error) {
 	if err != nil {
 		return fail(err)
 	}
-	// Save writes F32 only, so any other dtype is a changed header; a NaN
-	// or an infinity is a corrupt file or a run that had diverged.
 	weights := map[string]safetensors.Tensor{}
 	for name, t := range ts {
-		if err := checkTensor(name, t, "F32"); err != nil {
-			return fail(err)
-		}
-		if strings.HasPrefix(name, "optim.v.") && slices.ContainsFunc(t.Data, func(v float32) bool { return v < 0 }) {
-			return fail(fmt.Errorf("tensor %s holds a negative second moment (corrupt optimizer state)", name))
-		}
 		if !isOptimName(name) {
 			weights[name] = t
 		}
@@ -131,6 +113,33 @@ func LoadCheckpoint(path string, b backend.Backend) (Checkpoint, error) {
 		return fail(err)
 	}
 	return ck, nil
+}
+
+// readTrainingState reads what every checkpoint (full or LoRA) holds beyond
+// its format and model: the optimizer's hyper-parameters and step from the
+// metadata, and the tensors. Save writes F32 only, so any other dtype is a
+// changed header; a NaN or an infinity is a corrupt file or a run that had
+// diverged (checkTensor). Negative second moments are refused where the
+// moments are restored (restoreMoments).
+func readTrainingState(path string, meta map[string]string) (AdamWConfig, int, map[string]safetensors.Tensor, error) {
+	var hp AdamWConfig
+	if err := json.Unmarshal([]byte(meta["adamw"]), &hp); err != nil {
+		return hp, 0, nil, fmt.Errorf("adamw: %w", err)
+	}
+	step, err := strconv.Atoi(meta["step"])
+	if err != nil || step < 0 {
+		return hp, 0, nil, fmt.Errorf("bad step %q", meta["step"])
+	}
+	ts, err := safetensors.ReadFile(path)
+	if err != nil {
+		return hp, 0, nil, err
+	}
+	for name, t := range ts {
+		if err := checkTensor(name, t, "F32"); err != nil {
+			return hp, 0, nil, err
+		}
+	}
+	return hp, step, ts, nil
 }
 
 func isOptimName(name string) bool {

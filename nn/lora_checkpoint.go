@@ -156,22 +156,9 @@ func LoadLoRACheckpoint(path string, base *Model) (Checkpoint, error) {
 	if err != nil {
 		return fail(err)
 	}
-	var hp AdamWConfig
-	if err := json.Unmarshal([]byte(meta["adamw"]), &hp); err != nil {
-		return fail(fmt.Errorf("adamw: %w", err))
-	}
-	step, err := strconv.Atoi(meta["step"])
-	if err != nil || step < 0 {
-		return fail(fmt.Errorf("bad step %q", meta["step"]))
-	}
-	ts, err := safetensors.ReadFile(path)
+	hp, step, ts, err := readTrainingState(path, meta)
 	if err != nil {
 		return fail(err)
-	}
-	for name, t := range ts {
-		if err := checkTensor(name, t, "F32"); err != nil {
-			return fail(err)
-		}
 	}
 	if err := base.AttachLoRA(info.LoRA, 0); err != nil {
 		return fail(err)
