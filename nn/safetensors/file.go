@@ -124,22 +124,13 @@ func (f *File) Read(name string) (Tensor, error) {
 	if !ok {
 		return Tensor{}, fmt.Errorf("safetensors: %s: no tensor %q", f.path, name)
 	}
-	decode, ok := decoders[ti.DType]
-	if !ok {
+	if _, ok := decoders[ti.DType]; !ok {
 		return Tensor{}, fmt.Errorf("safetensors: %s: tensor %q: unsupported dtype %s (want F32, F16, BF16, F64, I32 or I64)",
 			f.path, name, ti.DType)
 	}
-	size := int(dtypeSize[ti.DType])
 	t := Tensor{Shape: slices.Clone(ti.Shape), Data: make([]float32, ti.Numel()), DType: ti.DType}
-	buf := make([]byte, min(readChunk, ti.End-ti.Begin))
-	perChunk := len(buf) / size
-	for i := 0; i < len(t.Data); i += perChunk {
-		n := min(perChunk, len(t.Data)-i)
-		b := buf[:n*size]
-		if err := readFull(f.r, b, f.dataStart+ti.Begin+int64(i*size)); err != nil {
-			return Tensor{}, fmt.Errorf("safetensors: %s: tensor %q: %w", f.path, name, err)
-		}
-		decode(t.Data[i:i+n], b)
+	if err := f.ReadInto(name, t.Data); err != nil {
+		return Tensor{}, err
 	}
 	return t, nil
 }
