@@ -42,6 +42,9 @@ func (c Checkpoint) Save(path string) error {
 	if c.Model.LoRA != nil {
 		return c.saveLoRA(path)
 	}
+	if err := c.Model.refuseBF16Base("a full training checkpoint"); err != nil {
+		return fmt.Errorf("save checkpoint: %w", err)
+	}
 	ts, err := c.Model.Weights()
 	if err != nil {
 		return fmt.Errorf("save checkpoint: %w", err)

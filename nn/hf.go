@@ -3,6 +3,7 @@ package nn
 import (
 	"fmt"
 	"io"
+	"maps"
 	"os"
 	"path/filepath"
 	"slices"
@@ -14,29 +15,94 @@ import (
 )
 
 // LoadHF loads a Hugging Face model folder (config.json and model.safetensors
-// or a sharded index; F32, F16 or BF16) onto b.
-func LoadHF(dir string, b backend.Backend) (*Model, error) {
-	cfg, err := LoadConfig(filepath.Join(dir, "config.json"))
+// or a sharded index; F32, F16 or BF16) onto b, as float32. It streams the
+// checkpoint tensor by tensor into the model (readWeights), so loading holds
+// the model plus its largest tensor.
+func LoadHF(dir string, b backend.Backend) (*Model, error) { return loadHF(dir, b, false) }
+
+// LoadHFBF16Base loads a Hugging Face model folder as a bf16 base
+// (NewBF16Base): the linear weights go straight from the file into bf16
+// storage (BF16 copied, F32 and F16 rounded as GemmBF16 rounds them: see
+// safetensors.File.ReadBF16Into), with no float32 copy at any moment.
+func LoadHFBF16Base(dir string, b backend.Backend) (*Model, error) { return loadHF(dir, b, true) }
+
+func loadHF(dir string, b backend.Backend, bf16Base bool) (*Model, error) {
+	cfgPath := filepath.Join(dir, "config.json")
+	cfg, err := LoadConfig(cfgPath)
 	if err != nil {
 		return nil, err
 	}
-	ts, err := safetensors.ReadDir(dir)
+	d, err := safetensors.OpenDir(dir)
 	if err != nil {
 		return nil, fmt.Errorf("load %s: %w", dir, err)
 	}
-	m, err := New(cfg, b)
+	defer d.Close()
+	var m *Model
+	if bf16Base {
+		m, err = NewBF16Base(cfg, b)
+	} else {
+		m, err = New(cfg, b)
+	}
 	if err != nil {
 		return nil, fmt.Errorf("load %s: %w", dir, err)
 	}
-	if err := m.checkWeights(ts, configDType(filepath.Join(dir, "config.json"))); err != nil {
-		m.Free()
-		return nil, fmt.Errorf("load %s: %w", dir, err)
-	}
-	if err := m.SetWeights(ts); err != nil {
+	if err := m.readWeights(d, configDType(cfgPath)); err != nil {
 		m.Free()
 		return nil, fmt.Errorf("load %s: %w", dir, err)
 	}
 	return m, nil
+}
+
+// readWeights streams every parameter from d into the model, through one
+// staging buffer: each must be present with its shape, stored in a
+// floating dtype the config allows (want, see checkTensor) and finite.
+// Unknown names are refused as in SetWeights.
+func (m *Model) readWeights(d *safetensors.Dir, want string) error {
+	n := 0
+	for _, p := range m.Params {
+		n = max(n, p.W.Len())
+	}
+	var f32 []float32
+	var h []uint16
+	for _, p := range m.Params {
+		ti, ok := d.Info(p.Name)
+		if !ok {
+			return fmt.Errorf("weights lack %s", p.Name)
+		}
+		if !slices.Equal(ti.Shape, p.W.Shape()) {
+			return fmt.Errorf("%s has shape %v, want %v", p.Name, ti.Shape, p.W.Shape())
+		}
+		if err := checkDType(p.Name, ti.DType, want); err != nil {
+			return err
+		}
+		if m.StoredBF16(p.W) {
+			if h == nil {
+				h = make([]uint16, n)
+			}
+			v := h[:p.W.Len()]
+			if err := d.ReadBF16Into(p.Name, v); err != nil {
+				return err
+			}
+			if err := checkFiniteBF16(p.Name, v); err != nil {
+				return err
+			}
+			m.bf16().WriteBF16(p.W.View(), v)
+			continue
+		}
+		if f32 == nil {
+			f32 = make([]float32, n)
+		}
+		v := f32[:p.W.Len()]
+		if err := d.ReadInto(p.Name, v); err != nil {
+			return err
+		}
+		if err := checkFinite(p.Name, v); err != nil {
+			return err
+		}
+		p.W.Set(v)
+	}
+	m.WeightsChanged()
+	return m.checkUnknown(d.Names())
 }
 
 // SetWeights copies weights by Hugging Face name into the model. Every
@@ -52,11 +118,19 @@ func (m *Model) SetWeights(ts map[string]safetensors.Tensor) error {
 		if !slices.Equal(t.Shape, p.W.Shape()) {
 			return fmt.Errorf("%s has shape %v, want %v", p.Name, t.Shape, p.W.Shape())
 		}
-		p.W.Set(t.Data)
+	}
+	var scratch []uint16
+	for _, p := range m.Params {
+		scratch = m.setParam(p.W, ts[p.Name].Data, scratch)
 	}
 	m.WeightsChanged()
+	return m.checkUnknown(slices.Collect(maps.Keys(ts)))
+}
+
+// checkUnknown refuses names the model does not use (SetWeights).
+func (m *Model) checkUnknown(names []string) error {
 	var unknown []string
-	for name := range ts {
+	for _, name := range names {
 		if m.Param(name) == nil && !strings.HasSuffix(name, "rotary_emb.inv_freq") &&
 			!(name == "lm_head.weight" && m.Cfg.TieWordEmbeddings) {
 			unknown = append(unknown, name)
@@ -69,11 +143,12 @@ func (m *Model) SetWeights(ts map[string]safetensors.Tensor) error {
 	return nil
 }
 
-// Weights reads every parameter back to the host, by Hugging Face name.
+// Weights reads every parameter back to the host, by Hugging Face name, as
+// float32 (a bf16 base's linear weights widened exactly).
 func (m *Model) Weights() (map[string]safetensors.Tensor, error) {
 	out := make(map[string]safetensors.Tensor, len(m.Params))
 	for _, p := range m.Params {
-		d, err := p.W.Data()
+		d, err := m.paramData(p.W)
 		if err != nil {
 			return nil, err
 		}

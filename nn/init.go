@@ -40,6 +40,7 @@ func (m *Model) Init(seed uint64) {
 		n = max(n, p.W.Len())
 	}
 	buf := make([]float32, n)
+	var scratch []uint16
 	for _, p := range m.Params {
 		v := buf[:p.W.Len()]
 		switch {
@@ -54,6 +55,7 @@ func (m *Model) Init(seed uint64) {
 				v[i] = float32(rng.NormFloat64() * std)
 			}
 		}
-		p.W.Set(v)
+		scratch = m.setParam(p.W, v, scratch)
 	}
+	m.WeightsChanged()
 }

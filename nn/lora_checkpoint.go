@@ -24,7 +24,13 @@ const loraCheckpointFormat = "arpo-lora-checkpoint-v1"
 // BaseHash is the SHA-256 (hex) of the base model's weights: every base
 // parameter's name, shape and float32 bits, in Params order. The same
 // weights give the same hash whatever file (or dtype that widens to them)
-// they came from. With LoRA attached the base is frozen, so the hash is
+// they came from. A bf16 base (NewBF16Base) hashes its bf16 weights widened
+// to float32, exactly what a float32 model holds of the same values: loaded
+// from a bf16 checkpoint, a bf16 base and a float32 one hash the same (a
+// bf16 denormal, which the bf16 base holds as zero, is the one exception),
+// so a LoRA checkpoint resumes on either. From an F32 or F16 checkpoint the
+// bf16 base holds rounded weights, which hash differently: they are a
+// different base. With LoRA attached the base is frozen, so the hash is
 // computed once.
 func (m *Model) BaseHash() (string, error) {
 	if m.LoRA != nil && m.LoRA.baseHash != "" {
@@ -39,7 +45,7 @@ func (m *Model) BaseHash() (string, error) {
 			buf = binary.LittleEndian.AppendUint64(buf, uint64(d))
 		}
 		h.Write(buf)
-		d, err := p.W.Data()
+		d, err := m.paramData(p.W)
 		if err != nil {
 			return "", err
 		}

@@ -178,7 +178,7 @@ func TestLoRAMerge(t *testing.T) {
 	require.Less(t, relErr(logits(cp), want, 1), 1e-5)
 	require.Error(t, m.MergeInto(loraBase(t, 2).withLoRA(t)))
 
-	m.MergeLoRA()
+	require.NoError(t, m.MergeLoRA())
 	require.Nil(t, m.LoRA)
 	require.Nil(t, m.Layers[0].LoRA)
 	require.Equal(t, readAll(t, cp.W), readAll(t, m.W))

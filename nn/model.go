@@ -56,8 +56,13 @@ type Model struct {
 
 	Params []Param
 	// W and G are the whole weight and gradient storage, e.g. for one Fill.
-	// G (and every gradient above) is nil once LoRA freezes the base.
+	// G (and every gradient above) is nil once LoRA freezes the base, and
+	// in a bf16 base.
 	W, G *tensor.Tensor
+	// W16 is a bf16 base's storage of its linear weights (q, k, v, o,
+	// gate, up, down), bf16 with no float32 copy (NewBF16Base); W then
+	// holds the other weights. nil in a float32 model.
+	W16 *tensor.Tensor
 	// LoRA is the attached adapters, the model's trainable parameters in
 	// place of the base's; nil without LoRA.
 	LoRA *LoRA
@@ -147,7 +152,11 @@ func (m *Model) dropIdle() {
 
 // New allocates a model with zero weights and gradients on b; fill the
 // weights with Init or a loader.
-func New(cfg Config, b backend.Backend) (*Model, error) {
+func New(cfg Config, b backend.Backend) (*Model, error) { return newModel(cfg, b, nil) }
+
+// newModel is New, or with bf (a bf16 base) the linear weights in one bf16
+// buffer and no gradients at all.
+func newModel(cfg Config, b backend.Backend, bf backend.BF16) (*Model, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
@@ -165,6 +174,7 @@ func New(cfg Config, b backend.Backend) (*Model, error) {
 	add := func(name string, w, g **tensor.Tensor, decay bool, shape ...int) {
 		specs = append(specs, spec{name, shape, decay, w, g})
 	}
+
 	add("model.embed_tokens.weight", &m.Embed, &m.EmbedG, true, V, C)
 	m.Layers = make([]Layer, cfg.NumLayers)
 	for i := range m.Layers {
@@ -197,6 +207,39 @@ func New(cfg Config, b backend.Backend) (*Model, error) {
 		add("lm_head.weight", &m.LMHead, &m.LMHeadG, true, V, C)
 	}
 
+	if bf != nil {
+		// A bf16 base: the linear weights in one bf16 buffer, the rest in
+		// W, no gradients.
+		var total, total16 int
+		for _, s := range specs {
+			if isLinearWeight(s.name) {
+				total16 += prod(s.shape)
+			} else {
+				total += prod(s.shape)
+			}
+		}
+		m.W = tensor.New(b, total)
+		m.W16 = tensor.On(b, bf.AllocBF16(total16), 0, total16)
+		m.W16.SetPrecision(BF16)
+		var off, off16 int
+		for _, s := range specs {
+			if isLinearWeight(s.name) {
+				*s.w = tensor.On(b, m.W16.Buffer(), off16, s.shape...)
+				(*s.w).SetPrecision(BF16)
+				off16 += prod(s.shape)
+			} else {
+				*s.w = tensor.On(b, m.W.Buffer(), off, s.shape...)
+				off += prod(s.shape)
+			}
+			m.Params = append(m.Params, Param{Name: s.name, W: *s.w, Decay: s.decay})
+		}
+		if cfg.TieWordEmbeddings {
+			m.LMHead = m.Embed
+		}
+		// Every product with a linear weight is bf16, the LM head's too.
+		m.LMHead.SetPrecision(BF16)
+		return m, nil
+	}
 	total := 0
 	for _, s := range specs {
 		total += prod(s.shape)
@@ -217,7 +260,12 @@ func New(cfg Config, b backend.Backend) (*Model, error) {
 
 // NumParams is the number of scalars of the base model (trainable unless
 // LoRA is attached; see Trainable).
-func (m *Model) NumParams() int { return m.W.Len() }
+func (m *Model) NumParams() int {
+	if m.W16 != nil {
+		return m.W.Len() + m.W16.Len()
+	}
+	return m.W.Len()
+}
 
 // Trainable returns what the optimizer updates: the parameters and their
 // weight and gradient storage, the base's or, with LoRA attached, the
@@ -252,6 +300,9 @@ func (m *Model) Param(name string) *Param {
 func (m *Model) Free() {
 	m.dropIdle()
 	m.W.Free()
+	if m.W16 != nil {
+		m.W16.Free()
+	}
 	if m.G != nil {
 		m.G.Free()
 	}

@@ -86,6 +86,11 @@ func NewAdamW(m *Model, cfg AdamWConfig) (*AdamW, error) {
 	if !(cfg.LR >= 0) || cfg.Beta1 < 0 || cfg.Beta1 >= 1 || cfg.Beta2 < 0 || cfg.Beta2 >= 1 || !(cfg.Eps > 0) || cfg.WeightDecay < 0 || cfg.ClipNorm < 0 {
 		return nil, fmt.Errorf("adamw: hyper-parameters out of range: %+v", cfg)
 	}
+	if m.LoRA == nil {
+		if err := m.refuseBF16Base("adamw over the base's weights"); err != nil {
+			return nil, err
+		}
+	}
 	_, w, _ := m.Trainable()
 	return &AdamW{Cfg: cfg, M: tensor.New(m.B, w.Len()), V: tensor.New(m.B, w.Len())}, nil
 }

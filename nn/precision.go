@@ -24,10 +24,16 @@ const (
 // copy, updated by AdamW in float32 with float32 moments), and embeddings,
 // norms, RoPE, attention, softmax, the loss and the fused LM head of large
 // vocabularies (backend.FusedHead, which has no bf16 form) stay float32.
-// It returns an error, changing nothing, when the backend has no bf16 GEMM.
+// It returns an error, changing nothing, when the backend has no bf16 GEMM,
+// or for F32 on a bf16 base (NewBF16Base), which is BF16 from the start.
 func (m *Model) SetPrecision(p Precision) error {
 	if err := tensor.CheckPrecision(m.B, p); err != nil {
 		return fmt.Errorf("nn: precision %v: %w", p, err)
+	}
+	if p != BF16 {
+		if err := m.refuseBF16Base(fmt.Sprintf("precision %v", p)); err != nil {
+			return err
+		}
 	}
 	for _, t := range m.linearTensors() {
 		if t != nil { // a frozen base (LoRA) has no gradients

@@ -18,17 +18,30 @@ var hfDTypes = map[string]string{"float32": "F32", "float16": "F16", "bfloat16":
 // since widening to it is exact) or holding a NaN or an infinity, which
 // would turn every later loss into NaN. name goes into the message.
 func checkTensor(name string, t safetensors.Tensor, want string) error {
-	if t.DType != "" && t.DType != want && t.DType != "F32" {
-		floating := t.DType == "F16" || t.DType == "BF16" || t.DType == "F64"
+	if err := checkDType(name, t.DType, want); err != nil {
+		return err
+	}
+	return checkFinite(name, t.Data)
+}
+
+// checkDType is checkTensor's dtype rule for a tensor stored as dtype.
+func checkDType(name, dtype, want string) error {
+	if dtype != "" && dtype != want && dtype != "F32" {
+		floating := dtype == "F16" || dtype == "BF16" || dtype == "F64"
 		if want != "" || !floating {
 			w := want
 			if w == "" {
 				w = "a floating dtype"
 			}
-			return fmt.Errorf("tensor %s is stored as %s, but the config says %s", name, t.DType, w)
+			return fmt.Errorf("tensor %s is stored as %s, but the config says %s", name, dtype, w)
 		}
 	}
-	for i, v := range t.Data {
+	return nil
+}
+
+// checkFinite refuses a NaN or an infinity in data.
+func checkFinite(name string, data []float32) error {
+	for i, v := range data {
 		if math.IsNaN(float64(v)) || math.IsInf(float64(v), 0) {
 			return fmt.Errorf("tensor %s holds %v at index %d (corrupt weights?)", name, v, i)
 		}
@@ -36,13 +49,13 @@ func checkTensor(name string, t safetensors.Tensor, want string) error {
 	return nil
 }
 
-// checkWeights runs checkTensor on every weight the model uses.
-func (m *Model) checkWeights(ts map[string]safetensors.Tensor, want string) error {
-	for _, p := range m.Params {
-		if t, ok := ts[p.Name]; ok {
-			if err := checkTensor(p.Name, t, want); err != nil {
-				return err
-			}
+// checkFiniteBF16 is checkFinite for bf16 bits: their exponent all ones is
+// a NaN or an infinity (also a finite float32 beyond bf16's range, which
+// rounded to one).
+func checkFiniteBF16(name string, data []uint16) error {
+	for i, h := range data {
+		if h&0x7f80 == 0x7f80 {
+			return fmt.Errorf("tensor %s holds %v at index %d (corrupt weights?)", name, safetensors.BF16ToF32(h), i)
 		}
 	}
 	return nil

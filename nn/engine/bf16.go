@@ -11,7 +11,9 @@ import (
 // weights16 is the engine's bf16 copy of the model's linear weights (q, k,
 // v, o, gate, up, down, the LM head): decode reads half the bytes, and the
 // backend's GemmBF16 rounds the activations as it packs them. Embeddings,
-// norms and biases stay the model's float32.
+// norms and biases stay the model's float32. Of a bf16 base
+// (nn.NewBF16Base) it copies only the LM head: the linear weights already
+// are bf16, and the engine decodes with them in place.
 type weights16 struct {
 	bf      backend.BF16
 	bufs    map[*tensor.Tensor]backend.Buffer
@@ -19,7 +21,8 @@ type weights16 struct {
 }
 
 // SetPrecision chooses the weights the engine decodes with: nn.F32 (the
-// default) uses the model's float32 weights in place; nn.BF16 keeps a bf16
+// default, except for a bf16 base, which decodes in BF16 from the start
+// and refuses F32) uses the model's float32 weights in place; nn.BF16 keeps a bf16
 // copy of the linear weights (and the LM head), rounded to nearest even,
 // and runs their products on the backend's GemmBF16 (bf16 operands,
 // float32 sums), halving the weight bytes each decode step reads. The copy
@@ -32,6 +35,9 @@ type weights16 struct {
 func (e *Engine) SetPrecision(p nn.Precision) error {
 	switch p {
 	case nn.F32:
+		if e.m.BF16Base() {
+			return fmt.Errorf("engine: f32 weights: %w", nn.ErrBF16Base)
+		}
 		e.freeWeights16()
 		return nil
 	case nn.BF16:
@@ -44,7 +50,7 @@ func (e *Engine) SetPrecision(p nn.Precision) error {
 		}
 		w := &weights16{bf: bf, bufs: map[*tensor.Tensor]backend.Buffer{}}
 		for _, t := range linearWeights(e.m) {
-			if w.bufs[t] == nil {
+			if w.bufs[t] == nil && !e.m.StoredBF16(t) {
 				w.bufs[t] = bf.AllocBF16(t.Len())
 			}
 		}
@@ -95,10 +101,14 @@ func (e *Engine) freeWeights16() {
 	e.w16 = nil
 }
 
-// weight16 returns the bf16 copy of w, when the engine keeps one.
+// weight16 returns the bf16 copy of w, when the engine keeps one, or w
+// itself when the model stores it as bf16.
 func (e *Engine) weight16(w *tensor.Tensor) (backend.View, bool) {
 	if e.w16 == nil {
 		return backend.View{}, false
+	}
+	if e.m.StoredBF16(w) {
+		return w.View(), true
 	}
 	buf, ok := e.w16.bufs[w]
 	return backend.Whole(buf), ok

@@ -90,6 +90,13 @@ func New(m *nn.Model, o Options) *Engine {
 		cache:     newCache(m.B, c.NumLayers, c.NumKVHeads*c.HeadDim, o.BlockSize, o.InitialBlocks),
 		invariant: o.BatchInvariant,
 	}
+	if m.BF16Base() {
+		// Its linear weights are bf16 already; only the LM head gets a
+		// bf16 copy. NewBF16Base checked the backend.
+		if err := e.SetPrecision(nn.BF16); err != nil {
+			panic(fmt.Sprintf("engine: %v", err))
+		}
+	}
 	return e
 }
 

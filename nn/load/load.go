@@ -245,7 +245,10 @@ func loadWeights(f Found, b backend.Backend) (*nn.Model, error) {
 		}
 		m, err := loadLoRA(f.Weights[0], base, b)
 		if err == nil {
-			m.MergeLoRA()
+			if err = m.MergeLoRA(); err != nil {
+				m.Free()
+				return nil, err
+			}
 		}
 		return m, err
 	}

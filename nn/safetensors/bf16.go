@@ -27,11 +27,14 @@ func (f *File) ReadInto(name string, dst []float32) error {
 }
 
 // ReadBF16Into reads the named tensor into dst as bf16 bits, without
-// widening it to float32: BF16 is copied as stored; F32 is rounded to
-// nearest even exactly as asm.BF16FromF32 (and so the backend's GemmBF16,
-// which rounds a float32 operand as it reads it) does, and F16 is widened
-// exactly and then rounded the same way. Other dtypes are refused, in one
-// line. len(dst) must be the tensor's number of elements.
+// widening it to float32: each element is asm.BF16FromF32 of the value Read
+// gives, the bits the backend's GemmBF16 reads of that float32 operand. So
+// BF16 is copied as stored, except that a denormal becomes a zero of its
+// sign and a signalling NaN turns quiet (VDPBF16PS treats denormal inputs
+// as zero; keeping them would make the bf16 kernels' variants disagree); F32
+// is rounded to nearest, ties to even; F16 is widened exactly, then rounded
+// the same way. Other dtypes are refused, in one line. len(dst) must be the
+// tensor's number of elements.
 func (f *File) ReadBF16Into(name string, dst []uint16) error {
 	ti, err := f.info(name, len(dst))
 	if err != nil {
@@ -42,7 +45,7 @@ func (f *File) ReadBF16Into(name string, dst []uint16) error {
 	case "BF16":
 		decode = func(dst []uint16, src []byte) {
 			for i := range dst {
-				dst[i] = binary.LittleEndian.Uint16(src[2*i:])
+				dst[i] = asm.BF16FromF32(BF16ToF32(binary.LittleEndian.Uint16(src[2*i:])))
 			}
 		}
 	case "F32":

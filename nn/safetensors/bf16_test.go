@@ -46,8 +46,8 @@ func TestReadBF16Into(t *testing.T) {
 	require.ErrorContains(t, f.ReadInto("mask", make([]float32, 3)), "unsupported dtype U8")
 }
 
-// TestReadBF16IntoRounding: F32 and F16 values of every kind, over more
-// than one read chunk, round exactly as asm.BF16FromF32.
+// TestReadBF16IntoRounding: F32, F16 and BF16 values of every kind, over
+// more than one read chunk, read as asm.BF16FromF32 of their float32 value.
 func TestReadBF16IntoRounding(t *testing.T) {
 	special := []uint32{
 		0x3f808000, // tie, rounds down to even
@@ -72,14 +72,17 @@ func TestReadBF16IntoRounding(t *testing.T) {
 		}
 	}
 	f16 := make([]float32, readChunk/2+1000)
+	bf16 := make([]float32, readChunk/2+1000)
 	for i := range f16 {
 		f16[i] = F16ToF32(uint16(rng.Uint32()))
+		bf16[i] = BF16ToF32(uint16(rng.Uint32())) // denormals and NaNs among them
 	}
+	bf16[0], bf16[1] = BF16ToF32(0x0001), BF16ToF32(0x7f81) // a denormal: +0; a signalling NaN: quiet
 	dir := t.TempDir()
 	for _, c := range []struct {
 		dtype string
 		data  []float32
-	}{{"F32", f32}, {"F16", f16}} {
+	}{{"F32", f32}, {"F16", f16}, {"BF16", bf16}} {
 		path := filepath.Join(dir, c.dtype+".safetensors")
 		require.NoError(t, WriteFileAs(path, map[string]Tensor{"x": {Shape: []int{len(c.data)}, Data: c.data}}, nil, c.dtype))
 		f, err := Open(path)
