@@ -50,9 +50,9 @@ func (m *Model) StoredBF16(t *tensor.Tensor) bool {
 	return m.W16 != nil && t.Buffer() == m.W16.Buffer()
 }
 
-// isLinearWeight reports whether a parameter name is that of a linear
-// weight a bf16 base stores as bf16.
-func isLinearWeight(name string) bool {
+// IsLinearWeight reports whether a parameter name is that of a linear
+// weight (q, k, v, o, gate, up, down) a bf16 base stores as bf16.
+func IsLinearWeight(name string) bool {
 	for _, mod := range hfModule {
 		if strings.HasSuffix(name, "."+mod+".weight") {
 			return true

@@ -83,7 +83,7 @@ func TestBF16BaseLoad(t *testing.T) {
 			for _, p := range base.Params {
 				w := want[p.Name].Data
 				if base.StoredBF16(p.W) {
-					require.True(t, isLinearWeight(p.Name), p.Name)
+					require.True(t, IsLinearWeight(p.Name), p.Name)
 					linear++
 					h := make([]uint16, len(w))
 					asm.F32ToBF16(h, w)

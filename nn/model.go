@@ -212,7 +212,7 @@ func newModel(cfg Config, b backend.Backend, bf backend.BF16) (*Model, error) {
 		// W, no gradients.
 		var total, total16 int
 		for _, s := range specs {
-			if isLinearWeight(s.name) {
+			if IsLinearWeight(s.name) {
 				total16 += prod(s.shape)
 			} else {
 				total += prod(s.shape)
@@ -223,7 +223,7 @@ func newModel(cfg Config, b backend.Backend, bf backend.BF16) (*Model, error) {
 		m.W16.SetPrecision(BF16)
 		var off, off16 int
 		for _, s := range specs {
-			if isLinearWeight(s.name) {
+			if IsLinearWeight(s.name) {
 				*s.w = tensor.On(b, m.W16.Buffer(), off16, s.shape...)
 				(*s.w).SetPrecision(BF16)
 				off16 += prod(s.shape)

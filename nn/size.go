@@ -56,3 +56,19 @@ func (c Config) TrainingBytes() int64 { return 16 * c.NumParams() }
 func (c Config) KVBytesPerToken() int64 {
 	return 2 * 4 * int64(c.NumLayers) * int64(c.NumKVHeads) * int64(c.HeadDim)
 }
+
+// LinearParams is the number of scalars of the linear weights (q, k, v, o,
+// gate, up, down of every layer): what a bf16 base (NewBF16Base) stores as
+// bf16.
+func (c Config) LinearParams() int64 {
+	h := int64(c.HiddenSize)
+	q, kv := int64(c.NumHeads)*int64(c.HeadDim), int64(c.NumKVHeads)*int64(c.HeadDim)
+	return int64(c.NumLayers) * (2*h*q + 2*h*kv + 3*h*int64(c.IntermediateSize))
+}
+
+// BF16BaseBytes is the memory a bf16 base takes: 2 bytes a linear weight,
+// 4 every other weight (embeddings, LM head, norms, biases), no gradients.
+func (c Config) BF16BaseBytes() int64 {
+	lin := c.LinearParams()
+	return 2*lin + 4*(c.NumParams()-lin)
+}

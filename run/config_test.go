@@ -77,6 +77,6 @@ func TestPresetsFitEstimate(t *testing.T) {
 	for name, preset := range presets {
 		c := preset()
 		require.NoError(t, c.checkSizes(), name)
-		t.Logf("%s: estimate %.2f GiB", name, c.memoryEstimate(c.modelConfig(c.Vocab))/(1<<30))
+		t.Logf("%s: estimate %.2f GiB", name, c.memoryEstimate(c.modelConfig(c.Vocab), false)/(1<<30))
 	}
 }

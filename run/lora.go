@@ -99,7 +99,7 @@ func (j *job) resumeLoRA(path string) (ck nn.Checkpoint, ok bool, err error) {
 	if err != nil || !ok {
 		return ck, ok, err
 	}
-	l, err := loadPretrained(info.Base, j.b)
+	l, err := j.loadPretrained(info.Base)
 	if err != nil {
 		return ck, true, err
 	}
@@ -118,8 +118,18 @@ func (j *job) policy() (*nn.Model, error) {
 		return j.model, nil
 	}
 	if j.merged == nil {
-		var err error
-		if j.merged, err = j.model.MergedCopy(); err != nil {
+		// A bf16 base's merged copy is bf16 for a bf16 rollout engine,
+		// float32 (the merge unrounded, as before) for a float32 one.
+		rp, err := parsePrecision("rollout-precision", j.c.RolloutPrecision)
+		if err != nil {
+			return nil, err
+		}
+		if j.model.BF16Base() && rp == nn.BF16 {
+			j.merged, err = j.model.MergedCopy()
+		} else {
+			j.merged, err = j.model.MergedCopyF32()
+		}
+		if err != nil {
 			return nil, err
 		}
 	}
@@ -143,10 +153,18 @@ func (j *job) exportPEFT() error {
 // trainingBytes is what training holds per model: weights, gradients and
 // AdamW's two moments (nn.Config.TrainingBytes), or with LoRA the frozen
 // base and the rollout engine's merged copy (the adapters and their
-// moments are a small fraction on top).
-func (c Config) trainingBytes(cfg nn.Config) float64 {
-	if _, ok := c.lora(); ok {
-		return 8 * float64(cfg.NumParams())
+// moments are a small fraction on top), each a bf16 base's size with
+// bf16Base (the merged copy under --rollout-precision bf16 only).
+func (c Config) trainingBytes(cfg nn.Config, bf16Base bool) float64 {
+	if _, ok := c.lora(); !ok {
+		return float64(cfg.TrainingBytes())
 	}
-	return float64(cfg.TrainingBytes())
+	base, merged := 4*float64(cfg.NumParams()), 4*float64(cfg.NumParams())
+	if bf16Base {
+		base = float64(cfg.BF16BaseBytes())
+		if rp, err := parsePrecision("rollout-precision", c.RolloutPrecision); err == nil && rp == nn.BF16 {
+			merged = base
+		}
+	}
+	return base + merged
 }

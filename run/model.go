@@ -47,8 +47,12 @@ func (c Config) modelConfig(vocab int) nn.Config {
 
 // loadPretrained loads --model (anything package nn/load resolves: a run
 // folder, a checkpoint, a Hugging Face folder) with its tokenizer.
-func loadPretrained(path string, b backend.Backend) (*load.Loaded, error) {
-	l, err := load.Load(path, load.Options{Backend: b, RequireTokenizer: true})
+func (j *job) loadPretrained(path string) (*load.Loaded, error) {
+	bf16Base, err := j.c.bf16BaseFor(path)
+	if err != nil {
+		return nil, err
+	}
+	l, err := load.Load(path, load.Options{Backend: j.b, RequireTokenizer: true, BF16Base: bf16Base})
 	if err != nil {
 		return nil, exitcode.Usagef("%v", err)
 	}

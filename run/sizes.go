@@ -57,6 +57,7 @@ func (c Config) checkSizes() error {
 		}
 	}
 	var cfg nn.Config
+	bf16Base := false
 	switch {
 	case c.Model == "":
 		cfg = c.modelConfig(c.Vocab)
@@ -65,7 +66,11 @@ func (c Config) checkSizes() error {
 		}
 	default:
 		// Everything about --model that can be checked without loading it.
-		f, err := load.Check(c.Model)
+		var err error
+		if bf16Base, err = c.bf16BaseFor(c.Model); err != nil {
+			return err
+		}
+		f, err := load.Check(c.Model, load.Options{BF16Base: bf16Base})
 		if err != nil {
 			return exitcode.Usagef("%v", err)
 		}
@@ -76,7 +81,7 @@ func (c Config) checkSizes() error {
 			return exitcode.Usagef("--model: %v", err)
 		}
 	}
-	if err := sysmem.Check("this run", c.memoryEstimate(cfg)); err != nil {
+	if err := sysmem.Check("this run", c.memoryEstimate(cfg, bf16Base)); err != nil {
 		return exitcode.Usagef("%v (model of %d parameters; lower --rl-batch, --m, --token-budget or the model size)", err, cfg.NumParams())
 	}
 	return nil
@@ -84,13 +89,15 @@ func (c Config) checkSizes() error {
 
 // memoryEstimate is a lower bound on the bytes the run holds at its peak:
 // weights, gradients and AdamW's moments (with LoRA: the base and its
-// merged copy); a reference copy for the KL
+// merged copy, in bf16 with a bf16 base); a reference copy for the KL
 // penalty; the KV cache of one RL step's rollouts (every prompt's m
 // trajectories to the token budget); and the logits of a micro-batch.
 // Activations and the tools' memory come on top.
-func (c Config) memoryEstimate(cfg nn.Config) float64 {
-	need := c.trainingBytes(cfg)
-	if c.KLCoef > 0 {
+func (c Config) memoryEstimate(cfg nn.Config, bf16Base bool) float64 {
+	need := c.trainingBytes(cfg, bf16Base)
+	if c.KLCoef > 0 && bf16Base {
+		need += float64(cfg.BF16BaseBytes())
+	} else if c.KLCoef > 0 {
 		need += 4 * float64(cfg.NumParams())
 	}
 	if c.RLSteps > 0 {

@@ -246,7 +246,7 @@ func (j *job) setup(ctx context.Context) error {
 		}
 		j.printf("%-10s %s at %s\n", "resume", j.dir, j.st.at())
 	case j.c.Model != "":
-		l, err := loadPretrained(j.c.Model, j.b)
+		l, err := j.loadPretrained(j.c.Model)
 		if err != nil {
 			return err
 		}
@@ -599,7 +599,7 @@ func (j *job) rlPhase(ctx context.Context) error {
 // --model the run started from.
 func (j *job) reference() (*nn.Model, error) {
 	if j.c.Model != "" {
-		l, err := loadPretrained(j.c.Model, j.b)
+		l, err := j.loadPretrained(j.c.Model)
 		if err != nil {
 			return nil, err
 		}

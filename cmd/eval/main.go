@@ -28,6 +28,7 @@ import (
 	"github.com/goarpo/arpo/internal/exitcode"
 	"github.com/goarpo/arpo/internal/runconfig"
 	"github.com/goarpo/arpo/internal/runlog"
+	"github.com/goarpo/arpo/nn"
 	"github.com/goarpo/arpo/nn/chat"
 	"github.com/goarpo/arpo/nn/engine"
 	"github.com/goarpo/arpo/nn/load"
@@ -61,6 +62,7 @@ type options struct {
 	calls, topk, maxResult            int
 	temperature, topP                 float64
 	seed                              uint64
+	precision                         string // --precision
 }
 
 func command(ctx context.Context, args []string, stdout, stderr io.Writer) int {
@@ -104,6 +106,7 @@ func evaluate(ctx context.Context, args []string, stdout io.Writer) error {
 	fs.Float64Var(&o.temperature, "temperature", d.Temperature, "sampling temperature (0: greedy)")
 	fs.Float64Var(&o.topP, "top-p", d.TopP, "top-p")
 	fs.Uint64Var(&o.seed, "seed", d.Seed, "sampling seed")
+	fs.StringVar(&o.precision, "precision", "f32", "weights the engine decodes with: f32, or bf16 (bf16 linear weights, f32 sums; a Hugging Face folder's load straight into bf16 with no f32 copy; cpu only)")
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, pflag.ErrHelp) {
 			return err
@@ -118,6 +121,10 @@ func evaluate(ctx context.Context, args []string, stdout io.Writer) error {
 	case o.temperature < 0 || o.topP < 0 || o.topP > 1 || o.budget < 16 || o.questions < 0:
 		return bad("--temperature, --top-p, --token-budget or --questions out of range")
 	}
+	prec, err := nn.ParsePrecision(o.precision)
+	if err != nil {
+		return bad("--precision: %v", err)
+	}
 	if err := runconfig.CheckIsolation(o.isolation); err != nil {
 		return bad("--tool-isolation: %v", err)
 	}
@@ -130,7 +137,9 @@ func evaluate(ctx context.Context, args []string, stdout io.Writer) error {
 	if err != nil {
 		return bad("--backend: %v", err)
 	}
-	l, err := load.Load(o.model, load.Options{Backend: b, RequireTokenizer: true})
+	// With bf16, a Hugging Face folder loads as a bf16 base (see
+	// load.Options.BF16Base), which the engine decodes with in place.
+	l, err := load.Load(o.model, load.Options{Backend: b, RequireTokenizer: true, BF16Base: prec == nn.BF16})
 	if err != nil {
 		return bad("%v", err)
 	}
@@ -146,11 +155,16 @@ func evaluate(ctx context.Context, args []string, stdout io.Writer) error {
 	}
 	exec := runconfig.Executor(reg, o.maxResult)
 	bpe := rl.BPE{T: tok}
+	eng := engine.New(m, engine.DefaultOptions())
+	defer eng.Close()
+	if err := eng.SetPrecision(prec); err != nil {
+		return bad("--precision: %v", err)
+	}
 	roller := &rl.Roller{
 		// Not batch-invariant (engine.DefaultOptions says why): the same
 		// flags give the same bits, which may differ in the last bits from
 		// the evaluations inside the training run, whose engine is.
-		Engine: engine.New(m, engine.DefaultOptions()), Tok: bpe,
+		Engine: eng, Tok: bpe,
 		Protocol: reg.Protocol(o.calls), Tools: exec,
 		Cfg: rl.RolloutConfig{M: 1, N: 1, TokenBudget: min(o.budget, m.Cfg.MaxPositionEmbeddings), ToolLag: 1, EOS: l.EOS},
 	}

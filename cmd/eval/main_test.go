@@ -50,6 +50,10 @@ func TestEvalWritesPredictions(t *testing.T) {
 	require.NoError(t, err)
 	assert.Len(t, preds, 2*3)
 	assert.Contains(t, stdout.String(), "pass@3")
+	// In bf16 (the engine's bf16 copy of the checkpoint's float32 weights).
+	code = command(context.Background(), []string{"--model", dir, "--task", "jsonl:" + data, "--token-budget", "48",
+		"--threads", "1", "--precision", "bf16"}, &stdout, &stderr)
+	require.Equal(t, 0, code, stderr.String())
 	// An existing output is never overwritten.
 	code = command(context.Background(), []string{"--model", dir, "--task", "jsonl:" + data, "--out", out}, &stdout, &stderr)
 	assert.Equal(t, 2, code)
@@ -62,7 +66,7 @@ func TestEvalBadInput(t *testing.T) {
 	for _, args := range [][]string{
 		{}, {"--bogus"}, {"--model", filepath.Join(dir, "none")}, {"--model", corrupt},
 		{"--model", dir, "--k", "4"}, {"--model", dir, "--task", "jsonl:" + filepath.Join(dir, "none.jsonl")},
-		{"--model", dir, "--backend", "tpu"},
+		{"--model", dir, "--backend", "tpu"}, {"--model", dir, "--precision", "fp8"},
 	} {
 		var stdout, stderr bytes.Buffer
 		code := command(context.Background(), args, &stdout, &stderr)

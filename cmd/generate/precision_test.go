@@ -1,8 +1,14 @@
 package main
 
 import (
+	"bytes"
+	"encoding/json"
+	"io"
 	"math"
 	"testing"
+
+	"github.com/goarpo/arpo/backend/cpu"
+	"github.com/goarpo/arpo/nn"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -33,4 +39,33 @@ func TestPrecisionBF16(t *testing.T) {
 	code, _, errOut = runCmd("", "--model", dir, "--prompt", "the cat", "--precision", "fp8")
 	assert.Equal(t, 2, code)
 	assert.Contains(t, errOut, "want f32 or bf16")
+}
+
+// TestPrecisionBF16Base: with --precision bf16 a Hugging Face folder loads
+// as a bf16 base, and scores and generates exactly what the float32 model
+// with the engine's bf16 copy of its weights did (the path before bf16
+// bases).
+func TestPrecisionBF16Base(t *testing.T) {
+	dir := modelDir(t, false)
+	ids := []int32{3, 5, 7, 2, 9, 4, 1, 6}
+	in, err := json.Marshal(ids)
+	require.NoError(t, err)
+	m, err := nn.LoadHF(dir, cpu.New(1))
+	require.NoError(t, err)
+	defer m.Free()
+
+	code, out, errOut := runCmd(string(in), "--model", dir, "--score", "--ids", "--threads", "1", "--precision", "bf16")
+	require.Equal(t, 0, code, errOut)
+	var want bytes.Buffer
+	require.NoError(t, score(m, nil, ids, nn.BF16, &want))
+	require.Equal(t, want.String(), out)
+
+	args := []string{"--model", dir, "--ids", "--prompt", string(in), "--max-new-tokens", "12", "--threads", "1", "--precision", "bf16", "--seed", "3"}
+	code, out, errOut = runCmd("", args...)
+	require.Equal(t, 0, code, errOut)
+	o, err := parseFlags(args)
+	require.NoError(t, err)
+	want.Reset()
+	require.NoError(t, generate(m, nil, nil, o, ids, &want, io.Discard))
+	require.Equal(t, want.String(), out)
 }

@@ -26,6 +26,15 @@ type Options struct {
 	// RequireTokenizer makes a model without a byte-level BPE tokenizer an
 	// error (commands that render prompts need one).
 	RequireTokenizer bool
+	// BF16Base loads a Hugging Face folder as a bf16 base
+	// (nn.LoadHFBF16Base): its linear weights go straight from the files
+	// into bf16 storage, with no float32 copy at any moment, for running
+	// the model in bf16 (generation, evaluation, a frozen base for LoRA).
+	// Models trained here (float32 checkpoints) load in float32 as without
+	// it; so does the base of a LoRA checkpoint unless its linear weights
+	// are stored as BF16 (LosslessBF16: rounding them would change the
+	// base the adapters were trained on, and its hash).
+	BF16Base bool
 }
 
 // Loaded is a model ready to run, with what goes with it.
@@ -75,13 +84,14 @@ func Load(path string, o Options) (*Loaded, error) {
 }
 
 // Check runs Load's checks without loading anything big: what path is,
-// and whether its config is valid, fits the machine and matches the
-// weights' headers. Errors read as Load's. Commands call it to refuse a bad
-// --model before they start other work.
-func Check(path string) (Found, error) {
+// and whether its config is valid, fits the machine (as o.BF16Base would
+// load it) and matches the weights' headers. Errors read as Load's.
+// Commands call it to refuse a bad --model before they start other work;
+// o.Backend is not used.
+func Check(path string, o Options) (Found, error) {
 	f, err := Resolve(path)
 	if err == nil {
-		err = check(f)
+		err = check(f, o.BF16Base)
 	}
 	if err != nil {
 		return f, oneLine(fmt.Errorf("--model %s: %w", path, describe(err)))
@@ -113,7 +123,7 @@ func load(path string, o Options) (*Loaded, error) {
 	if err != nil {
 		return nil, err
 	}
-	if err := check(f); err != nil {
+	if err := check(f, o.BF16Base); err != nil {
 		return nil, err
 	}
 	if o.Tokenizer != "" {
@@ -148,7 +158,7 @@ func load(path string, o Options) (*Loaded, error) {
 	if l.Chat, err = ChatTemplate(f.TokenizerConfig); err != nil {
 		return nil, err
 	}
-	if l.Model, err = loadWeights(f, o.Backend); err != nil {
+	if l.Model, err = loadWeights(f, o.Backend, o.BF16Base); err != nil {
 		return nil, err
 	}
 	if l.Tokenizer != nil && l.Tokenizer.VocabSize() > l.Model.Cfg.VocabSize {
@@ -178,9 +188,10 @@ func lookedIn(f Found) string {
 }
 
 // check reads the model's config and refuses, before anything is
-// allocated, one that is invalid, larger than the machine, or larger than
-// the weights' headers hold. It costs no more than reading the headers.
-func check(f Found) error {
+// allocated, one that is invalid, larger than the machine (loaded as a bf16
+// base when bf16Base), or larger than the weights' headers hold. It costs
+// no more than reading the headers.
+func check(f Found, bf16Base bool) error {
 	var cfg nn.Config
 	var infos map[string]safetensors.TensorInfo
 	var err error
@@ -189,8 +200,13 @@ func check(f Found) error {
 		if cfg, err = nn.LoadConfig(path); err != nil {
 			return err
 		}
-		// Weights and gradients, 8 bytes a parameter, must fit the machine.
-		if err := sysmem.Check("the model", 8*float64(cfg.NumParams())); err != nil {
+		// Weights and gradients, 8 bytes a parameter, must fit the machine;
+		// a bf16 base has no gradients and 2-byte linear weights.
+		need := 8 * float64(cfg.NumParams())
+		if bf16Base {
+			need = float64(cfg.BF16BaseBytes())
+		}
+		if err := sysmem.Check("the model", need); err != nil {
 			return err
 		}
 		if infos, _, err = safetensors.DirInfo(f.Dir); err != nil {
@@ -206,7 +222,7 @@ func check(f Found) error {
 		if err != nil {
 			return err
 		}
-		return check(base) // the adapters are small; nn checks them on load
+		return check(base, bf16Base) // the adapters are small; nn checks them on load
 	}
 	meta, err := safetensors.ReadMetadata(path)
 	if err != nil {
@@ -232,18 +248,27 @@ func check(f Found) error {
 }
 
 // loadWeights loads the model check passed: a Hugging Face folder through
-// nn.LoadHF, a checkpoint through nn.LoadCheckpoint (which check every
-// tensor's name, shape, dtype and values), a LoRA checkpoint as its base
-// with the adapters merged (lora.go).
-func loadWeights(f Found, b backend.Backend) (*nn.Model, error) {
+// nn.LoadHF (nn.LoadHFBF16Base when bf16Base), a checkpoint through
+// nn.LoadCheckpoint (which check every tensor's name, shape, dtype and
+// values), a LoRA checkpoint as its base with the adapters merged
+// (lora.go).
+func loadWeights(f Found, b backend.Backend, bf16Base bool) (*nn.Model, error) {
 	if f.IsHF() {
+		if bf16Base {
+			return nn.LoadHFBF16Base(f.Dir, b)
+		}
 		return nn.LoadHF(f.Dir, b)
 	}
 	if base, _, ok, err := loraBase(f.Weights[0]); ok || err != nil {
 		if err != nil {
 			return nil, err
 		}
-		m, err := loadLoRA(f.Weights[0], base, b)
+		if bf16Base {
+			if bf16Base, err = LosslessBF16(base); err != nil {
+				return nil, err
+			}
+		}
+		m, err := loadLoRA(f.Weights[0], base, b, bf16Base)
 		if err == nil {
 			if err = m.MergeLoRA(); err != nil {
 				m.Free()
@@ -296,6 +321,30 @@ func count(n float64) string {
 		return fmt.Sprintf("%.2fM", n/1e6)
 	}
 	return fmt.Sprint(int64(n))
+}
+
+// LosslessBF16 reports whether f is a Hugging Face folder whose linear
+// weights (q, k, v, o, gate, up, down) are all stored as BF16: loaded as a
+// bf16 base (Options.BF16Base), it then holds exactly the values a float32
+// load holds, and hashes the same (nn.Model.BaseHash).
+func LosslessBF16(f Found) (bool, error) {
+	if !f.IsHF() {
+		return false, nil
+	}
+	infos, _, err := safetensors.DirInfo(f.Dir)
+	if err != nil {
+		return false, err
+	}
+	n := 0
+	for name, ti := range infos {
+		if nn.IsLinearWeight(name) {
+			if ti.DType != "BF16" {
+				return false, nil
+			}
+			n++
+		}
+	}
+	return n > 0, nil
 }
 
 // storedDType is the dtype of the floating-point weights in infos, "F32"

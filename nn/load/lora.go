@@ -35,10 +35,10 @@ func loraBase(path string) (base Found, info nn.LoRACheckpointInfo, ok bool, err
 	return base, info, true, nil
 }
 
-// loadLoRA loads the base of the LoRA checkpoint at path and the adapters
-// onto it.
-func loadLoRA(path string, base Found, b backend.Backend) (*nn.Model, error) {
-	m, err := loadWeights(base, b)
+// loadLoRA loads the base of the LoRA checkpoint at path (as a bf16 base
+// when bf16Base) and the adapters onto it.
+func loadLoRA(path string, base Found, b backend.Backend, bf16Base bool) (*nn.Model, error) {
+	m, err := loadWeights(base, b, bf16Base)
 	if err != nil {
 		return nil, fmt.Errorf("the base model of LoRA checkpoint %s: %w", path, err)
 	}
@@ -70,12 +70,12 @@ func LoadAdapters(path string, b backend.Backend) (*nn.Model, nn.LoRACheckpointI
 		err = fmt.Errorf("%s is not a LoRA checkpoint", f.Weights[0])
 	}
 	if err == nil {
-		err = check(base)
+		err = check(base, false)
 	}
 	if err != nil {
 		return fail(err)
 	}
-	m, err := loadLoRA(f.Weights[0], base, b)
+	m, err := loadLoRA(f.Weights[0], base, b, false)
 	if err != nil {
 		return fail(err)
 	}

@@ -62,7 +62,7 @@ func TestLoadLoRA(t *testing.T) {
 	for i := range want {
 		require.InDelta(t, want[i], got[i], 1e-5)
 	}
-	_, err = Check(run)
+	_, err = Check(run, Options{})
 	require.NoError(t, err)
 
 	m, info, err := LoadAdapters(run, testBackend())
@@ -89,6 +89,6 @@ func TestLoadLoRA(t *testing.T) {
 	require.NotContains(t, err.Error(), "\n")
 
 	require.NoError(t, os.RemoveAll(base))
-	_, err = Check(run)
+	_, err = Check(run, Options{})
 	require.ErrorContains(t, err, "the base model of LoRA checkpoint")
 }
