@@ -71,6 +71,9 @@ type LoRACheckpointInfo struct {
 	// Base names the checkpoint or folder the base was loaded from, as the
 	// run gave it (Checkpoint.Base); BaseSHA256 is its BaseHash.
 	Base, BaseSHA256 string
+	// BaseBF16 says the adapters were trained on a bf16 base (NewBF16Base;
+	// metadata "base_storage": "bf16"): their merge is best kept in bf16.
+	BaseBF16 bool
 }
 
 // ReadLoRACheckpointInfo reads a LoRA checkpoint's header; ok is false (and
@@ -90,6 +93,7 @@ func ReadLoRACheckpointInfo(path string) (info LoRACheckpointInfo, ok bool, err 
 		return info, true, fmt.Errorf("read checkpoint %s: %w", path, err)
 	}
 	info.Base, info.BaseSHA256 = meta["base"], meta["base_sha256"]
+	info.BaseBF16 = meta["base_storage"] == "bf16"
 	if len(info.BaseSHA256) != 64 {
 		return info, true, fmt.Errorf("read checkpoint %s: bad base_sha256 %q", path, info.BaseSHA256)
 	}
@@ -126,6 +130,9 @@ func (c Checkpoint) saveLoRA(path string) error {
 		return fmt.Errorf("save checkpoint: %w", err)
 	}
 	meta["lora"], meta["base"], meta["base_sha256"] = string(lc), c.Base, hash
+	if m.BF16Base() {
+		meta["base_storage"] = "bf16"
+	}
 	if err := safetensors.WriteFile(path, ts, meta); err != nil {
 		return fmt.Errorf("save checkpoint: %w", err)
 	}

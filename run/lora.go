@@ -73,8 +73,12 @@ func (j *job) attachLoRA() error {
 	if err := j.model.AttachLoRA(lc, j.c.Seed); err != nil {
 		return exitcode.Usagef("--lora-rank: %v", err)
 	}
-	j.printf("%-10s rank %d, alpha %g on %s: %d trainable parameters, the base's %d frozen\n", "lora", lc.Rank, lc.Alpha,
-		strings.Join(lc.Targets, ","), j.model.LoRA.W.Len(), j.model.NumParams())
+	frozen := "frozen"
+	if j.model.BF16Base() {
+		frozen = "frozen, a bf16 base"
+	}
+	j.printf("%-10s rank %d, alpha %g on %s: %d trainable parameters, the base's %d %s\n", "lora", lc.Rank, lc.Alpha,
+		strings.Join(lc.Targets, ","), j.model.LoRA.W.Len(), j.model.NumParams(), frozen)
 	return nil
 }
 

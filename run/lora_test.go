@@ -102,3 +102,74 @@ func TestLoRAFlagsRefused(t *testing.T) {
 		require.ErrorAs(t, err, &ue)
 	}
 }
+
+// copyHF copies the Hugging Face folder src to dst with its weights
+// rounded to bf16 and stored as dtype, and its config saying bfloat16.
+func copyHF(t *testing.T, src, dst, dtype string) {
+	t.Helper()
+	require.NoError(t, os.MkdirAll(dst, 0o755))
+	entries, err := os.ReadDir(src)
+	require.NoError(t, err)
+	for _, e := range entries {
+		data, err := os.ReadFile(filepath.Join(src, e.Name()))
+		require.NoError(t, err)
+		require.NoError(t, os.WriteFile(filepath.Join(dst, e.Name()), data, 0o644))
+	}
+	ts, err := safetensors.ReadFile(filepath.Join(src, "model.safetensors"))
+	require.NoError(t, err)
+	for name, x := range ts {
+		for i, v := range x.Data {
+			x.Data[i] = safetensors.BF16ToF32(safetensors.F32ToBF16(v))
+		}
+		ts[name] = x
+	}
+	require.NoError(t, safetensors.WriteFileAs(filepath.Join(dst, "model.safetensors"), ts, map[string]string{"format": "pt"}, dtype))
+	cfg, err := nn.LoadConfig(filepath.Join(src, "config.json"))
+	require.NoError(t, err)
+	cfg.TorchDtype = "bfloat16"
+	require.NoError(t, os.WriteFile(filepath.Join(dst, "config.json"), cfg.HFJSON(), 0o644))
+}
+
+// TestLoRABF16Base: --precision bf16 with --lora-rank on a BF16-stored base
+// keeps it in bf16 and trains the adapters bit for bit as the float32 base
+// did (the same weights stored as F32, which stays float32), with the bf16
+// and with the float32 rollout engine; resumed, it ends with the same
+// checkpoint.
+func TestLoRABF16Base(t *testing.T) {
+	ctx := context.Background()
+	tmp := t.TempDir()
+	bc := smoke(t, filepath.Join(tmp, "base"))
+	bc.RLSteps = 0
+	require.NoError(t, Start(ctx, bc, Options{}))
+	b16, b32 := filepath.Join(tmp, "b16"), filepath.Join(tmp, "b32")
+	copyHF(t, filepath.Join(tmp, "base", "hf"), b16, "BF16")
+	copyHF(t, filepath.Join(tmp, "base", "hf"), b32, "F32")
+
+	lora := func(model, out string, steps int, rollout string) Config {
+		c := smoke(t, out)
+		c.Model, c.RLSteps, c.EvalQuestions = model, steps, 4
+		c.LoRARank, c.LoRATargets = 4, "q,v,o,down"
+		c.EntropyCoef = 0.01
+		c.Precision, c.RolloutPrecision = "bf16", rollout
+		return c
+	}
+	adapters := func(run string) map[string]safetensors.Tensor {
+		ts, err := safetensors.ReadFile(filepath.Join(run, "checkpoints", "final.safetensors"))
+		require.NoError(t, err)
+		return ts
+	}
+	for _, rollout := range []string{"bf16", "f32"} {
+		var log16, log32 bytes.Buffer
+		r16, r32 := filepath.Join(tmp, "r16"+rollout), filepath.Join(tmp, "r32"+rollout)
+		require.NoError(t, Start(ctx, lora(b16, r16, 2, rollout), Options{Out: &log16}))
+		require.NoError(t, Start(ctx, lora(b32, r32, 2, rollout), Options{Out: &log32}))
+		require.Contains(t, log16.String(), "bf16 base")
+		require.NotContains(t, log32.String(), "bf16 base")
+		require.Equal(t, adapters(r32), adapters(r16), "rollout %s", rollout)
+	}
+	// Resumed after its first step, the bf16-base run ends as the straight one.
+	r := filepath.Join(tmp, "resumed")
+	require.NoError(t, Start(ctx, lora(b16, r, 1, "bf16"), Options{}))
+	require.NoError(t, Resume(ctx, r, lora(b16, "", 2, "bf16"), []string{"rl-steps"}, Options{}))
+	require.Equal(t, adapters(filepath.Join(tmp, "r16bf16")), adapters(r))
+}

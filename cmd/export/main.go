@@ -9,7 +9,10 @@
 // --model is anything package nn/load resolves (a run folder, a checkpoint,
 // a Hugging Face folder). The weights keep the dtype the model came in (F32
 // for models trained here) unless --dtype says otherwise; narrowing rounds
-// to nearest even. --out must not exist or be empty unless --overwrite.
+// to nearest even. A run trained with LoRA on a bf16 base (--precision
+// bf16 on a BF16-stored Hugging Face base) loads its base in bf16 and
+// exports round_bf16(W + scale*B*A) as BF16, the weights its rollouts
+// used; --dtype f32 or f16 writes the float32 merge instead. --out must not exist or be empty unless --overwrite.
 // Every cmd/train run already ends with RUN/hf/, written the same way. A
 // run trained with LoRA exports merged (W + scale*B*A); with --peft its
 // adapters export instead as a PEFT adapter folder (adapter_config.json,
@@ -96,7 +99,15 @@ func exportCmd(args []string, stdout io.Writer) error {
 	if peft {
 		return exportPEFT(model, out, overwrite, b, stdout)
 	}
-	l, err := load.Load(model, load.Options{Backend: b})
+	// A LoRA run trained on a bf16 base exports its bf16 merge (in BF16)
+	// unless --dtype asks for another.
+	bf16Base := false
+	if dt == "" || dt == "BF16" {
+		if bf16Base, err = load.TrainedOnBF16Base(model); err != nil {
+			return bad("--model %s: %v", model, err)
+		}
+	}
+	l, err := load.Load(model, load.Options{Backend: b, BF16Base: bf16Base})
 	if err != nil {
 		return bad("%v", err)
 	}

@@ -116,3 +116,71 @@ func TestExportPEFT(t *testing.T) {
 	assert.Equal(t, 2, code)
 	assert.Contains(t, stderr, "a PEFT folder holds the adapters as trained")
 }
+
+// A LoRA checkpoint trained on a bf16 base exports its bf16 merge,
+// round_bf16(W + scale*B*A), as BF16 by default, and the float32 merge of
+// a float32 base with --dtype f32.
+func TestExportLoRABF16Base(t *testing.T) {
+	base := filepath.Join(t.TempDir(), "base")
+	_, err := nntest.WriteQwen3(base, 64, 1)
+	require.NoError(t, err)
+	ts, err := safetensors.ReadFile(filepath.Join(base, "model.safetensors"))
+	require.NoError(t, err)
+	require.NoError(t, safetensors.WriteFileAs(filepath.Join(base, "model.safetensors"), ts, nil, "BF16"))
+	cfgPath := filepath.Join(base, "config.json")
+	cfg, err := os.ReadFile(cfgPath)
+	require.NoError(t, err)
+	require.NoError(t, os.WriteFile(cfgPath, bytes.Replace(cfg, []byte(`"float32"`), []byte(`"bfloat16"`), 1), 0o644))
+
+	lc := nn.LoRAConfig{Rank: 2, Alpha: 4, Targets: []string{"q", "down"}}
+	withAdapters := func(m *nn.Model) *nn.Model {
+		require.NoError(t, m.AttachLoRA(lc, 1))
+		w := make([]float32, m.LoRA.W.Len())
+		for i := range w {
+			w[i] = float32(i%7-3) * 0.01
+		}
+		m.LoRA.W.Set(w)
+		return m
+	}
+	b := cpu.New(1)
+	m16, err := nn.LoadHFBF16Base(base, b)
+	require.NoError(t, err)
+	defer m16.Free()
+	withAdapters(m16)
+	ck := filepath.Join(t.TempDir(), "lora.safetensors")
+	require.NoError(t, nn.Checkpoint{Model: m16, Opt: must(nn.NewAdamW(m16, nn.DefaultAdamW(1e-3))), Base: base}.Save(ck))
+	want16, err := must(m16.MergedCopy()).Weights()
+	require.NoError(t, err)
+	m32, err := nn.LoadHF(base, b)
+	require.NoError(t, err)
+	defer m32.Free()
+	want32, err := must(withAdapters(m32).MergedCopy()).Weights()
+	require.NoError(t, err)
+
+	for _, tc := range []struct {
+		dtype, stored string
+		want          map[string]safetensors.Tensor
+	}{{"", "BF16", want16}, {"f32", "F32", want32}} {
+		out := filepath.Join(t.TempDir(), "merged")
+		args := []string{"--model", ck, "--out", out}
+		if tc.dtype != "" {
+			args = append(args, "--dtype", tc.dtype)
+		}
+		code, stdout, stderr := runCmd(args...)
+		require.Equal(t, 0, code, stderr)
+		assert.Contains(t, stdout, tc.stored)
+		got, err := safetensors.ReadFile(filepath.Join(out, "model.safetensors"))
+		require.NoError(t, err)
+		for name, w := range tc.want {
+			require.Equal(t, tc.stored, got[name].DType, name)
+			require.Equal(t, w.Data, got[name].Data, "%s %s", tc.stored, name)
+		}
+	}
+}
+
+func must[T any](v T, err error) T {
+	if err != nil {
+		panic(err)
+	}
+	return v
+}

@@ -61,6 +61,9 @@ type Source struct {
 func FromLoaded(l *load.Loaded) Source {
 	s := Source{Model: l.Model, Tokenizer: l.Tokenizer, TokenizerConfig: l.Found.TokenizerConfig,
 		DType: l.Found.DType, EOS: l.EOS}
+	if l.Model.BF16Base() {
+		s.DType = "BF16" // what its linear weights hold
+	}
 	if strings.HasSuffix(l.Found.Tokenizer, "tokenizer.json") {
 		s.TokenizerJSON = l.Found.Tokenizer
 	}
@@ -216,7 +219,14 @@ func syncDir(dir string) error {
 // writeFiles writes the folder's files into tmp.
 func writeFiles(src Source, tmp, dtype string) error {
 	if src.Model.LoRA != nil {
-		merged, err := src.Model.MergedCopy()
+		// A bf16 base merges into bf16, round_bf16(W + scale*B*A), for a
+		// BF16 file (what serving stacks load); any other dtype gets the
+		// float32 merge, as a float32 base writes it.
+		merge := src.Model.MergedCopyF32
+		if dtype == "BF16" {
+			merge = src.Model.MergedCopy
+		}
+		merged, err := merge()
 		if err != nil {
 			return err
 		}

@@ -81,3 +81,19 @@ func LoadAdapters(path string, b backend.Backend) (*nn.Model, nn.LoRACheckpointI
 	}
 	return m, info, nil
 }
+
+// TrainedOnBF16Base reports whether path (see Resolve) is a LoRA run or
+// checkpoint whose adapters were trained on a bf16 base
+// (nn.LoRACheckpointInfo.BaseBF16) stored losslessly as BF16: loaded with
+// Options.BF16Base, its merge is then the bf16 one it rolled out with.
+func TrainedOnBF16Base(path string) (bool, error) {
+	f, err := Resolve(path)
+	if err != nil || f.IsHF() {
+		return false, err
+	}
+	base, info, ok, err := loraBase(f.Weights[0])
+	if err != nil || !ok || !info.BaseBF16 {
+		return false, err
+	}
+	return LosslessBF16(base)
+}
