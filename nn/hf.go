@@ -53,8 +53,9 @@ func loadHF(dir string, b backend.Backend, bf16Base bool) (*Model, error) {
 	return m, nil
 }
 
-// readWeights streams every parameter from d into the model, through one
-// staging buffer: each must be present with its shape, stored in a
+// readWeights streams every parameter from d into the model, straight
+// into the backend's buffers when they are host memory (the CPU backend's),
+// else through one staging buffer: each must be present with its shape, stored in a
 // floating dtype the config allows (want, see checkTensor) and finite.
 // Unknown names are refused as in SetWeights.
 func (m *Model) readWeights(d *safetensors.Dir, want string) error {
@@ -75,31 +76,42 @@ func (m *Model) readWeights(d *safetensors.Dir, want string) error {
 		if err := checkDType(p.Name, ti.DType, want); err != nil {
 			return err
 		}
+		w, k := p.W.View(), p.W.Len()
 		if m.StoredBF16(p.W) {
-			if h == nil {
-				h = make([]uint16, n)
+			v, host := hostBF16(w, k)
+			if !host {
+				if h == nil {
+					h = make([]uint16, n)
+				}
+				v = h[:k]
 			}
-			v := h[:p.W.Len()]
 			if err := d.ReadBF16Into(p.Name, v); err != nil {
 				return err
 			}
 			if err := checkFiniteBF16(p.Name, v); err != nil {
 				return err
 			}
-			m.bf16().WriteBF16(p.W.View(), v)
+			if !host {
+				m.bf16().WriteBF16(w, v)
+			}
 			continue
 		}
-		if f32 == nil {
-			f32 = make([]float32, n)
+		v, host := hostF32(w, k)
+		if !host {
+			if f32 == nil {
+				f32 = make([]float32, n)
+			}
+			v = f32[:k]
 		}
-		v := f32[:p.W.Len()]
 		if err := d.ReadInto(p.Name, v); err != nil {
 			return err
 		}
 		if err := checkFinite(p.Name, v); err != nil {
 			return err
 		}
-		p.W.Set(v)
+		if !host {
+			p.W.Set(v)
+		}
 	}
 	m.WeightsChanged()
 	return m.checkUnknown(d.Names())
@@ -176,4 +188,23 @@ func (m *Model) SaveHF(dir string) error {
 		_, err := w.Write(cfg.HFJSON())
 		return err
 	})
+}
+
+// hostF32 returns the n float32 elements at v when its buffer is host
+// memory the host may write (the CPU backend's), so that a loader reads
+// into the model with no staging copy (which for a large vocabulary's
+// embedding is hundreds of MB more at the peak).
+func hostF32(v backend.View, n int) ([]float32, bool) {
+	if h, ok := v.Buf.(interface{ Data() []float32 }); ok {
+		return h.Data()[v.Off : v.Off+n], true
+	}
+	return nil, false
+}
+
+// hostBF16 is hostF32 for a bf16 buffer.
+func hostBF16(v backend.View, n int) ([]uint16, bool) {
+	if h, ok := v.Buf.(interface{ Data() []uint16 }); ok {
+		return h.Data()[v.Off : v.Off+n], true
+	}
+	return nil, false
 }
