@@ -281,8 +281,9 @@ func (m *Model) Trainable() (params []Param, w, g *tensor.Tensor) {
 // gradient accumulation over micro-batches is: ZeroGrad, then several
 // backwards.
 func (m *Model) ZeroGrad() {
-	_, _, g := m.Trainable()
-	g.Zero()
+	if _, _, g := m.Trainable(); g != nil { // a frozen base has none
+		g.Zero()
+	}
 }
 
 // Param returns the parameter named name, or nil.

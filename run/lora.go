@@ -74,8 +74,11 @@ func (j *job) attachLoRA() error {
 		return exitcode.Usagef("--lora-rank: %v", err)
 	}
 	frozen := "frozen"
-	if j.model.BF16Base() {
+	switch {
+	case j.model.BF16Base():
 		frozen = "frozen, a bf16 base"
+	case j.c.wantsBF16Base():
+		frozen = "frozen, in float32 (its linear weights are not stored as BF16, so a bf16 copy would be another base)"
 	}
 	j.printf("%-10s rank %d, alpha %g on %s: %d trainable parameters, the base's %d %s\n", "lora", lc.Rank, lc.Alpha,
 		strings.Join(lc.Targets, ","), j.model.LoRA.W.Len(), j.model.NumParams(), frozen)
