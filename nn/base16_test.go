@@ -179,6 +179,7 @@ func TestBF16BaseMatchesF32(t *testing.T) {
 		require.NoError(t, err)
 		defer m16.Free()
 		require.True(t, m16.BF16Base())
+		require.Same(t, base.W, m16.W, "the frozen float32 weights are shared")
 		mf, err := base.MergedCopyF32()
 		require.NoError(t, err)
 		defer mf.Free()

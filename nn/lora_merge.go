@@ -92,7 +92,7 @@ type merger struct {
 func (mg *merger) merge(dst *Model, dw *tensor.Tensor, src *Model, sw *tensor.Tensor, ad *Adapter) error {
 	dst16, src16 := dst.StoredBF16(dw), src.StoredBF16(sw)
 	switch {
-	case ad == nil && dw == sw:
+	case ad == nil && dw.View() == sw.View(): // the same storage (shared)
 	case ad == nil && dst16 && src16:
 		h := mg.hostBuf(sw.Len())
 		if err := src.bf16().ReadBF16(h, sw.View()); err != nil {
@@ -167,9 +167,12 @@ func (mg *merger) free() {
 
 // MergedCopy returns a new model, without gradient storage, holding the
 // weights m computes with (see MergeInto), stored as m's are: a bf16 base
-// gives a bf16 base, round_bf16(W + Scale*B*A) for each targeted weight.
-// It is for generation, the rollout engine and export; the caller frees
-// it.
+// gives a bf16 base, round_bf16(W + Scale*B*A) for each targeted weight,
+// which with adapters attached shares m's float32 weights (embeddings,
+// norms, biases: frozen, never targeted), so that it adds 2 bytes a
+// linear weight and nothing else; it must then not outlive m nor have its
+// float32 weights written. It is for generation, the rollout engine and
+// export; the caller frees it.
 func (m *Model) MergedCopy() (*Model, error) { return m.mergedCopy(m.BF16Base()) }
 
 // MergedCopyF32 is MergedCopy into a float32 model, whatever m's storage:
@@ -179,9 +182,14 @@ func (m *Model) MergedCopyF32() (*Model, error) { return m.mergedCopy(false) }
 func (m *Model) mergedCopy(bf16Base bool) (*Model, error) {
 	var dst *Model
 	var err error
-	if bf16Base {
+	switch {
+	case bf16Base && m.BF16Base() && m.LoRA != nil:
+		// The float32 weights (embeddings, norms, biases, an untied LM
+		// head) are frozen and never targeted: share them.
+		dst, err = newModelOn(m.Cfg, m.B, m.bf16(), m.W)
+	case bf16Base:
 		dst, err = NewBF16Base(m.Cfg, m.B)
-	} else {
+	default:
 		dst, err = New(m.Cfg, m.B)
 	}
 	if err != nil {

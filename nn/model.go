@@ -63,6 +63,10 @@ type Model struct {
 	// gate, up, down), bf16 with no float32 copy (NewBF16Base); W then
 	// holds the other weights. nil in a float32 model.
 	W16 *tensor.Tensor
+	// sharedW says W belongs to another model: a bf16 merged copy shares
+	// its LoRA source's float32 weights, which adapters never change
+	// (mergedCopy).
+	sharedW bool
 	// LoRA is the attached adapters, the model's trainable parameters in
 	// place of the base's; nil without LoRA.
 	LoRA *LoRA
@@ -157,6 +161,12 @@ func New(cfg Config, b backend.Backend) (*Model, error) { return newModel(cfg, b
 // newModel is New, or with bf (a bf16 base) the linear weights in one bf16
 // buffer and no gradients at all.
 func newModel(cfg Config, b backend.Backend, bf backend.BF16) (*Model, error) {
+	return newModelOn(cfg, b, bf, nil)
+}
+
+// newModelOn is newModel for a bf16 base whose float32 weights are the
+// tensor w of another bf16 base of the same config (nil: its own).
+func newModelOn(cfg Config, b backend.Backend, bf backend.BF16, w *tensor.Tensor) (*Model, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
@@ -218,7 +228,14 @@ func newModel(cfg Config, b backend.Backend, bf backend.BF16) (*Model, error) {
 				total += prod(s.shape)
 			}
 		}
-		m.W = tensor.New(b, total)
+		if w != nil {
+			if w.Len() != total {
+				panic(fmt.Sprintf("nn: sharing %d float32 weights with a model of %d", w.Len(), total))
+			}
+			m.W, m.sharedW = w, true
+		} else {
+			m.W = tensor.New(b, total)
+		}
 		m.W16 = tensor.On(b, bf.AllocBF16(total16), 0, total16)
 		m.W16.SetPrecision(BF16)
 		var off, off16 int
@@ -300,7 +317,9 @@ func (m *Model) Param(name string) *Param {
 // for reuse by the next pass.
 func (m *Model) Free() {
 	m.dropIdle()
-	m.W.Free()
+	if !m.sharedW {
+		m.W.Free()
+	}
 	if m.W16 != nil {
 		m.W16.Free()
 	}

@@ -160,8 +160,9 @@ func (j *job) exportPEFT() error {
 // trainingBytes is what training holds per model: weights, gradients and
 // AdamW's two moments (nn.Config.TrainingBytes), or with LoRA the frozen
 // base and the rollout engine's merged copy (the adapters and their
-// moments are a small fraction on top), each a bf16 base's size with
-// bf16Base (the merged copy under --rollout-precision bf16 only).
+// moments are a small fraction on top): with bf16Base the base is a bf16
+// base, and under --rollout-precision bf16 the merged copy holds only the
+// bf16 linear weights (it shares the base's float32 ones).
 func (c Config) trainingBytes(cfg nn.Config, bf16Base bool) float64 {
 	if _, ok := c.lora(); !ok {
 		return float64(cfg.TrainingBytes())
@@ -170,7 +171,7 @@ func (c Config) trainingBytes(cfg nn.Config, bf16Base bool) float64 {
 	if bf16Base {
 		base = float64(cfg.BF16BaseBytes())
 		if rp, err := parsePrecision("rollout-precision", c.RolloutPrecision); err == nil && rp == nn.BF16 {
-			merged = base
+			merged = 2 * float64(cfg.LinearParams()) // it shares the base's float32 weights
 		}
 	}
 	return base + merged
