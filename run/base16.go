@@ -1,7 +1,6 @@
 package run
 
 import (
-	"github.com/goarpo/arpo/internal/exitcode"
 	"github.com/goarpo/arpo/nn"
 	"github.com/goarpo/arpo/nn/load"
 )
@@ -27,18 +26,16 @@ func (c Config) wantsBF16Base() bool {
 }
 
 // bf16BaseFor reports whether the run loads model (its --model, or a LoRA
-// checkpoint's base) as a bf16 base.
-func (c Config) bf16BaseFor(model string) (bool, error) {
+// checkpoint's base) as a bf16 base. A model that cannot be read is no
+// bf16 base: loading it reports the problem, in load's words.
+func (c Config) bf16BaseFor(model string) bool {
 	if !c.wantsBF16Base() {
-		return false, nil
+		return false
 	}
 	f, err := load.Resolve(model)
 	if err != nil {
-		return false, exitcode.Usagef("--model %s: %v", model, err)
+		return false
 	}
 	ok, err := load.LosslessBF16(f)
-	if err != nil {
-		return false, exitcode.Usagef("--model %s: %v", model, err)
-	}
-	return ok, nil
+	return ok && err == nil
 }

@@ -46,13 +46,10 @@ func (c Config) modelConfig(vocab int) nn.Config {
 }
 
 // loadPretrained loads --model (anything package nn/load resolves: a run
-// folder, a checkpoint, a Hugging Face folder) with its tokenizer.
+// folder, a checkpoint, a Hugging Face folder) with its tokenizer, as a
+// bf16 base when the run keeps one (bf16BaseFor).
 func (j *job) loadPretrained(path string) (*load.Loaded, error) {
-	bf16Base, err := j.c.bf16BaseFor(path)
-	if err != nil {
-		return nil, err
-	}
-	l, err := load.Load(path, load.Options{Backend: j.b, RequireTokenizer: true, BF16Base: bf16Base})
+	l, err := load.Load(path, load.Options{Backend: j.b, RequireTokenizer: true, BF16Base: j.c.bf16BaseFor(path)})
 	if err != nil {
 		return nil, exitcode.Usagef("%v", err)
 	}

@@ -66,10 +66,7 @@ func (c Config) checkSizes() error {
 		}
 	default:
 		// Everything about --model that can be checked without loading it.
-		var err error
-		if bf16Base, err = c.bf16BaseFor(c.Model); err != nil {
-			return err
-		}
+		bf16Base = c.bf16BaseFor(c.Model)
 		f, err := load.Check(c.Model, load.Options{BF16Base: bf16Base})
 		if err != nil {
 			return exitcode.Usagef("%v", err)
