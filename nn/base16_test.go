@@ -94,6 +94,15 @@ func TestBF16BaseLoad(t *testing.T) {
 				require.Equal(t, bits(w), bits(got[p.Name].Data), "%s %s %s", name, dtype, p.Name)
 			}
 			require.Equal(t, 7*cfg.NumLayers, linear)
+			// The staging path (a device backend's) loads the same bits.
+			loadIntoHost = false
+			staged, err := LoadHFBF16Base(dir, b)
+			loadIntoHost = true
+			require.NoError(t, err)
+			sw, err := staged.Weights()
+			require.NoError(t, err)
+			staged.Free()
+			require.Equal(t, got, sw)
 			h32, err := f32.BaseHash()
 			require.NoError(t, err)
 			h16, err := base.BaseHash()

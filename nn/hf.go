@@ -190,12 +190,16 @@ func (m *Model) SaveHF(dir string) error {
 	})
 }
 
+// loadIntoHost lets readWeights read into host buffers directly; tests
+// turn it off to run the staging path a device backend takes.
+var loadIntoHost = true
+
 // hostF32 returns the n float32 elements at v when its buffer is host
 // memory the host may write (the CPU backend's), so that a loader reads
 // into the model with no staging copy (which for a large vocabulary's
 // embedding is hundreds of MB more at the peak).
 func hostF32(v backend.View, n int) ([]float32, bool) {
-	if h, ok := v.Buf.(interface{ Data() []float32 }); ok {
+	if h, ok := v.Buf.(interface{ Data() []float32 }); ok && loadIntoHost {
 		return h.Data()[v.Off : v.Off+n], true
 	}
 	return nil, false
@@ -203,7 +207,7 @@ func hostF32(v backend.View, n int) ([]float32, bool) {
 
 // hostBF16 is hostF32 for a bf16 buffer.
 func hostBF16(v backend.View, n int) ([]uint16, bool) {
-	if h, ok := v.Buf.(interface{ Data() []uint16 }); ok {
+	if h, ok := v.Buf.(interface{ Data() []uint16 }); ok && loadIntoHost {
 		return h.Data()[v.Off : v.Off+n], true
 	}
 	return nil, false
