@@ -28,6 +28,7 @@ import (
 	"github.com/goarpo/arpo/internal/exitcode"
 	"github.com/goarpo/arpo/internal/runconfig"
 	"github.com/goarpo/arpo/internal/runlog"
+	"github.com/goarpo/arpo/internal/sysmem"
 	"github.com/goarpo/arpo/nn"
 	"github.com/goarpo/arpo/nn/chat"
 	"github.com/goarpo/arpo/nn/engine"
@@ -43,6 +44,7 @@ import (
 func main() {
 	python.ServeChild() // --tool-isolation process runs each Python call in a child of this binary
 	defer exitcode.OnPanic("eval")
+	sysmem.LimitHeap()
 	ctx, stop := exitcode.SignalContext("eval", os.Stderr)
 	code := command(ctx, os.Args[1:], os.Stdout, os.Stderr)
 	stop()

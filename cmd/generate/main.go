@@ -41,10 +41,12 @@ import (
 	_ "github.com/goarpo/arpo/backend/cpu"    // registers backend "cpu"
 	_ "github.com/goarpo/arpo/backend/vulkan" // registers backend "vulkan" (usable with -tags vulkan)
 	"github.com/goarpo/arpo/internal/exitcode"
+	"github.com/goarpo/arpo/internal/sysmem"
 )
 
 func main() {
 	defer exitcode.OnPanic("generate")
+	sysmem.LimitHeap()
 	os.Exit(run(os.Args[1:], os.Stdin, os.Stdout, os.Stderr))
 }
 

@@ -36,6 +36,7 @@ import (
 
 	"github.com/goarpo/arpo/internal/exitcode"
 	"github.com/goarpo/arpo/internal/runlog"
+	"github.com/goarpo/arpo/internal/sysmem"
 	"github.com/goarpo/arpo/run"
 	"github.com/goarpo/arpo/tools/python"
 
@@ -49,6 +50,7 @@ func main() {
 		os.Exit(run.LocalWorker(url))
 	}
 	defer exitcode.OnPanic("train")
+	sysmem.LimitHeap()
 	ctx, stop := exitcode.SignalContext("train", os.Stderr)
 	code := command(ctx, os.Args[1:], os.Stdout, os.Stderr)
 	stop()
