@@ -84,3 +84,28 @@ func TestEvalModelWithoutTokenizer(t *testing.T) {
 	assert.Equal(t, 2, code)
 	assert.Equal(t, "eval: --model "+dir+": no tokenizer.json found with the model (looked in "+dir+")\n", stderr.String())
 }
+
+// A Hugging Face folder evaluates in bf16 (a bf16 base) and in f32; the
+// predictions are written either way.
+func TestEvalHFFolderBF16(t *testing.T) {
+	run := tinyRun(t)
+	ck, err := nn.LoadCheckpoint(filepath.Join(run, "checkpoints", "final.safetensors"), cpu.New(1))
+	require.NoError(t, err)
+	hf := t.TempDir()
+	require.NoError(t, ck.Model.SaveHF(hf))
+	tok, err := os.ReadFile(filepath.Join(run, "tokenizer.json"))
+	require.NoError(t, err)
+	require.NoError(t, os.WriteFile(filepath.Join(hf, "tokenizer.json"), tok, 0o644))
+	data := filepath.Join(run, "q.jsonl")
+	require.NoError(t, os.WriteFile(data, []byte(`{"question":"What is 2 + 2?","answer":"4"}`+"\n"), 0o644))
+	for _, p := range []string{"bf16", "f32"} {
+		out := filepath.Join(t.TempDir(), "preds.jsonl")
+		var stdout, stderr bytes.Buffer
+		code := command(context.Background(), []string{"--model", hf, "--task", "jsonl:" + data, "--token-budget", "48",
+			"--threads", "1", "--precision", p, "--out", out}, &stdout, &stderr)
+		require.Equal(t, 0, code, stderr.String())
+		preds, err := runlog.ReadJSONL[rl.Prediction](out)
+		require.NoError(t, err)
+		assert.Len(t, preds, 1)
+	}
+}
