@@ -101,7 +101,7 @@ func TestEvalHFFolderBF16(t *testing.T) {
 	for _, p := range []string{"bf16", "f32"} {
 		out := filepath.Join(t.TempDir(), "preds.jsonl")
 		var stdout, stderr bytes.Buffer
-		code := command(context.Background(), []string{"--model", hf, "--task", "jsonl:" + data, "--token-budget", "48",
+		code := command(context.Background(), []string{"--model", hf, "--task", "jsonl:" + data, "--token-budget", "100", "--system", "Answer.",
 			"--threads", "1", "--precision", p, "--out", out}, &stdout, &stderr)
 		require.Equal(t, 0, code, stderr.String())
 		preds, err := runlog.ReadJSONL[rl.Prediction](out)
