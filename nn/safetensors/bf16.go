@@ -44,12 +44,20 @@ func (f *File) ReadBF16Into(name string, dst []uint16) error {
 	switch ti.DType {
 	case "BF16":
 		decode = func(dst []uint16, src []byte) {
+			if v := asU16(src); v != nil {
+				canonBF16(dst, v)
+				return
+			}
 			for i := range dst {
 				dst[i] = asm.BF16FromF32(BF16ToF32(binary.LittleEndian.Uint16(src[2*i:])))
 			}
 		}
 	case "F32":
 		decode = func(dst []uint16, src []byte) {
+			if v := asF32(src); v != nil {
+				asm.F32ToBF16(dst, v) // vectorised
+				return
+			}
 			for i := range dst {
 				dst[i] = asm.BF16FromF32(decodeOneF32(src[4*i:]))
 			}
@@ -101,3 +109,19 @@ func (f *File) readChunks(name string, ti TensorInfo, n int, decode func(i, n in
 
 // decodeOneF32 is the little-endian float32 at the start of b.
 func decodeOneF32(b []byte) float32 { return math.Float32frombits(binary.LittleEndian.Uint32(b)) }
+
+// canonBF16 sets dst[i] = asm.BF16FromF32 of src[i] widened, without the
+// round trip: a denormal becomes a zero of its sign, a signalling NaN
+// quiet, anything else stays.
+func canonBF16(dst, src []uint16) {
+	dst = dst[:len(src)]
+	for i, h := range src {
+		switch {
+		case h&0x7f80 == 0:
+			h &= 0x8000
+		case h&0x7fff > 0x7f80:
+			h |= 0x40
+		}
+		dst[i] = h
+	}
+}

@@ -152,3 +152,22 @@ func TestOpenDirBad(t *testing.T) {
 	_, err = OpenDir(t.TempDir())
 	require.ErrorContains(t, err, "neither model.safetensors nor model.safetensors.index.json found")
 }
+
+// TestBF16DecodersExhaustive: the in-place decoders give, for every one of
+// the 65,536 bf16 values, the element-by-element results.
+func TestBF16DecodersExhaustive(t *testing.T) {
+	src := make([]byte, 2<<16)
+	for h := range 1 << 16 {
+		src[2*h], src[2*h+1] = byte(h), byte(h>>8)
+	}
+	v := asU16(src)
+	require.NotNil(t, v)
+	got := make([]uint16, 1<<16)
+	canonBF16(got, v)
+	wide := make([]float32, 1<<16)
+	decodeBF16(wide, src)
+	for h := range 1 << 16 {
+		require.Equal(t, asm.BF16FromF32(BF16ToF32(uint16(h))), got[h], "%#04x", h)
+		require.Equal(t, math.Float32bits(BF16ToF32(uint16(h))), math.Float32bits(wide[h]), "%#04x", h)
+	}
+}

@@ -3,6 +3,9 @@ package safetensors
 import (
 	"encoding/binary"
 	"math"
+	"unsafe"
+
+	"github.com/goarpo/arpo/asm"
 )
 
 // dtypeSize is the byte size of every dtype the format defines. Knowing all
@@ -30,6 +33,10 @@ var decoders = map[string]decoder{
 }
 
 func decodeF32(dst []float32, src []byte) {
+	if v := asF32(src); v != nil {
+		copy(dst, v)
+		return
+	}
 	for i := range dst {
 		dst[i] = math.Float32frombits(binary.LittleEndian.Uint32(src[4*i:]))
 	}
@@ -42,6 +49,10 @@ func decodeF16(dst []float32, src []byte) {
 }
 
 func decodeBF16(dst []float32, src []byte) {
+	if v := asU16(src); v != nil {
+		asm.BF16ToF32(dst, v) // vectorised
+		return
+	}
 	for i := range dst {
 		dst[i] = BF16ToF32(binary.LittleEndian.Uint16(src[2*i:]))
 	}
@@ -150,4 +161,27 @@ func F32ToF16(f float32) uint16 {
 		h++ // a carry out of the mantissa correctly bumps the exponent (up to Inf)
 	}
 	return sign | uint16(h)
+}
+
+// littleEndian says the host stores numbers as the format does, so that a
+// chunk of the file can be read in place as a slice of its elements
+// (asU16, asF32) instead of decoded one element at a time.
+var littleEndian = binary.NativeEndian.Uint16([]byte{1, 0}) == 1
+
+// asU16 returns b as little-endian uint16 elements, or nil on a big-endian
+// host or for a misaligned b (never with Go's allocations at element
+// offsets).
+func asU16(b []byte) []uint16 {
+	if !littleEndian || len(b) < 2 || uintptr(unsafe.Pointer(&b[0]))%2 != 0 {
+		return nil
+	}
+	return unsafe.Slice((*uint16)(unsafe.Pointer(&b[0])), len(b)/2)
+}
+
+// asF32 is asU16 for float32 elements.
+func asF32(b []byte) []float32 {
+	if !littleEndian || len(b) < 4 || uintptr(unsafe.Pointer(&b[0]))%4 != 0 {
+		return nil
+	}
+	return unsafe.Slice((*float32)(unsafe.Pointer(&b[0])), len(b)/4)
 }
