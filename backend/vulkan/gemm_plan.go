@@ -60,12 +60,15 @@ const (
 )
 
 // gemmPlan is a chosen kernel: for kernelTiled the tile shape, the number
-// of splits of k (1: none) and the k range of each split.
+// of splits of k (1: none) and the k range of each split; for a BF16 GEMM
+// also the length of its k segments (kSeg, see gemmBF16Segments; a split
+// is then one segment).
 type gemmPlan struct {
 	kernel gemmKernel
 	tile   gemmTileShape
 	splits int
 	kChunk int
+	kSeg   int
 }
 
 func ceilDiv(a, b int) int { return (a + b - 1) / b }
@@ -99,6 +102,49 @@ func planGemm(m, n, k int, transB, software bool, maxInvocations int) gemmPlan {
 			p.kChunk = ceilDiv(ceilDiv(k, s), tile.bk) * tile.bk
 			p.splits = ceilDiv(k, p.kChunk)
 		}
+	}
+	return p
+}
+
+// bf16SegmentAlign is what a BF16 GEMM's k segments are a multiple of: every
+// tile shape's bk, so that no bk slice straddles two segments.
+const bf16SegmentAlign = 16
+
+// gemmBF16Segments returns the k segments of a BF16 GEMM: their number and
+// length (the last may be shorter). It depends on k alone: the segments
+// fix the order of the sums (each segment summed from zero, the segment
+// sums added in order), so every row of C gets the same bits whatever m
+// and n are. A k short of splitMinK is one segment.
+func gemmBF16Segments(k int) (segs, kSeg int) {
+	if k < splitMinK {
+		return 1, max(k, bf16SegmentAlign)
+	}
+	s := min(maxSplits, k/splitMinChunk)
+	kSeg = ceilDiv(ceilDiv(k, s), bf16SegmentAlign) * bf16SegmentAlign
+	return ceilDiv(k, kSeg), kSeg
+}
+
+// planGemmBF16 chooses the schedule of a BF16 GEMM (gemm_tiled.comp,
+// SEGMENTED, on every device: the order of its sums is the segments' of
+// gemmBF16Segments): the tile by m and n as planGemm does, and whether
+// the segments run as split-K work groups (one segment each, reduced in
+// order) when the tiles alone would leave the device idle. Neither choice
+// changes a bit of C: every tile sums each segment in k order, and the
+// segmented kernel adds its segment sums as the reduce adds the splits'.
+// So, although m picks the schedule, the rows of C do not depend on m.
+// There is no gemv for bf16: its sums run in another order.
+func planGemmBF16(m, n, k int, maxInvocations int) gemmPlan {
+	tile := tileSmall
+	switch {
+	case ceilDiv(m, 128)*ceilDiv(n, 128) >= largeMinGroups && tileLarge.invocations() <= maxInvocations:
+		tile = tileLarge
+	case m > 32 && n > 32 && tileMedium.invocations() <= maxInvocations:
+		tile = tileMedium
+	}
+	segs, kSeg := gemmBF16Segments(k)
+	p := gemmPlan{kernel: kernelTiled, tile: tile, splits: 1, kChunk: k, kSeg: kSeg}
+	if segs > 1 && ceilDiv(m, tile.bm)*ceilDiv(n, tile.bn) < splitMinGroups {
+		p.splits, p.kChunk = segs, kSeg
 	}
 	return p
 }

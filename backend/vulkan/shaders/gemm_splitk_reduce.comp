@@ -23,9 +23,10 @@ void main() {
         s += part[pc.pOff + z * pc.zStride + e];
     }
     uint idx = pc.cOff + i * pc.ldc + j;
-    float v = pc.alpha * s;
+    // precise, as in gemm_tiled.comp: both round alpha*s + beta*c alike.
+    precise float v = pc.alpha * s;
     if (pc.beta != 0.0) {
-        v += pc.beta * c[idx];
+        v = v + pc.beta * c[idx];
     }
     c[idx] = v;
 }
