@@ -117,7 +117,7 @@ const bf16SegmentAlign = 16
 // and n are. A k short of splitMinK is one segment.
 func gemmBF16Segments(k int) (segs, kSeg int) {
 	if k < splitMinK {
-		return 1, max(k, bf16SegmentAlign)
+		return 1, ceilDiv(max(k, 1), bf16SegmentAlign) * bf16SegmentAlign
 	}
 	s := min(maxSplits, k/splitMinChunk)
 	kSeg = ceilDiv(ceilDiv(k, s), bf16SegmentAlign) * bf16SegmentAlign
