@@ -18,7 +18,7 @@ void main() {
         return;
     }
     uint i = e / pc.n, j = e % pc.n;
-    float s = 0.0;
+    precise float s = 0.0; // in split order on every driver
     for (uint z = 0u; z < pc.splits; z++) {
         s += part[pc.pOff + z * pc.zStride + e];
     }

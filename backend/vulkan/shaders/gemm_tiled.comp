@@ -102,7 +102,9 @@ void main() {
     const uint kBegin = gl_WorkGroupID.z * pc.kChunk;
     const uint kEnd = min(pc.k, kBegin + pc.kChunk);
 
-    float acc[TM * TN], tot[TM * TN]; // tot: the sum of the finished segments
+    // precise: the sums run in the stated order on every driver (no
+    // reassociation), which the segments' bit-for-bit promise rests on.
+    precise float acc[TM * TN], tot[TM * TN]; // tot: the sum of the finished segments
     for (uint e = 0u; e < TM * TN; e++) {
         acc[e] = 0.0;
         tot[e] = 0.0;
