@@ -12,7 +12,7 @@ import (
 // This file is the backend.BF16 interface on Vulkan: bf16 buffers (two
 // elements per 32-bit word, element 2w in the low half of word w, as the
 // host's little-endian []uint16), ToBF16 (to_bf16.comp) and GemmBF16
-// (gemm_tiled.comp specialised for bf16 operands). No device extension is
+// (gemm_tiled.comp specialised for bf16 operands, gemv_bf16.comp). No device extension is
 // needed: shaders read words and widen a bf16 with a shift.
 
 var _ backend.BF16 = (*Backend)(nil)
@@ -144,8 +144,8 @@ func (b *Backend) bf16Operand(v backend.View, n int) (binding, uint32, uint32) {
 // are loaded into shared memory (no converted copy). The products are
 // exact in float32 and summed in float32 by fma in k order within the k
 // segments of gemmBF16Segments (chosen from k alone), the segment sums
-// added in order; planGemmBF16 then picks the tile and split-K by shape
-// without changing a bit, so the rows of C depend on neither m nor the
+// added in order; planGemmBF16 then picks the kernel (gemv_bf16 for
+// decode, else the tile) and split-K by shape without changing a bit, so the rows of C depend on neither m nor the
 // rows computed with them. alpha == 0 reads neither A nor B (BLAS
 // semantics, as the CPU backend); beta == 0 ignores C (NaN included).
 func (b *Backend) GemmBF16(transA, transB bool, m, n, k int, alpha float32, a backend.View, lda int, bv backend.View, ldb int, beta float32, c backend.View, ldc int) {
@@ -173,13 +173,22 @@ func (b *Backend) GemmBF16(transA, transB bool, m, n, k int, alpha float32, a ba
 	if alpha == 0 {
 		k = 0 // the products are not referenced
 	}
-	plan := planGemmBF16(m, n, k, b.maxInvocations())
+	plan := planGemmBF16(m, n, k, transB, b.maxInvocations())
 	if b.gemmBF16Plan != nil {
-		plan = b.gemmBF16Plan(m, n, k)
+		plan = b.gemmBF16Plan(m, n, k, transB)
 	}
-	spec := append(plan.tile.spec(), at, bt, 1)
-	b.gemmTiled(gemmDispatch{transA: transA, transB: transB, m: m, n: n, k: k, alpha: alpha, beta: beta,
+	g := gemmDispatch{transA: transA, transB: transB, m: m, n: n, k: k, alpha: alpha, beta: beta,
 		a: ab, b: bb, c: cb, aOff: ao, bOff: bo, cOff: co, lda: lda, ldb: ldb, ldc: ldc,
-		aVec: b2u(ao%4 == 0 && lda%4 == 0), bVec: b2u(bo%4 == 0 && ldb%4 == 0), kSeg: plan.kSeg},
-		plan, spec, "gemm_bf16/"+plan.tile.name)
+		aVec: b2u(ao%4 == 0 && lda%4 == 0), bVec: b2u(bo%4 == 0 && ldb%4 == 0), kSeg: plan.kSeg}
+	switch plan.kernel {
+	case kernelGemv:
+		if !transB || m > gemvRows {
+			panic(fmt.Sprintf("vulkan: gemv_bf16 plan for m=%d transB=%v", m, transB))
+		}
+		b.gemvBF16(g, plan, []uint32{at, bt})
+	case kernelTiled:
+		b.gemmTiled(g, plan, append(plan.tile.spec(), at, bt, 1), "gemm_bf16/"+plan.tile.name)
+	default:
+		panic(fmt.Sprintf("vulkan: GemmBF16 plan with kernel %d", plan.kernel))
+	}
 }

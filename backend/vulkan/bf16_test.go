@@ -223,27 +223,35 @@ func (d bf16Data) check(t *testing.T, p bf16Product, got []float32) {
 	}
 }
 
-// bf16Schedules are GemmBF16 schedules to force: every tile shape, with
-// and without split-K, all over the segments of gemmBF16Segments(k).
-func bf16Schedules(maxInvocations int) map[string]func(m, n, k int) gemmPlan {
-	s := map[string]func(m, n, k int) gemmPlan{}
-	for _, tile := range gemmTiles {
-		if tile.invocations() > maxInvocations {
-			continue
+// bf16Schedules are GemmBF16 schedules to force: every tile shape and, for
+// m <= 4 with B stored n x k, gemv_bf16; each with and without split-K, all
+// over the segments of gemmBF16Segments(k). A schedule that does not
+// apply to a product says so (false).
+func bf16Schedules(maxInvocations int) map[string]func(m, n, k int, transB bool) (gemmPlan, bool) {
+	s := map[string]func(m, n, k int, transB bool) (gemmPlan, bool){}
+	for _, split := range []bool{false, true} {
+		suffix := ""
+		if split {
+			suffix = "/splitk"
 		}
-		for _, split := range []bool{false, true} {
-			name := tile.name
-			if split {
-				name += "/splitk"
+		plan := func(p gemmPlan, k int) gemmPlan {
+			segs, kSeg := gemmBF16Segments(k)
+			p.splits, p.kChunk, p.kSeg = 1, k, kSeg
+			if split && segs > 1 {
+				p.splits, p.kChunk = segs, kSeg
 			}
-			s[name] = func(m, n, k int) gemmPlan {
-				segs, kSeg := gemmBF16Segments(k)
-				p := gemmPlan{kernel: kernelTiled, tile: tile, splits: 1, kChunk: k, kSeg: kSeg}
-				if split && segs > 1 {
-					p.splits, p.kChunk = segs, kSeg
-				}
-				return p
+			return p
+		}
+		for _, tile := range gemmTiles {
+			if tile.invocations() > maxInvocations {
+				continue
 			}
+			s[tile.name+suffix] = func(m, n, k int, transB bool) (gemmPlan, bool) {
+				return plan(gemmPlan{kernel: kernelTiled, tile: tile}, k), true
+			}
+		}
+		s["gemv"+suffix] = func(m, n, k int, transB bool) (gemmPlan, bool) {
+			return plan(gemmPlan{kernel: kernelGemv}, k), m <= gemvRows && transB
 		}
 	}
 	return s
@@ -266,7 +274,7 @@ func TestGemmBF16(t *testing.T) {
 		m, n, k int
 		forced  bool
 	}
-	shapes := []shape{{1, 1, 1, false}, {7, 33, 5, false}, {33, 7, 257, false}, {5, 40, 1100, true}, {70, 67, 40, true}}
+	shapes := []shape{{1, 1, 1, false}, {7, 33, 5, false}, {33, 7, 257, false}, {4, 40, 1100, true}, {70, 67, 40, true}, {3, 70, 45, true}}
 	for si, s := range shapes {
 		for i, tr := range [][2]bool{{false, false}, {true, false}, {false, true}, {true, true}} {
 			j := si*4 + i
@@ -289,8 +297,14 @@ func TestGemmBF16(t *testing.T) {
 			if !s.forced {
 				continue
 			}
-			for name, plan := range bf16Schedules(b.maxInvocations()) {
-				b.gemmBF16Plan = plan
+			for name, sched := range bf16Schedules(b.maxInvocations()) {
+				if _, ok := sched(p.m, p.n, p.k, p.transB); !ok {
+					continue
+				}
+				b.gemmBF16Plan = func(m, n, k int, transB bool) gemmPlan {
+					plan, _ := sched(m, n, k, transB)
+					return plan
+				}
 				require.Equal(t, want, d.run(t, b, p), "%v: schedule %s", p, name)
 			}
 		}
@@ -356,12 +370,12 @@ func TestGemmBF16RowsIndependentOfM(t *testing.T) {
 	require.Equal(t, all, run(0, M), "run to run")
 	plans := map[string]bool{}
 	for _, r := range [][2]int{{0, 1}, {0, 37}, {100, 1}, {150, 50}} {
-		p := planGemmBF16(r[1], n, k, b.maxInvocations())
-		plans[fmt.Sprintf("%s/%d", p.tile.name, p.splits)] = true
+		p := planGemmBF16(r[1], n, k, true, b.maxInvocations())
+		plans[fmt.Sprintf("%d/%s/%d", p.kernel, p.tile.name, p.splits)] = true
 		require.Equal(t, all[r[0]*n:(r[0]+r[1])*n], run(r[0], r[1]), "rows %d..%d computed %d at a time (%+v)", r[0], r[0]+r[1], r[1], p)
 	}
-	p := planGemmBF16(M, n, k, b.maxInvocations())
-	plans[fmt.Sprintf("%s/%d", p.tile.name, p.splits)] = true
+	p := planGemmBF16(M, n, k, true, b.maxInvocations())
+	plans[fmt.Sprintf("%d/%s/%d", p.kernel, p.tile.name, p.splits)] = true
 	t.Logf("schedules: %v", plans)
-	require.GreaterOrEqual(t, len(plans), 3, "the shapes reach different tiles and split-K")
+	require.GreaterOrEqual(t, len(plans), 3, "the shapes reach gemv, different tiles and split-K")
 }

@@ -27,8 +27,9 @@
 // The backend also implements backend.BF16 (bf16.go): bf16 buffers hold
 // two elements per 32-bit word (no device extension needed), ToBF16 rounds
 // on the bits exactly as the CPU backend, and GemmBF16 is gemm_tiled.comp
-// specialised for bf16 or rounded-float32 operands, summing in k segments
-// fixed by k alone so that no row of C depends on m.
+// specialised for bf16 or rounded-float32 operands (gemv_bf16.comp for
+// decode), both summing in k segments fixed by k alone so that no row of C
+// depends on m.
 //
 // What this package is not for: multi-device work, float16, or ops
 // outside backend.Backend and backend.BF16. See docs/VULKAN.md for how to

@@ -90,14 +90,35 @@ type gemmDispatch struct {
 // split. kind names the dispatches in the profile.
 func (b *Backend) gemmTiled(g gemmDispatch, plan gemmPlan, spec []uint32, kind string) {
 	t := plan.tile
+	gx, gy := uint32((g.n+t.bn-1)/t.bn), uint32((g.m+t.bm-1)/t.bm)
+	b.gemmSplitK("gemm_tiled", g, plan, spec, kind, gx, gy, func(c uint32, ldc int, alpha, beta float32, kChunk, zStride, split int) []uint32 {
+		return []uint32{uint32(g.m), uint32(g.n), uint32(g.k), uint32(g.lda), uint32(g.ldb), uint32(ldc),
+			g.aOff, g.bOff, c, b2u(g.transA), b2u(g.transB), f32(alpha), f32(beta), uint32(kChunk), uint32(zStride), g.aVec, g.bVec, uint32(split), uint32(g.kSeg)}
+	})
+}
+
+// gemvBF16 records a GemmBF16 of few rows on gemv_bf16.comp, split over k
+// as plan says.
+func (b *Backend) gemvBF16(g gemmDispatch, plan gemmPlan, spec []uint32) {
+	gx := uint32(ceilDiv(g.n, gemvBF16Cols))
+	b.gemmSplitK("gemv_bf16", g, plan, spec, "gemv_bf16", gx, 1, func(c uint32, ldc int, alpha, beta float32, kChunk, zStride, split int) []uint32 {
+		return []uint32{uint32(g.m), uint32(g.n), uint32(g.k), uint32(g.lda), uint32(g.ldb), uint32(ldc),
+			g.aOff, g.bOff, c, b2u(g.transA), f32(alpha), f32(beta), uint32(kChunk), uint32(zStride), g.aVec, g.bVec, uint32(split), uint32(g.kSeg)}
+	})
+}
+
+// gemmSplitK records shader over gx x gy work groups, once (push gives its
+// push constants for C at element c of the binding, ldc, alpha, beta, the
+// k range of a split, the stride between splits' partials and whether
+// they are partials), or, with plan.splits > 1, once per split into
+// scratch, followed by gemm_splitk_reduce.comp.
+func (b *Backend) gemmSplitK(shader string, g gemmDispatch, plan gemmPlan, spec []uint32, kind string, gx, gy uint32,
+	push func(c uint32, ldc int, alpha, beta float32, kChunk, zStride, split int) []uint32) {
 	m, n := g.m, g.n
-	gx, gy := uint32((n+t.bn-1)/t.bn), uint32((m+t.bm-1)/t.bm)
 	defer func() { b.kind = "" }()
 	if plan.splits <= 1 {
 		b.kind = kind
-		pc := []uint32{uint32(m), uint32(n), uint32(g.k), uint32(g.lda), uint32(g.ldb), uint32(g.ldc),
-			g.aOff, g.bOff, g.cOff, b2u(g.transA), b2u(g.transB), f32(g.alpha), f32(g.beta), uint32(g.k), 0, g.aVec, g.bVec, 0, uint32(g.kSeg)}
-		b.dispatchSpec("gemm_tiled", spec, []binding{g.a, g.b, g.c}, pc, gx, gy, 1)
+		b.dispatchSpec(shader, spec, []binding{g.a, g.b, g.c}, push(g.cOff, g.ldc, g.alpha, g.beta, g.k, 0, 0), gx, gy, 1)
 		return
 	}
 	mn := m * n
@@ -106,10 +127,8 @@ func (b *Backend) gemmTiled(g gemmDispatch, plan gemmPlan, spec []uint32, kind s
 		return
 	}
 	pw, po := b.bindView(scratch, 0, plan.splits*mn, true)
-	pc := []uint32{uint32(m), uint32(n), uint32(g.k), uint32(g.lda), uint32(g.ldb), uint32(n),
-		g.aOff, g.bOff, po, b2u(g.transA), b2u(g.transB), f32(1), 0, uint32(plan.kChunk), uint32(mn), g.aVec, g.bVec, 1, uint32(g.kSeg)}
 	b.kind = kind + "/splitk"
-	b.dispatchSpec("gemm_tiled", spec, []binding{g.a, g.b, pw}, pc, gx, gy, uint32(plan.splits))
+	b.dispatchSpec(shader, spec, []binding{g.a, g.b, pw}, push(po, n, 1, 0, plan.kChunk, mn, 1), gx, gy, uint32(plan.splits))
 	b.kind = ""
 	pr, _ := b.bindView(scratch, 0, plan.splits*mn, false)
 	b.dispatch("gemm_splitk_reduce", []binding{pr, g.c},

@@ -8,7 +8,7 @@ type gemmKernel int
 
 const (
 	kernelTiled    gemmKernel = iota // gemm_tiled.comp (+ gemm_splitk_reduce.comp)
-	kernelGemv                       // gemv.comp
+	kernelGemv                       // gemv.comp (gemv_bf16.comp for GemmBF16)
 	kernelNoShared                   // gemm_noshared.comp
 )
 
@@ -124,16 +124,29 @@ func gemmBF16Segments(k int) (segs, kSeg int) {
 	return ceilDiv(k, kSeg), kSeg
 }
 
-// planGemmBF16 chooses the schedule of a BF16 GEMM (gemm_tiled.comp,
-// SEGMENTED, on every device: the order of its sums is the segments' of
-// gemmBF16Segments): the tile by m and n as planGemm does, and whether
-// the segments run as split-K work groups (one segment each, reduced in
-// order) when the tiles alone would leave the device idle. Neither choice
-// changes a bit of C: every tile sums each segment in k order, and the
-// segmented kernel adds its segment sums as the reduce adds the splits'.
-// So, although m picks the schedule, the rows of C do not depend on m.
-// There is no gemv for bf16: its sums run in another order.
-func planGemmBF16(m, n, k int, maxInvocations int) gemmPlan {
+// gemvBF16Cols is the columns of C one work group of gemv_bf16.comp
+// computes (one per invocation).
+const gemvBF16Cols = 64
+
+// planGemmBF16 chooses the schedule of a BF16 GEMM, on every device: the
+// order of its sums is fixed by the segments of gemmBF16Segments. For m <=
+// gemvRows with B stored n x k (decode), gemv_bf16.comp (one invocation
+// per column of C); otherwise gemm_tiled.comp (SEGMENTED) with the tile
+// chosen by m and n as planGemm does. Either way the segments run as
+// split-K work groups (one segment each, reduced in order) when the work
+// groups alone would leave the device idle. No choice changes a bit of C:
+// both kernels sum each segment in k order by fma and add the segment sums
+// as the reduce adds the splits'. So, although m picks the schedule, the
+// rows of C do not depend on m.
+func planGemmBF16(m, n, k int, transB bool, maxInvocations int) gemmPlan {
+	segs, kSeg := gemmBF16Segments(k)
+	if m <= gemvRows && transB && ceilDiv(n, gemvBF16Cols) <= maxGroupsX {
+		p := gemmPlan{kernel: kernelGemv, splits: 1, kChunk: k, kSeg: kSeg}
+		if segs > 1 && ceilDiv(n, gemvBF16Cols) < splitMinGroups {
+			p.splits, p.kChunk = segs, kSeg
+		}
+		return p
+	}
 	tile := tileSmall
 	switch {
 	case ceilDiv(m, 128)*ceilDiv(n, 128) >= largeMinGroups && tileLarge.invocations() <= maxInvocations:
@@ -141,7 +154,6 @@ func planGemmBF16(m, n, k int, maxInvocations int) gemmPlan {
 	case m > 32 && n > 32 && tileMedium.invocations() <= maxInvocations:
 		tile = tileMedium
 	}
-	segs, kSeg := gemmBF16Segments(k)
 	p := gemmPlan{kernel: kernelTiled, tile: tile, splits: 1, kChunk: k, kSeg: kSeg}
 	if segs > 1 && ceilDiv(m, tile.bm)*ceilDiv(n, tile.bn) < splitMinGroups {
 		p.splits, p.kChunk = segs, kSeg

@@ -46,18 +46,26 @@ func TestPlanGemmBF16SegmentsFromKOnly(t *testing.T) {
 		if k < splitMinK {
 			assert.Equal(t, 1, segs, "k=%d", k)
 		}
-		for _, mn := range [][2]int{{1, 896}, {4, 4096}, {37, 100}, {200, 512}, {4096, 4096}, {2048, 151936}} {
-			p := planGemmBF16(mn[0], mn[1], k, 1024)
-			assert.Equal(t, kSeg, p.kSeg, "m=%d n=%d k=%d", mn[0], mn[1], k)
-			assert.Equal(t, kernelTiled, p.kernel, "no gemv: its sums run in another order")
-			if p.splits > 1 {
+		for _, mn := range [][2]int{{1, 896}, {4, 4096}, {5, 4096}, {37, 100}, {200, 512}, {4096, 4096}, {2048, 151936}} {
+			for _, transB := range []bool{false, true} {
+				p := planGemmBF16(mn[0], mn[1], k, transB, 1024)
+				assert.Equal(t, kSeg, p.kSeg, "m=%d n=%d k=%d", mn[0], mn[1], k)
+				if mn[0] <= gemvRows && transB {
+					assert.Equal(t, kernelGemv, p.kernel, "decode")
+				} else {
+					assert.Equal(t, kernelTiled, p.kernel)
+				}
+				if p.splits <= 1 {
+					continue
+				}
 				assert.Equal(t, segs, p.splits, "a split is one segment")
 				assert.Equal(t, kSeg, p.kChunk)
 			}
 		}
 	}
-	assert.Greater(t, planGemmBF16(1, 896, 4864, 1024).splits, 1, "decode of a thin layer splits")
-	assert.Equal(t, 1, planGemmBF16(4096, 4096, 4864, 1024).splits, "enough tiles")
-	assert.Equal(t, tileLarge, planGemmBF16(2048, 2048, 2048, 1024).tile)
-	assert.Equal(t, tileSmall, planGemmBF16(2048, 2048, 2048, 128).tile)
+	assert.Greater(t, planGemmBF16(1, 896, 4864, true, 1024).splits, 1, "decode of a thin layer splits")
+	assert.Equal(t, 1, planGemmBF16(1, 4096, 4864, true, 1024).splits, "decode of a wide layer does not")
+	assert.Equal(t, 1, planGemmBF16(4096, 4096, 4864, true, 1024).splits, "enough tiles")
+	assert.Equal(t, tileLarge, planGemmBF16(2048, 2048, 2048, true, 1024).tile)
+	assert.Equal(t, tileSmall, planGemmBF16(2048, 2048, 2048, true, 128).tile)
 }

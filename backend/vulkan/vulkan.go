@@ -74,7 +74,7 @@ type Backend struct {
 	// gemmPlan, when set (by tests), replaces planGemm's choice.
 	gemmPlan func(m, n, k int, transB bool) gemmPlan
 	// gemmBF16Plan, when set (by tests), replaces planGemmBF16's choice.
-	gemmBF16Plan func(m, n, k int) gemmPlan
+	gemmBF16Plan func(m, n, k int, transB bool) gemmPlan
 
 	err error // first device error; returned by Read and Sync
 }
@@ -90,7 +90,7 @@ type pipeline struct {
 // must match the GLSL in shaders/.
 var shaderBindings = map[string]int{
 	"copy": 2, "to_bf16": 2, "fill": 1, "binary": 3, "scale": 1, "axpy": 2, "add_bias": 2,
-	"sum_rows": 2, "sum_squares": 2, "gemm_noshared": 3, "gemm_tiled": 3, "gemm_splitk_reduce": 2, "gemv": 3, "embedding": 3, "embedding_backward": 3,
+	"sum_rows": 2, "sum_squares": 2, "gemm_noshared": 3, "gemm_tiled": 3, "gemm_splitk_reduce": 2, "gemv": 3, "gemv_bf16": 3, "embedding": 3, "embedding_backward": 3,
 	"rmsnorm": 4, "rmsnorm_backward_dx": 5, "rmsnorm_backward_dw": 4, "rope": 3,
 	"swiglu": 3, "swiglu_backward": 5, "softmax": 2, "logprobs": 4, "logprobs_backward": 5,
 	"adamw": 4, "scatter_rows": 3, "attention": 6, "flash_attention": 6, "flash_attention_dq": 9, "flash_attention_dkv": 9, "attention_dq": 9, "attention_dkv": 9,
