@@ -37,10 +37,11 @@ var (
 // depends neither on the path nor on m (for beta 0 or 1, as for the
 // blocked path's own full and partial tiles), and a batch-invariant caller
 // may mix the paths. packA(dst, p0, kb) packs op(A)'s m x kb block at
-// column p0 with s's small sibling; packB(dst, j0, p0, kb, cols) packs
-// op(B)'s kb x cols block at (p0, j0).
+// column p0 with s's small sibling; sliverB(scratch, j0, p0, kb, cols)
+// returns op(B)'s kb x cols block at (p0, j0) packed: into scratch, or, for
+// a weight packed ahead of time (GemmBF16Packed), a slice of that.
 func gemmBF16Small(pl *pool, s *asm.BgemmKernel, m, n, k int, alpha float32,
-	packA func(t *asm.BgemmKernel, dst []uint32, p0, kb int), packB func(t *asm.BgemmKernel, dst []uint32, j0, p0, kb, cols int),
+	packA func(t *asm.BgemmKernel, dst []uint32, p0, kb int), sliverB func(t *asm.BgemmKernel, scratch []uint32, j0, p0, kb, cols int) []uint32,
 	beta float32, C []float32, ldc int) {
 	t := asm.BgemmSmall(s)
 	mr, nr := t.MR, t.NR
@@ -77,9 +78,9 @@ func gemmBF16Small(pl *pool, s *asm.BgemmKernel, m, n, k int, alpha float32,
 				if b > 0 {
 					bt = 1
 				}
-				packB(t, sl.b, j0, p0, kb, cols)
+				pb := sliverB(t, sl.b, j0, p0, kb, cols)
 				kq := asm.Pairs(kb)
-				gemmBF16Task(t, kq, aWords*kq, m, cols, alpha, pa[b*aBlock:], sl.b, bt, C[j0:], ldc, sl.tile)
+				gemmBF16Task(t, kq, aWords*kq, m, cols, alpha, pa[b*aBlock:], pb, bt, C[j0:], ldc, sl.tile)
 			}
 		}
 	})
