@@ -127,7 +127,7 @@ func BenchmarkGemmBF16Decode(b *testing.B) {
 		packed[i] = c.AllocPackedBF16(n, k)
 		c.PackBF16(packed[i], plain[i], k)
 	}
-	for _, m := range []int{1, 16, 64} {
+	for _, m := range []int{1, 8, 16, 64} {
 		x, y := fv(randF32(rng, m*k)), fv(make([]float32, m*n))
 		for _, mode := range []string{"plain", "packed"} {
 			b.Run(fmt.Sprintf("m=%d/%s", m, mode), func(b *testing.B) {

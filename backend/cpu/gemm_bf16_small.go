@@ -25,7 +25,7 @@ var (
 // gemmBF16Small is the small-m path of GemmBF16 (decode steps: one row per
 // sequence). It packs A once, then splits C's columns into pieces; a piece
 // packs one NR-column sliver of B for one K block at a time into a buffer
-// that stays in L1, and runs the small-m sibling of s (asm.BgemmSmall)
+// that stays in L1, and runs the short sibling of s for m rows (asm.BgemmSmall)
 // over it for every row tile, so B is read from memory once and never
 // written back.
 //
@@ -43,7 +43,7 @@ var (
 func gemmBF16Small(pl *pool, s *asm.BgemmKernel, m, n, k int, alpha float32,
 	packA func(t *asm.BgemmKernel, dst []uint32, p0, kb int), sliverB func(t *asm.BgemmKernel, scratch []uint32, j0, p0, kb, cols int) []uint32,
 	beta float32, C []float32, ldc int) {
-	t := asm.BgemmSmall(s)
+	t := asm.BgemmSmall(s, m)
 	mr, nr := t.MR, t.NR
 	blocks := gemmCeilDiv(k, gemmKC)
 	aBlock := t.PackedASize(m, gemmKC) // words of a full K block of A
