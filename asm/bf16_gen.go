@@ -66,6 +66,8 @@ func main() {
 	// The small-m siblings (bgemm_small.go): the same sums per element.
 	genKernel(true, 4)
 	genKernel(false, 4)
+	genKernel(true, 8)
+	genKernel(false, 8)
 	genPeak()
 	genF32Peak()
 	if err := os.WriteFile("bf16_amd64.s", []byte(sb.String()), 0o644); err != nil {

@@ -1,7 +1,7 @@
 package backend
 
 // BF16 is implemented by backends with bf16 storage and a BF16 GEMM (the
-// CPU backend; not Vulkan yet). The core Backend interface stays float32;
+// CPU and Vulkan backends). The core Backend interface stays float32;
 // nn uses this one for mixed-precision training (tensor.BF16) and the
 // rollout engine for a bf16 copy of the weights, and refuses bf16 where a
 // backend lacks it.

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # gpu-check.sh: checks and measures the Vulkan backend on a Linux machine
 # with an NVIDIA GPU, in under 8 minutes (each step has a time limit; the
-# limits add up to 465 s), without installing anything into the system.
+# limits add up to 470 s), without installing anything into the system.
 #
 #   scripts/gpu-check.sh --prepare     on a Debian 12 machine with Go and apt:
 #                                      downloads the Vulkan loader, vulkaninfo
@@ -26,7 +26,8 @@
 # names it); where there is none, one is written for libGLX_nvidia.so.0. With Go on PATH and
 # no prebuilt binaries, `go test` and `go run` are used instead.
 #
-# OUTDIR receives: vulkaninfo.txt, tests.log, gemm.jsonl, train.jsonl,
+# OUTDIR receives: vulkaninfo.txt, tests.log, gemm.jsonl (float32 lines,
+# then --dtype bf16 lines: BF16 GEMM with our SGEMM beside it), train.jsonl,
 # decode.jsonl (cmd/bench's JSON lines), bench.log (their stderr, with the
 # --profile tables of GPU time per op kind) and check.jsonl (one line per
 # step: name, exit status, seconds). Exit status: 0 when every step passed,
@@ -178,7 +179,7 @@ if [ "$anyDriver" = 0 ]; then
 fi
 
 if command -v vulkaninfo >/dev/null; then
-	step vulkaninfo 30 vulkaninfo --summary >"$out/vulkaninfo.txt" 2>&1
+	step vulkaninfo 20 vulkaninfo --summary >"$out/vulkaninfo.txt" 2>&1
 	cat "$out/vulkaninfo.txt"
 else
 	echo "vulkaninfo not found" >"$out/vulkaninfo.txt"
@@ -199,9 +200,9 @@ if [ -f "$work/bin/commit" ] && command -v git >/dev/null &&
 	echo "gpu-check: warning: the binaries in $work/bin were built at $(cat "$work/bin/commit"), not at HEAD; run --prepare again" >&2
 fi
 if [ -x "$work/bin/vulkan.test" ]; then
-	(cd "$root/backend/vulkan" && VK_INSTANCE_LAYERS=$layers step tests 110 "$work/bin/vulkan.test" -test.count=1 -test.v) >"$out/tests.log" 2>&1
+	(cd "$root/backend/vulkan" && VK_INSTANCE_LAYERS=$layers step tests 100 "$work/bin/vulkan.test" -test.count=1 -test.v) >"$out/tests.log" 2>&1
 elif command -v go >/dev/null; then
-	(cd "$root" && VK_INSTANCE_LAYERS=$layers step tests 110 go test -count=1 -tags vulkan ./backend/...) >"$out/tests.log" 2>&1
+	(cd "$root" && VK_INSTANCE_LAYERS=$layers step tests 100 go test -count=1 -tags vulkan ./backend/...) >"$out/tests.log" 2>&1
 else
 	echo "gpu-check: neither .gpu-check/bin/vulkan.test nor go; run --prepare first" >&2
 	exit 2
@@ -217,6 +218,7 @@ cd "$root" || exit 2
 
 if [ "$smoke" = 1 ]; then
 	gemmArgs=(--shapes 64x64x64,1x256x128,33x65x300 --reps 2 --warmup 1 --min-time 0)
+	gemmBF16Args=(--shapes 64x64x64,1x256x128 --reps 2 --warmup 1 --min-time 0)
 	trainArgs=(--configs a --steps 1 --warmup 0 --batch 2 --seq 16)
 	decodeArgs=(--configs a --batch 1,4 --new 4 --reps 1 --fork-len 0)
 	shapeTrain=()
@@ -226,6 +228,9 @@ else
 	# Square products against the FP32 peak, a linear layer's shapes
 	# (tall-skinny included) and the decode shapes (m = 1, 16, 64).
 	gemmArgs=(--trans NT --shapes 1024x1024x1024,2048x2048x2048,4096x4096x4096,2048x4864x896,2048x896x4864,1x4096x4096,16x4096x4096,64x4096x4096,128x896x16384)
+	# BF16 GEMM (each line measures it and our SGEMM three times over):
+	# square, a linear layer, and decode against a bf16 weight.
+	gemmBF16Args=(--trans NT --min-time 200ms --shapes 2048x2048x2048,4096x4096x4096,2048x4864x896,1x4096x4096,64x4096x4096)
 	trainArgs=(--configs b --steps 3 --warmup 1 --batch 8 --seq 256)
 	decodeArgs=(--configs b --batch 1,16,64 --new 64 --reps 2 --fork-len 0)
 	shapeTrain=(--shape qwen2.5-0.5b --steps 2 --warmup 1 --batch 4 --seq 256)
@@ -233,10 +238,11 @@ else
 	cpuTrain=(--configs b --steps 1 --warmup 0 --batch 8 --seq 256 --threads "$(nproc)")
 fi
 
-step gemm 60 "${bench[@]}" gemm --backend vulkan "${gemmArgs[@]}" >"$out/gemm.jsonl" 2>>"$out/bench.log"
+step gemm 50 "${bench[@]}" gemm --backend vulkan "${gemmArgs[@]}" >"$out/gemm.jsonl" 2>>"$out/bench.log"
+step gemm-bf16 40 "${bench[@]}" gemm --backend vulkan --dtype bf16 "${gemmBF16Args[@]}" >>"$out/gemm.jsonl" 2>>"$out/bench.log"
 step train 60 "${bench[@]}" train --backend vulkan --profile "${trainArgs[@]}" >"$out/train.jsonl" 2>>"$out/bench.log"
 if [ ${#shapeTrain[@]} -gt 0 ]; then
-	step train-qwen2.5-0.5b 70 "${bench[@]}" train --backend vulkan --profile "${shapeTrain[@]}" >>"$out/train.jsonl" 2>>"$out/bench.log"
+	step train-qwen2.5-0.5b 65 "${bench[@]}" train --backend vulkan --profile "${shapeTrain[@]}" >>"$out/train.jsonl" 2>>"$out/bench.log"
 fi
 if [ ${#cpuTrain[@]} -gt 0 ]; then
 	# The CPU backend on the same commit and machine, for the ratio.

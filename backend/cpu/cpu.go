@@ -55,11 +55,14 @@ func (c *CPU) Alloc(n int) backend.Buffer { return &Buffer{data: make([]float32,
 // Free implements backend.Backend. Host memory is left to the garbage
 // collector; dropping the slice lets it go sooner.
 func (c *CPU) Free(b backend.Buffer) {
-	if h, ok := b.(*BF16Buffer); ok {
+	switch h := b.(type) {
+	case *BF16Buffer:
 		h.data = nil
-		return
+	case *PackedBF16Buffer:
+		h.data = nil
+	default:
+		b.(*Buffer).data = nil
 	}
-	b.(*Buffer).data = nil
 }
 
 // Write implements backend.Backend.

@@ -126,15 +126,16 @@ func gemmBF16(p *pool, s *asm.BgemmKernel, ta, tb bool, m, n, k int, alpha float
 				off = p0 * lda
 			}
 			A.packA(t, dst, off, lda, ta, m, kb)
-		}, func(t *asm.BgemmKernel, dst []uint32, j0, p0, kb, cols int) {
+		}, func(t *asm.BgemmKernel, dst []uint32, j0, p0, kb, cols int) []uint32 {
 			off := p0*ldb + j0
 			if tb {
 				off = j0*ldb + p0
 			}
 			B.packB(t, dst, off, ldb, tb, kb, cols)
+			return dst
 		}, beta, C, ldc)
 	default:
-		gemmBF16Blocked(p, s, ta, tb, m, n, k, alpha, A, lda, B, ldb, beta, C, ldc)
+		gemmBF16Blocked(p, s, ta, tb, m, n, k, alpha, A, lda, B, ldb, nil, beta, C, ldc)
 	}
 }
 
@@ -150,8 +151,9 @@ var bgemmScratchFree scratchList[bgemmScratch]
 // gemmBF16Blocked is gemmBlocked's loop nest (same block sizes, task
 // shapes and order) over the BF16 kernel. gemmKC is even, so every K block
 // but the last starts on a pair of k; an odd last block is padded with a
-// zero by packing.
-func gemmBF16Blocked(pl *pool, s *asm.BgemmKernel, ta, tb bool, m, n, k int, alpha float32, A bf16Operand, lda int, B bf16Operand, ldb int, beta float32, C []float32, ldc int) {
+// zero by packing. With pre (a weight packed ahead of time, B = pre's W^T)
+// B is not packed: its blocks are slices of pre, the same words.
+func gemmBF16Blocked(pl *pool, s *asm.BgemmKernel, ta, tb bool, m, n, k int, alpha float32, A bf16Operand, lda int, B bf16Operand, ldb int, pre *PackedBF16Buffer, beta float32, C []float32, ldc int) {
 	mr, nr := s.MR, s.NR
 	mt, nt := gemmTaskShape(min(m, gemmMB), min(n, gemmNC), mr, nr)
 	nc := min(n, gemmNC)
@@ -161,7 +163,9 @@ func gemmBF16Blocked(pl *pool, s *asm.BgemmKernel, ta, tb bool, m, n, k int, alp
 	sc := bgemmScratchFree.get()
 	defer bgemmScratchFree.put(sc)
 	sc.a = gemmGrow(sc.a, s.PackedASize(mb, kc))
-	sc.b = gemmGrow(sc.b, s.PackedBSize(kc, nc))
+	if pre == nil {
+		sc.b = gemmGrow(sc.b, s.PackedBSize(kc, nc))
+	}
 	sc.tiles = gemmGrow(sc.tiles, gemmCeilDiv(mb, mt)*gemmCeilDiv(nc, nt)*mr*nr)
 	pa, pb, tiles := sc.a, sc.b, sc.tiles
 
@@ -186,6 +190,9 @@ func gemmBF16Blocked(pl *pool, s *asm.BgemmKernel, ta, tb bool, m, n, k int, alp
 				B.packB(s, pb[j0*kq:], off, ldb, tb, kb, min(2*nr, nb-j0))
 			}
 			nbPieces := gemmCeilDiv(nb, 2*nr)
+			if pre != nil {
+				pb, nbPieces = pre.block(pc)[jc*kq:], 0
+			}
 			for ic := 0; ic < m; ic += gemmMB {
 				mbb := min(gemmMB, m-ic)
 				packA := func(g int) {

@@ -25,7 +25,7 @@ var (
 // gemmBF16Small is the small-m path of GemmBF16 (decode steps: one row per
 // sequence). It packs A once, then splits C's columns into pieces; a piece
 // packs one NR-column sliver of B for one K block at a time into a buffer
-// that stays in L1, and runs the small-m sibling of s (asm.BgemmSmall)
+// that stays in L1, and runs the short sibling of s for m rows (asm.BgemmSmall)
 // over it for every row tile, so B is read from memory once and never
 // written back.
 //
@@ -37,12 +37,13 @@ var (
 // depends neither on the path nor on m (for beta 0 or 1, as for the
 // blocked path's own full and partial tiles), and a batch-invariant caller
 // may mix the paths. packA(dst, p0, kb) packs op(A)'s m x kb block at
-// column p0 with s's small sibling; packB(dst, j0, p0, kb, cols) packs
-// op(B)'s kb x cols block at (p0, j0).
+// column p0 with s's small sibling; sliverB(scratch, j0, p0, kb, cols)
+// returns op(B)'s kb x cols block at (p0, j0) packed: into scratch, or, for
+// a weight packed ahead of time (GemmBF16Packed), a slice of that.
 func gemmBF16Small(pl *pool, s *asm.BgemmKernel, m, n, k int, alpha float32,
-	packA func(t *asm.BgemmKernel, dst []uint32, p0, kb int), packB func(t *asm.BgemmKernel, dst []uint32, j0, p0, kb, cols int),
+	packA func(t *asm.BgemmKernel, dst []uint32, p0, kb int), sliverB func(t *asm.BgemmKernel, scratch []uint32, j0, p0, kb, cols int) []uint32,
 	beta float32, C []float32, ldc int) {
-	t := asm.BgemmSmall(s)
+	t := asm.BgemmSmall(s, m)
 	mr, nr := t.MR, t.NR
 	blocks := gemmCeilDiv(k, gemmKC)
 	aBlock := t.PackedASize(m, gemmKC) // words of a full K block of A
@@ -77,9 +78,9 @@ func gemmBF16Small(pl *pool, s *asm.BgemmKernel, m, n, k int, alpha float32,
 				if b > 0 {
 					bt = 1
 				}
-				packB(t, sl.b, j0, p0, kb, cols)
+				pb := sliverB(t, sl.b, j0, p0, kb, cols)
 				kq := asm.Pairs(kb)
-				gemmBF16Task(t, kq, aWords*kq, m, cols, alpha, pa[b*aBlock:], sl.b, bt, C[j0:], ldc, sl.tile)
+				gemmBF16Task(t, kq, aWords*kq, m, cols, alpha, pa[b*aBlock:], pb, bt, C[j0:], ldc, sl.tile)
 			}
 		}
 	})

@@ -39,7 +39,7 @@ func TestGemmBF16SmallMatchesBlocked(t *testing.T) {
 					for _, A := range []bf16Operand{{h: a}, {f: af}} {
 						B := bf16Operand{h: b}
 						want := append([]float32(nil), c0...)
-						gemmBF16Blocked(pools[1].pool, s, g.ta, g.tb, g.m, g.n, g.k, g.alpha, A, g.lda, B, g.ldb, g.beta, want, g.ldc)
+						gemmBF16Blocked(pools[1].pool, s, g.ta, g.tb, g.m, g.n, g.k, g.alpha, A, g.lda, B, g.ldb, nil, g.beta, want, g.ldc)
 						for _, th := range []int{1, 3} {
 							got := append([]float32(nil), c0...)
 							gemmBF16(pools[th].pool, s, g.ta, g.tb, g.m, g.n, g.k, g.alpha, A, g.lda, B, g.ldb, g.beta, got, g.ldc) // m <= 16: the small path

@@ -24,9 +24,16 @@
 // and no shader uses float atomics, so results are bitwise reproducible on
 // one device and driver.
 //
-// What this package is not for: multi-device work, half precision, or ops
-// outside the backend.Backend interface. See docs/VULKAN.md for how to run
-// it on a GPU.
+// The backend also implements backend.BF16 (bf16.go): bf16 buffers hold
+// two elements per 32-bit word (no device extension needed), ToBF16 rounds
+// on the bits exactly as the CPU backend, and GemmBF16 is gemm_tiled.comp
+// specialised for bf16 or rounded-float32 operands (gemv_bf16.comp for
+// decode), both summing in k segments fixed by k alone so that no row of C
+// depends on m.
+//
+// What this package is not for: multi-device work, float16, or ops
+// outside backend.Backend and backend.BF16. See docs/VULKAN.md for how to
+// run it on a GPU.
 package vulkan
 
 //go:generate sh shaders/build.sh

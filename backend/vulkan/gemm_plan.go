@@ -8,7 +8,7 @@ type gemmKernel int
 
 const (
 	kernelTiled    gemmKernel = iota // gemm_tiled.comp (+ gemm_splitk_reduce.comp)
-	kernelGemv                       // gemv.comp
+	kernelGemv                       // gemv.comp (gemv_bf16.comp for GemmBF16)
 	kernelNoShared                   // gemm_noshared.comp
 )
 
@@ -60,12 +60,15 @@ const (
 )
 
 // gemmPlan is a chosen kernel: for kernelTiled the tile shape, the number
-// of splits of k (1: none) and the k range of each split.
+// of splits of k (1: none) and the k range of each split; for a BF16 GEMM
+// also the length of its k segments (kSeg, see gemmBF16Segments; a split
+// is then one segment).
 type gemmPlan struct {
 	kernel gemmKernel
 	tile   gemmTileShape
 	splits int
 	kChunk int
+	kSeg   int
 }
 
 func ceilDiv(a, b int) int { return (a + b - 1) / b }
@@ -99,6 +102,61 @@ func planGemm(m, n, k int, transB, software bool, maxInvocations int) gemmPlan {
 			p.kChunk = ceilDiv(ceilDiv(k, s), tile.bk) * tile.bk
 			p.splits = ceilDiv(k, p.kChunk)
 		}
+	}
+	return p
+}
+
+// bf16SegmentAlign is what a BF16 GEMM's k segments are a multiple of: every
+// tile shape's bk, so that no bk slice straddles two segments.
+const bf16SegmentAlign = 16
+
+// gemmBF16Segments returns the k segments of a BF16 GEMM: their number and
+// length (the last may be shorter). It depends on k alone: the segments
+// fix the order of the sums (each segment summed from zero, the segment
+// sums added in order), so every row of C gets the same bits whatever m
+// and n are. A k short of splitMinK is one segment.
+func gemmBF16Segments(k int) (segs, kSeg int) {
+	if k < splitMinK {
+		return 1, ceilDiv(max(k, 1), bf16SegmentAlign) * bf16SegmentAlign
+	}
+	s := min(maxSplits, k/splitMinChunk)
+	kSeg = ceilDiv(ceilDiv(k, s), bf16SegmentAlign) * bf16SegmentAlign
+	return ceilDiv(k, kSeg), kSeg
+}
+
+// gemvBF16Cols is the columns of C one work group of gemv_bf16.comp
+// computes (one per invocation).
+const gemvBF16Cols = 64
+
+// planGemmBF16 chooses the schedule of a BF16 GEMM, on every device: the
+// order of its sums is fixed by the segments of gemmBF16Segments. For m <=
+// gemvRows with B stored n x k (decode), gemv_bf16.comp (one invocation
+// per column of C); otherwise gemm_tiled.comp (SEGMENTED) with the tile
+// chosen by m and n as planGemm does. Either way the segments run as
+// split-K work groups (one segment each, reduced in order) when the work
+// groups alone would leave the device idle. No choice changes a bit of C:
+// both kernels sum each segment in k order by fma and add the segment sums
+// as the reduce adds the splits'. So, although m picks the schedule, the
+// rows of C do not depend on m.
+func planGemmBF16(m, n, k int, transB bool, maxInvocations int) gemmPlan {
+	segs, kSeg := gemmBF16Segments(k)
+	if m <= gemvRows && transB && ceilDiv(n, gemvBF16Cols) <= maxGroupsX {
+		p := gemmPlan{kernel: kernelGemv, splits: 1, kChunk: k, kSeg: kSeg}
+		if segs > 1 && ceilDiv(n, gemvBF16Cols) < splitMinGroups {
+			p.splits, p.kChunk = segs, kSeg
+		}
+		return p
+	}
+	tile := tileSmall
+	switch {
+	case ceilDiv(m, 128)*ceilDiv(n, 128) >= largeMinGroups && tileLarge.invocations() <= maxInvocations:
+		tile = tileLarge
+	case m > 32 && n > 32 && tileMedium.invocations() <= maxInvocations:
+		tile = tileMedium
+	}
+	p := gemmPlan{kernel: kernelTiled, tile: tile, splits: 1, kChunk: k, kSeg: kSeg}
+	if segs > 1 && ceilDiv(m, tile.bm)*ceilDiv(n, tile.bn) < splitMinGroups {
+		p.splits, p.kChunk = segs, kSeg
 	}
 	return p
 }

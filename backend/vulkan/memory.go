@@ -10,11 +10,13 @@ import (
 	vk "github.com/vulkan-go/vulkan"
 )
 
-// Buffer is device memory holding Len float32 elements: a range of a
-// memory block, from byte base on. It stays on the device for its whole
-// life; the host reaches it only through Write and Read.
+// Buffer is device memory holding Len float32 elements (or, with bf16,
+// Len bf16 elements, two per 32-bit word: AllocBF16): a range of a memory
+// block, from byte base on. It stays on the device for its whole life; the
+// host reaches it only through Write and Read (WriteBF16, ReadBF16).
 type Buffer struct {
 	n     int
+	bf16  bool
 	block *memBlock // nil when the allocation failed
 	buf   vk.Buffer // block.buf
 	base  uint64    // bytes

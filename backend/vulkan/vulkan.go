@@ -73,6 +73,8 @@ type Backend struct {
 	pagedChunkForced int
 	// gemmPlan, when set (by tests), replaces planGemm's choice.
 	gemmPlan func(m, n, k int, transB bool) gemmPlan
+	// gemmBF16Plan, when set (by tests), replaces planGemmBF16's choice.
+	gemmBF16Plan func(m, n, k int, transB bool) gemmPlan
 
 	err error // first device error; returned by Read and Sync
 }
@@ -87,8 +89,8 @@ type pipeline struct {
 // shaderBindings is the number of storage buffers each shader declares; it
 // must match the GLSL in shaders/.
 var shaderBindings = map[string]int{
-	"copy": 2, "fill": 1, "binary": 3, "scale": 1, "axpy": 2, "add_bias": 2,
-	"sum_rows": 2, "sum_squares": 2, "gemm_noshared": 3, "gemm_tiled": 3, "gemm_splitk_reduce": 2, "gemv": 3, "embedding": 3, "embedding_backward": 3,
+	"copy": 2, "to_bf16": 2, "fill": 1, "binary": 3, "scale": 1, "axpy": 2, "add_bias": 2,
+	"sum_rows": 2, "sum_squares": 2, "gemm_noshared": 3, "gemm_tiled": 3, "gemm_splitk_reduce": 2, "gemv": 3, "gemv_bf16": 3, "embedding": 3, "embedding_backward": 3,
 	"rmsnorm": 4, "rmsnorm_backward_dx": 5, "rmsnorm_backward_dw": 4, "rope": 3,
 	"swiglu": 3, "swiglu_backward": 5, "softmax": 2, "logprobs": 4, "logprobs_backward": 5,
 	"adamw": 4, "scatter_rows": 3, "attention": 6, "flash_attention": 6, "flash_attention_dq": 9, "flash_attention_dkv": 9, "attention_dq": 9, "attention_dkv": 9,
@@ -239,14 +241,9 @@ func (b *Backend) Stats() (dispatches, barriers, submits int) {
 }
 
 // Supports implements backend.Backend: every op of the interface is
-// implemented.
+// implemented, and those of backend.BF16.
 func (b *Backend) Supports(op backend.Op) bool {
-	for _, o := range backend.AllOps {
-		if o == op {
-			return true
-		}
-	}
-	return false
+	return slices.Contains(backend.AllOps, op) || slices.Contains(backend.BF16Ops, op)
 }
 
 // Alloc implements backend.Backend. A failed allocation is a device error:
@@ -259,18 +256,28 @@ func (b *Backend) Alloc(n int) backend.Buffer {
 	return b.alloc(n, true)
 }
 
-// alloc returns a buffer of n elements, zeroed in queue order when zero is
-// set. On failure it records the error and returns a buffer without
-// memory (buf nil).
+// alloc returns a buffer of n float32 elements, zeroed in queue order when
+// zero is set. On failure it records the error and returns a buffer
+// without memory (buf nil).
 func (b *Backend) alloc(n int, zero bool) *Buffer {
-	x := &Buffer{n: n, owner: b}
+	return b.allocWords(&Buffer{n: n, owner: b}, uint64(max(n, 1)), zero)
+}
+
+// allocWords gives x (n elements of its type) memory for words 32-bit
+// words.
+func (b *Backend) allocWords(x *Buffer, words uint64, zero bool) *Buffer {
+	n := x.n
 	if b.err != nil {
 		return x
 	}
-	size := uint64(max(n, 1)) * 4
+	size := words * 4
 	blk, base, err := b.reserve(size)
 	if err != nil {
-		b.err = fmt.Errorf("alloc %d floats: %w", n, err)
+		what := "floats"
+		if x.bf16 {
+			what = "bf16 elements"
+		}
+		b.err = fmt.Errorf("alloc %d %s: %w", n, what, err)
 		return x
 	}
 	x.block, x.buf, x.base = blk, blk.buf, base
@@ -312,9 +319,12 @@ func (b *Backend) buffer(buf backend.Buffer) *Buffer {
 	return x
 }
 
-// view checks that v holds n elements and binds them.
+// view checks that v is a float32 view holding n elements and binds them.
 func (b *Backend) view(v backend.View, n int, write bool) (binding, uint32) {
 	x := b.buffer(v.Buf)
+	if x.bf16 {
+		panic("vulkan: a float32 op got a bf16 buffer (bf16 buffers are read by GemmBF16 and ReadBF16 only)")
+	}
 	if v.Off < 0 || n < 0 || v.Off+n > x.n {
 		panic(fmt.Sprintf("vulkan: view [%d, %d) outside a buffer of %d elements", v.Off, v.Off+n, x.n))
 	}

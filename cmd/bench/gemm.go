@@ -46,8 +46,9 @@ type gemmResult struct {
 	// DType is the operands' type: "f32", or "bf16" (bf16 A and B, f32 C).
 	DType string `json:"dtype"`
 	// The bf16 lines also carry, measured in the same run just before:
-	// the VDPBF16PS ceiling on as many threads (0 where the CPU lacks
-	// AVX512_BF16), our SGEMM on the same shape, and the ratios to both.
+	// the VDPBF16PS ceiling on as many threads (0, left out, on a device
+	// backend or where the CPU lacks AVX512_BF16), our SGEMM on the same
+	// shape (on the same backend), and the ratios to both.
 	PeakGF  float64 `json:"peak_gflops,omitempty"`
 	OfPeak  float64 `json:"of_peak,omitempty"`
 	F32GF   float64 `json:"f32_gflops,omitempty"`
@@ -62,7 +63,7 @@ func runGemm(args []string) error {
 	warmup := fs.Int("warmup", 3, "untimed repetitions before timing")
 	reps := fs.Int("reps", 10, "timed repetitions (at least)")
 	minTime := fs.Duration("min-time", 500*time.Millisecond, "keep repeating until this much time is timed")
-	dtype := fs.String("dtype", "f32", "operand type: f32, or bf16 (cpu only: bf16 A and B, f32 C; each line also measures the VDPBF16PS ceiling and our SGEMM on the shape)")
+	dtype := fs.String("dtype", "f32", "operand type: f32, or bf16 (bf16 A and B, f32 C, on a backend with a bf16 GEMM; each line also measures our SGEMM on the shape and, on the cpu, the VDPBF16PS ceiling)")
 	bf := addBackendFlags(fs)
 	if err := parseFlags(fs, args); err != nil {
 		return err
@@ -72,9 +73,6 @@ func runGemm(args []string) error {
 	}
 	if *dtype != "f32" && *dtype != "bf16" {
 		return badInput("--dtype %q: want f32 or bf16", *dtype)
-	}
-	if *dtype == "bf16" && !bf.cpu() {
-		return badInput("--dtype bf16 runs on the cpu backend only")
 	}
 	if len(*trans) != 2 || strings.Trim(*trans, "NT") != "" {
 		return badInput("--trans %q: want NN, NT, TN or TT", *trans)
@@ -128,6 +126,9 @@ func gemmLines(bf *backendFlags, threads int, ta, tb bool, names []string, dims 
 		return err
 	}
 	defer closeB()
+	if _, ok := backend.AsBF16(b); dtype == "bf16" && !ok {
+		return badInput("--dtype bf16: the %s backend has no bf16 GEMM", b.Name())
+	}
 	for i, d := range dims {
 		r, err := benchGemm(b, ta, tb, d[0], d[1], d[2], warmup, reps, minTime)
 		if err != nil {
@@ -135,7 +136,9 @@ func gemmLines(bf *backendFlags, threads int, ta, tb bool, names []string, dims 
 		}
 		r.DType = "f32"
 		if dtype == "bf16" {
-			r = gemmBF16Line(b.(*cpu.CPU), r, ta, tb, d, warmup, reps, minTime)
+			if r, err = gemmBF16Line(b, r, ta, tb, d, warmup, reps, minTime); err != nil {
+				return lineError(err, "shape %s on %s", names[i], b.Name())
+			}
 		}
 		r.Name, r.Trans = names[i], trans
 		if err := emit(r); err != nil {
@@ -229,23 +232,32 @@ func gemmTimes(m, n, k int, times []time.Duration) gemmResult {
 	}
 }
 
-// gemmBF16Rounds is how many times a bf16 line measures the ceiling, our
-// SGEMM (f32 holds the first) and the BF16 GEMM, interleaved, keeping the
-// best of each: on a machine shared with other jobs, a burst of load then
-// hits one round of all three rather than one of them.
+// gemmBF16Rounds is how many times a bf16 line measures the ceiling (on
+// the cpu), our SGEMM (f32 holds the first) and the BF16 GEMM,
+// interleaved, keeping the best of each: on a machine shared with other
+// jobs, a burst of load then hits one round of all three rather than one
+// of them.
 const gemmBF16Rounds = 3
 
-func gemmBF16Line(c *cpu.CPU, f32 gemmResult, ta, tb bool, d [3]int, warmup, reps int, minTime time.Duration) gemmResult {
+// gemmBF16Line measures the BF16 GEMM of b (a backend.BF16) on one shape.
+func gemmBF16Line(b backend.Backend, f32 gemmResult, ta, tb bool, d [3]int, warmup, reps int, minTime time.Duration) (gemmResult, error) {
+	c, isCPU := b.(*cpu.CPU)
 	var r gemmResult
 	var peak float64
 	for round := range gemmBF16Rounds {
-		peak = max(peak, bf16Peak(c.Threads()))
+		if isCPU {
+			peak = max(peak, bf16Peak(c.Threads()))
+		}
 		if round > 0 {
-			if x, err := benchGemm(c, ta, tb, d[0], d[1], d[2], warmup, reps, minTime); err == nil && x.GFLOPS > f32.GFLOPS {
+			if x, err := benchGemm(b, ta, tb, d[0], d[1], d[2], warmup, reps, minTime); err == nil && x.GFLOPS > f32.GFLOPS {
 				f32 = x
 			}
 		}
-		if x := benchGemmBF16(c, ta, tb, d[0], d[1], d[2], warmup, reps, minTime); x.GFLOPS > r.GFLOPS {
+		x, err := benchGemmBF16(b, ta, tb, d[0], d[1], d[2], warmup, reps, minTime)
+		if err != nil {
+			return gemmResult{}, err
+		}
+		if round == 0 || x.GFLOPS > r.GFLOPS {
 			r = x
 		}
 	}
@@ -253,24 +265,36 @@ func gemmBF16Line(c *cpu.CPU, f32 gemmResult, ta, tb bool, d [3]int, warmup, rep
 	if peak > 0 {
 		r.OfPeak = round2(r.GFLOPS / peak)
 	}
-	r.VsF32GF = round2(r.GFLOPS / f32.GFLOPS)
-	return r
+	if f32.GFLOPS > 0 {
+		r.VsF32GF = round2(r.GFLOPS / f32.GFLOPS)
+	}
+	return r, nil
 }
 
 // benchGemmBF16 times C = A*B (beta = 0) with bf16 A and B of random
 // values, as benchGemm does for float32.
-func benchGemmBF16(c *cpu.CPU, ta, tb bool, m, n, k, warmup, reps int, minTime time.Duration) gemmResult {
+func benchGemmBF16(be backend.Backend, ta, tb bool, m, n, k, warmup, reps int, minTime time.Duration) (gemmResult, error) {
+	bf, _ := backend.AsBF16(be) // checked by gemmLines
 	rng := rand.New(rand.NewPCG(1, 2))
-	fill := func(n int) []uint16 {
+	var bufs []backend.Buffer
+	defer func() {
+		for _, buf := range bufs {
+			be.Free(buf)
+		}
+	}()
+	fill := func(n int) backend.View {
 		x := make([]uint16, n)
 		for i := range x {
 			x[i] = asm.BF16FromF32(rng.Float32()*2 - 1)
 		}
-		return x
+		buf := bf.AllocBF16(n)
+		bufs = append(bufs, buf)
+		bf.WriteBF16(backend.Whole(buf), x)
+		return backend.Whole(buf)
 	}
-	a, b, cv := c.AllocBF16(m*k), c.AllocBF16(k*n), c.Alloc(m*n)
-	c.WriteBF16(backend.Whole(a), fill(m*k))
-	c.WriteBF16(backend.Whole(b), fill(k*n))
+	a, b := fill(m*k), fill(k*n)
+	cb := be.Alloc(m * n)
+	bufs = append(bufs, cb)
 	lda, ldb := k, n
 	if ta {
 		lda = m
@@ -279,16 +303,27 @@ func benchGemmBF16(c *cpu.CPU, ta, tb bool, m, n, k, warmup, reps int, minTime t
 		ldb = k
 	}
 	run := func() error {
-		c.GemmBF16(ta, tb, m, n, k, 1, backend.Whole(a), lda, backend.Whole(b), ldb, 0, backend.Whole(cv), n)
-		return nil
+		bf.GemmBF16(ta, tb, m, n, k, 1, a, lda, b, ldb, 0, backend.Whole(cb), n)
+		return be.Sync()
+	}
+	if err := be.Sync(); err != nil {
+		return gemmResult{}, err
 	}
 	for i := 0; i < warmup; i++ {
-		_ = run()
+		if err := run(); err != nil {
+			return gemmResult{}, err
+		}
 	}
-	times, _ := timeReps(run, reps, minTime) // run cannot fail
+	times, err := timeReps(run, reps, minTime)
+	if err != nil {
+		return gemmResult{}, err
+	}
 	r := gemmTimes(m, n, k, times)
-	r.Threads, r.Backend, r.Kernel, r.DType = c.Threads(), c.Name(), asm.Bgemm().Name, "bf16"
-	return r
+	r.Threads, r.Backend, r.DType = threadsOf(be), be.Name(), "bf16"
+	if r.Threads > 0 { // the CPU backend runs the asm package's kernel
+		r.Kernel = asm.Bgemm().Name
+	}
+	return r, nil
 }
 
 // bf16Peak measures the VDPBF16PS ceiling in GFLOP/s on threads threads

@@ -47,6 +47,26 @@ func TestGemmOnVulkan(t *testing.T) {
 	assert.Contains(t, stderr.String(), "bench: backend "+got.Backend+"\n")
 }
 
+// --dtype bf16 on Vulkan: one bf16 line, with the float32 GEMM of the same
+// shape on the same device beside it and no CPU ceiling.
+func TestGemmBF16OnVulkan(t *testing.T) {
+	requireDevice(t)
+	stdout, _ := capture(t)
+	err := suites["gemm"].run([]string{"--backend", "vulkan", "--dtype", "bf16", "--shapes", "8x16x4", "--trans", "NT",
+		"--warmup", "0", "--reps", "2", "--min-time", "0"})
+	require.NoError(t, err)
+	ls := lines(stdout)
+	require.Len(t, ls, 1)
+	var got gemmResult
+	require.NoError(t, json.Unmarshal([]byte(ls[0]), &got), ls[0])
+	assert.Equal(t, "bf16", got.DType)
+	assert.Equal(t, [3]int{8, 16, 4}, [3]int{got.M, got.N, got.K})
+	assert.Positive(t, got.BestMS)
+	assert.Zero(t, got.PeakGF)
+	assert.Empty(t, got.Kernel)
+	assert.True(t, strings.HasPrefix(got.Backend, "vulkan ("), got.Backend)
+}
+
 // --profile prints the GPU time per op kind on stderr when the backend
 // closes; the JSON line is unchanged.
 func TestGemmProfileOnVulkan(t *testing.T) {

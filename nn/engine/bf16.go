@@ -11,14 +11,24 @@ import (
 // weights16 is the engine's bf16 copy of the model's linear weights (q, k,
 // v, o, gate, up, down, the LM head): decode reads half the bytes, and the
 // backend's GemmBF16 rounds the activations as it packs them. Embeddings,
-// norms and biases stay the model's float32. Of a bf16 base
-// (nn.NewBF16Base) it copies only the LM head: the linear weights already
-// are bf16, and the engine decodes with them in place.
+// norms and biases stay the model's float32. Where the backend can keep a
+// weight in its BF16 kernel's packed layout (backend.PackedBF16, the CPU)
+// the copy is kept packed: a decode step's few rows then read each weight
+// once as it is, instead of transposing it into pairs of k every product,
+// with the same bits (GemmBF16Packed). Of a bf16 base (nn.NewBF16Base) it
+// copies only the LM head: the linear weights already are bf16, and the
+// engine decodes with them in place, unpacked (no second copy; see
+// gemm16).
 type weights16 struct {
 	bf      backend.BF16
+	packed  backend.PackedBF16 // nil: bufs are plain bf16 buffers
 	bufs    map[*tensor.Tensor]backend.Buffer
 	version uint64 // the model's WeightsVersion the copy was taken at
 }
+
+// packWeights16 lets the bf16 copy be packed where the backend can
+// (tests turn it off to compare with the plain copy).
+var packWeights16 = true
 
 // SetPrecision chooses the weights the engine decodes with: nn.F32 (the
 // default, except for a bf16 base, which decodes in BF16 from the start
@@ -49,8 +59,16 @@ func (e *Engine) SetPrecision(p nn.Precision) error {
 			return nil
 		}
 		w := &weights16{bf: bf, bufs: map[*tensor.Tensor]backend.Buffer{}}
+		if packWeights16 {
+			w.packed, _ = backend.AsPackedBF16(e.b)
+		}
 		for _, t := range linearWeights(e.m) {
-			if w.bufs[t] == nil && !e.m.StoredBF16(t) {
+			if w.bufs[t] != nil || e.m.StoredBF16(t) {
+				continue
+			}
+			if w.packed != nil {
+				w.bufs[t] = w.packed.AllocPackedBF16(t.Dim(0), t.Dim(1))
+			} else {
 				w.bufs[t] = bf.AllocBF16(t.Len())
 			}
 		}
@@ -78,7 +96,11 @@ func (e *Engine) RefreshWeights() {
 		return
 	}
 	for t, buf := range w.bufs {
-		w.bf.ToBF16(backend.Whole(buf), t.View(), t.Len())
+		if w.packed != nil {
+			w.packed.PackBF16(buf, t.View(), t.Dim(1))
+		} else {
+			w.bf.ToBF16(backend.Whole(buf), t.View(), t.Len())
+		}
 	}
 	w.version = e.m.WeightsVersion()
 }
@@ -101,17 +123,27 @@ func (e *Engine) freeWeights16() {
 	e.w16 = nil
 }
 
-// weight16 returns the bf16 copy of w, when the engine keeps one, or w
-// itself when the model stores it as bf16.
-func (e *Engine) weight16(w *tensor.Tensor) (backend.View, bool) {
+// gemm16 computes y = x W^T on the engine's bf16 copy of W, packed or
+// not, or on W itself when the model stores it as bf16 (a bf16 base);
+// false when it keeps no copy of W.
+func (e *Engine) gemm16(m, n, k int, x backend.View, wt *tensor.Tensor, y backend.View) bool {
 	if e.w16 == nil {
-		return backend.View{}, false
+		return false
 	}
-	if e.m.StoredBF16(w) {
-		return w.View(), true
+	if e.m.StoredBF16(wt) {
+		e.w16.bf.GemmBF16(false, true, m, n, k, 1, x, k, wt.View(), k, 0, y, n)
+		return true
 	}
-	buf, ok := e.w16.bufs[w]
-	return backend.Whole(buf), ok
+	buf, ok := e.w16.bufs[wt]
+	switch {
+	case !ok:
+		return false
+	case e.w16.packed != nil:
+		e.w16.packed.GemmBF16Packed(m, 1, x, k, buf, 0, y, n)
+	default:
+		e.w16.bf.GemmBF16(false, true, m, n, k, 1, x, k, backend.Whole(buf), k, 0, y, n)
+	}
+	return true
 }
 
 // linearWeights lists the weights the engine multiplies by: every layer's

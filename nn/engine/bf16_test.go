@@ -162,3 +162,44 @@ func TestBF16WeightsNeedBackend(t *testing.T) {
 	require.ErrorContains(t, e.SetPrecision(nn.BF16), "no bf16 GEMM")
 	require.Equal(t, nn.F32, e.Precision())
 }
+
+// TestBF16PackedWeightsBitwise: the bf16 copy kept in the backend's packed
+// layout (backend.PackedBF16, the CPU's) gives the logits of a plain bf16
+// copy bit for bit, in prefill and in batched decode of 1 to 20 rows.
+func TestBF16PackedWeightsBitwise(t *testing.T) {
+	defer func() { packWeights16 = true }()
+	m := testModel(t, "qwen2", 2)
+	r := rand.New(rand.NewPCG(3, 4))
+	toks := randTokens(r, 40, m.Cfg.VocabSize)
+	run := func(packed bool) [][]float32 {
+		packWeights16 = packed
+		e := New(m, Options{BlockSize: 4})
+		defer e.Close()
+		require.NoError(t, e.SetPrecision(nn.BF16))
+		require.Equal(t, packed, e.w16.packed != nil)
+		var out [][]float32
+		seqs := make([]*Seq, 20)
+		feeds := make([]Feed, len(seqs))
+		for i := range seqs {
+			seqs[i] = e.NewSeq()
+			feeds[i] = Feed{Seq: seqs[i], Tokens: toks[i : i+1+i%3]}
+		}
+		got, err := e.Forward(feeds)
+		require.NoError(t, err)
+		out = append(out, got)
+		for _, rows := range []int{1, 5, 20} {
+			got, err = e.Forward(feeds[:rows])
+			require.NoError(t, err)
+			out = append(out, got)
+		}
+		return out
+	}
+	plain, packed := run(false), run(true)
+	require.Equal(t, len(plain), len(packed))
+	for i := range plain {
+		require.Equal(t, len(plain[i]), len(packed[i]))
+		for j := range plain[i] {
+			require.Equalf(t, math.Float32bits(plain[i][j]), math.Float32bits(packed[i][j]), "forward %d logit %d", i, j)
+		}
+	}
+}

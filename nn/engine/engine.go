@@ -309,8 +309,7 @@ func (e *Engine) linear(y, x, w, bias *tensor.Tensor, T int) {
 // bf16 copy of W (SetPrecision) it runs on GemmBF16, whose rows never
 // depend on m.
 func (e *Engine) gemm(m, n, k int, x backend.View, wt *tensor.Tensor, y backend.View) {
-	if w, ok := e.weight16(wt); ok {
-		e.w16.bf.GemmBF16(false, true, m, n, k, 1, x, k, w, k, 0, y, n)
+	if e.gemm16(m, n, k, x, wt, y) {
 		return
 	}
 	w := wt.View()

@@ -18,14 +18,15 @@ void main() {
         return;
     }
     uint i = e / pc.n, j = e % pc.n;
-    float s = 0.0;
+    precise float s = 0.0; // in split order on every driver
     for (uint z = 0u; z < pc.splits; z++) {
         s += part[pc.pOff + z * pc.zStride + e];
     }
     uint idx = pc.cOff + i * pc.ldc + j;
-    float v = pc.alpha * s;
+    // precise, as in gemm_tiled.comp: both round alpha*s + beta*c alike.
+    precise float v = pc.alpha * s;
     if (pc.beta != 0.0) {
-        v += pc.beta * c[idx];
+        v = v + pc.beta * c[idx];
     }
     c[idx] = v;
 }
