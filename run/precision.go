@@ -19,8 +19,8 @@ import (
 // precisionFlags registers --precision and --rollout-precision (from
 // Config.Flags).
 func (c *Config) precisionFlags(fs *pflag.FlagSet) {
-	fs.StringVar(&c.Precision, "precision", c.Precision, "GEMM precision of training (SFT, RL updates, log-probs): f32 (default), or bf16 (bf16 operands, f32 sums; f32 master weights and AdamW; cpu only)")
-	fs.StringVar(&c.RolloutPrecision, "rollout-precision", c.RolloutPrecision, "weights the rollout engine decodes with: f32 (default), or bf16 (a bf16 copy, refreshed after every update; cpu only)")
+	fs.StringVar(&c.Precision, "precision", c.Precision, "GEMM precision of training (SFT, RL updates, log-probs): f32 (default), or bf16 (bf16 operands, f32 sums; f32 master weights and AdamW; cpu and vulkan)")
+	fs.StringVar(&c.RolloutPrecision, "rollout-precision", c.RolloutPrecision, "weights the rollout engine decodes with: f32 (default), or bf16 (a bf16 copy, refreshed after every update; cpu and vulkan)")
 }
 
 // parsePrecision reads a precision flag's value ("" is f32).

@@ -8,6 +8,17 @@ import "github.com/goarpo/arpo/asm"
 // row by 13 rows of zeros.
 const gemmBF16SmallMaxM = 16
 
+// bf16WorkRatio is how many of this path's multiply-adds cost about one of
+// the float32 ones poolMinWork counts: VDPBF16PS does 32 a lane-wide
+// instruction where VFMADD231PS does 16, and a sliver of B is packed into
+// L1 or read packed already. Counted as float32 ones, a lone row of a small
+// model was split into pieces of a fraction of a microsecond: config b's
+// bf16 decode at batch 1 ran 1,078-1,169 tokens/s on two threads against
+// 1,521-1,553 on one; counted this way, 1,439-1,499 (one: 1,518-1,572),
+// with batch 16 and the qwen2.5-0.5b shape unchanged within noise
+// (docs/PERFORMANCE-decode.md).
+const bf16WorkRatio = 8
+
 // bgemmSmallScratch holds the packed A of one small-m call.
 type bgemmSmallScratch struct{ a []uint32 }
 
@@ -61,9 +72,9 @@ func gemmBF16Small(pl *pool, s *asm.BgemmKernel, m, n, k int, alpha float32,
 	// Pieces of whole slivers, wide enough to be worth a hand-off (about
 	// poolMinWork multiply-adds) and at most gemmNT columns. They depend on
 	// the shape only; any split gives the same bits anyway.
-	width := gemmCeilDiv(gemmCeilDiv(poolMinWork, m*k), nr) * nr
+	width := gemmCeilDiv(gemmCeilDiv(poolMinWork*bf16WorkRatio, m*k), nr) * nr
 	width = min(max(width, nr), max(gemmNT/nr, 1)*nr)
-	pl.runWork(gemmCeilDiv(n, width), m*n*k, func(piece int) {
+	pl.runWork(gemmCeilDiv(n, width), m*n*k/bf16WorkRatio, func(piece int) {
 		sl := bgemmSliverFree.get()
 		defer bgemmSliverFree.put(sl)
 		sl.b = gemmGrow(sl.b, t.PackedBSize(gemmKC, nr))

@@ -14,7 +14,7 @@ import (
 // (train: nn.Model.SetPrecision) or of the engine's weights (decode:
 // engine.SetPrecision).
 func addPrecisionFlag(fs *pflag.FlagSet, what string) *string {
-	return fs.String("precision", "f32", what+": f32, or bf16 (bf16 GEMM operands, f32 sums; cpu only)")
+	return fs.String("precision", "f32", what+": f32, or bf16 (bf16 GEMM operands, f32 sums; cpu and vulkan)")
 }
 
 // parsePrecision reads --precision.

@@ -108,7 +108,7 @@ func evaluate(ctx context.Context, args []string, stdout io.Writer) error {
 	fs.Float64Var(&o.temperature, "temperature", d.Temperature, "sampling temperature (0: greedy)")
 	fs.Float64Var(&o.topP, "top-p", d.TopP, "top-p")
 	fs.Uint64Var(&o.seed, "seed", d.Seed, "sampling seed")
-	fs.StringVar(&o.precision, "precision", "f32", "weights the engine decodes with: f32, or bf16 (bf16 linear weights, f32 sums; a Hugging Face folder's load straight into bf16 with no f32 copy; cpu only)")
+	fs.StringVar(&o.precision, "precision", "f32", "weights the engine decodes with: f32, or bf16 (bf16 linear weights, f32 sums; a Hugging Face folder's load straight into bf16 with no f32 copy; cpu and vulkan)")
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, pflag.ErrHelp) {
 			return err

@@ -58,7 +58,7 @@ func newFlagSet(o *options) *pflag.FlagSet {
 	fs.IntVar(&o.threads, "threads", 0, "worker threads; 0 uses all cores")
 	fs.StringVar(&o.backend, "backend", "cpu", "compute backend: cpu, or vulkan (in a build with -tags vulkan)")
 	fs.IntVar(&o.device, "device", 0, "GPU index for --backend vulkan")
-	fs.StringVar(&o.precFlag, "precision", "f32", "weights the engine decodes with: f32, or bf16 (bf16 linear weights, f32 sums; a Hugging Face folder's load straight into bf16 with no f32 copy; cpu only)")
+	fs.StringVar(&o.precFlag, "precision", "f32", "weights the engine decodes with: f32, or bf16 (bf16 linear weights, f32 sums; a Hugging Face folder's load straight into bf16 with no f32 copy; cpu and vulkan)")
 	return fs
 }
 
