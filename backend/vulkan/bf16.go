@@ -149,22 +149,9 @@ func (b *Backend) bf16Operand(v backend.View, n int) (binding, uint32, uint32) {
 // rows computed with them. alpha == 0 reads neither A nor B (BLAS
 // semantics, as the CPU backend); beta == 0 ignores C (NaN included).
 func (b *Backend) GemmBF16(transA, transB bool, m, n, k int, alpha float32, a backend.View, lda int, bv backend.View, ldb int, beta float32, c backend.View, ldc int) {
-	if m < 0 || n < 0 || k < 0 {
-		panic(fmt.Sprintf("vulkan: GemmBF16 with m=%d n=%d k=%d", m, n, k))
-	}
+	ar, ac, br, bc := gemmShapes("GemmBF16", transA, transB, m, n, k, lda, ldb, ldc)
 	if m == 0 || n == 0 {
 		return
-	}
-	ar, ac := m, k
-	if transA {
-		ar, ac = k, m
-	}
-	br, bc := k, n
-	if transB {
-		br, bc = n, k
-	}
-	if lda < max(ac, 1) || ldb < max(bc, 1) || ldc < n {
-		panic(fmt.Sprintf("vulkan: GemmBF16 leading dimensions lda=%d ldb=%d ldc=%d too small for m=%d n=%d k=%d", lda, ldb, ldc, m, n, k))
 	}
 	b.op()
 	ab, ao, at := b.bf16Operand(a, extent(ar, ac, lda))

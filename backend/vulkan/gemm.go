@@ -17,28 +17,36 @@ func extent(rows, cols, ld int) int {
 	return (rows-1)*ld + cols
 }
 
+// gemmShapes checks the sizes and leading dimensions of a GEMM named op
+// (panicking: bad ones are a programmer's error) and returns the stored
+// shapes of A (ar x ac) and B (br x bc).
+func gemmShapes(op string, transA, transB bool, m, n, k, lda, ldb, ldc int) (ar, ac, br, bc int) {
+	if m < 0 || n < 0 || k < 0 {
+		panic(fmt.Sprintf("vulkan: %s with m=%d n=%d k=%d", op, m, n, k))
+	}
+	ar, ac = m, k
+	if transA {
+		ar, ac = k, m
+	}
+	br, bc = k, n
+	if transB {
+		br, bc = n, k
+	}
+	if m > 0 && n > 0 && (lda < max(ac, 1) || ldb < max(bc, 1) || ldc < n) {
+		panic(fmt.Sprintf("vulkan: %s leading dimensions lda=%d ldb=%d ldc=%d too small for m=%d n=%d k=%d", op, lda, ldb, ldc, m, n, k))
+	}
+	return ar, ac, br, bc
+}
+
 // Gemm implements backend.Backend: C = alpha*op(A)*op(B) + beta*C with
 // op(A) (m, k), op(B) (k, n), C (m, n). The kernel is chosen by shape
 // (planGemm): gemv for decode-sized m, a register-tiled kernel in one of
 // three tile sizes otherwise, split over k when the tiles alone would
 // leave the device idle; gemm_noshared on software drivers.
 func (b *Backend) Gemm(transA, transB bool, m, n, k int, alpha float32, a backend.View, lda int, bv backend.View, ldb int, beta float32, c backend.View, ldc int) {
-	if m < 0 || n < 0 || k < 0 {
-		panic(fmt.Sprintf("vulkan: Gemm with m=%d n=%d k=%d", m, n, k))
-	}
+	ar, ac, br, bc := gemmShapes("Gemm", transA, transB, m, n, k, lda, ldb, ldc)
 	if m == 0 || n == 0 {
 		return
-	}
-	ar, ac := m, k
-	if transA {
-		ar, ac = k, m
-	}
-	br, bc := k, n
-	if transB {
-		br, bc = n, k
-	}
-	if lda < max(ac, 1) || ldb < max(bc, 1) || ldc < n {
-		panic(fmt.Sprintf("vulkan: Gemm leading dimensions lda=%d ldb=%d ldc=%d too small for m=%d n=%d k=%d", lda, ldb, ldc, m, n, k))
 	}
 	b.op()
 	ab, ao := b.view(a, extent(ar, ac, lda), false)
