@@ -42,7 +42,7 @@ func NewBF16Base(cfg Config, b backend.Backend) (*Model, error) {
 }
 
 // BF16Base reports whether m is a bf16 base (NewBF16Base).
-func (m *Model) BF16Base() bool { return m.W16 != nil }
+func (m *Model) BF16Base() bool { return m.W16 != nil || m.packed != nil }
 
 // StoredBF16 reports whether t is one of m's weights stored as bf16 (a
 // linear weight of a bf16 base, or a view of one).
@@ -71,6 +71,9 @@ func (m *Model) bf16() backend.BF16 {
 // paramData reads a parameter's weights back to the host as float32; bf16
 // ones are widened exactly.
 func (m *Model) paramData(w *tensor.Tensor) ([]float32, error) {
+	if _, _, ok := m.PackedWeight(w); ok {
+		return nil, m.refusePacked("read the weights")
+	}
 	if !m.StoredBF16(w) {
 		return w.Data()
 	}
@@ -87,6 +90,10 @@ func (m *Model) paramData(w *tensor.Tensor) ([]float32, error) {
 // (asm.F32ToBF16, as GemmBF16 rounds a float32 operand) through scratch,
 // which is grown as needed and returned for reuse.
 func (m *Model) setParam(w *tensor.Tensor, data []float32, scratch []uint16) []uint16 {
+	if _, _, ok := m.PackedWeight(w); ok {
+		m.packParam(w, data)
+		return scratch
+	}
 	if !m.StoredBF16(w) {
 		w.Set(data)
 		return scratch

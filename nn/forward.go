@@ -110,6 +110,9 @@ func (m *Model) checkBatch(tokens []int32, seqs []backend.Seq) ([]int32, error) 
 // tokens is (T); seqs tile [0, T) in order; a token attends only within its
 // own sequence. Take logits with Logits or log-probs with LogProbs.
 func (m *Model) Forward(tokens []int32, seqs []backend.Seq) (*Pass, error) {
+	if err := m.refusePacked("the training forward"); err != nil {
+		return nil, err
+	}
 	pos, err := m.checkBatch(tokens, seqs)
 	if err != nil {
 		return nil, err

@@ -18,15 +18,26 @@ import (
 // or a sharded index; F32, F16 or BF16) onto b, as float32. It streams the
 // checkpoint tensor by tensor into the model (readWeights), so loading holds
 // the model plus its largest tensor.
-func LoadHF(dir string, b backend.Backend) (*Model, error) { return loadHF(dir, b, false) }
+func LoadHF(dir string, b backend.Backend) (*Model, error) { return loadHF(dir, b, New) }
 
 // LoadHFBF16Base loads a Hugging Face model folder as a bf16 base
 // (NewBF16Base): the linear weights go straight from the file into bf16
 // storage (BF16 copied, F32 and F16 rounded as GemmBF16 rounds them: see
 // safetensors.File.ReadBF16Into), with no float32 copy at any moment.
-func LoadHFBF16Base(dir string, b backend.Backend) (*Model, error) { return loadHF(dir, b, true) }
+func LoadHFBF16Base(dir string, b backend.Backend) (*Model, error) {
+	return loadHF(dir, b, NewBF16Base)
+}
 
-func loadHF(dir string, b backend.Backend, bf16Base bool) (*Model, error) {
+// LoadHFPackedBF16Base loads a Hugging Face model folder as a packed bf16
+// base (NewPackedBF16Base; a plain bf16 base where the backend has no
+// packed layout), for the rollout engine alone: each linear weight is read
+// as bf16 (as LoadHFBF16Base reads it) into one staging buffer and packed
+// from there, so loading holds the model plus its largest tensor.
+func LoadHFPackedBF16Base(dir string, b backend.Backend) (*Model, error) {
+	return loadHF(dir, b, NewPackedBF16Base)
+}
+
+func loadHF(dir string, b backend.Backend, alloc func(Config, backend.Backend) (*Model, error)) (*Model, error) {
 	cfgPath := filepath.Join(dir, "config.json")
 	cfg, err := LoadConfig(cfgPath)
 	if err != nil {
@@ -37,12 +48,7 @@ func loadHF(dir string, b backend.Backend, bf16Base bool) (*Model, error) {
 		return nil, fmt.Errorf("load %s: %w", dir, err)
 	}
 	defer d.Close()
-	var m *Model
-	if bf16Base {
-		m, err = NewBF16Base(cfg, b)
-	} else {
-		m, err = New(cfg, b)
-	}
+	m, err := alloc(cfg, b)
 	if err != nil {
 		return nil, fmt.Errorf("load %s: %w", dir, err)
 	}
@@ -65,6 +71,12 @@ func (m *Model) readWeights(d *safetensors.Dir, want string) error {
 	}
 	var f32 []float32
 	var h []uint16
+	var stage backend.Buffer // a packed base's bf16 staging buffer
+	defer func() {
+		if stage != nil {
+			m.B.Free(stage)
+		}
+	}()
 	for _, p := range m.Params {
 		ti, ok := d.Info(p.Name)
 		if !ok {
@@ -77,6 +89,29 @@ func (m *Model) readWeights(d *safetensors.Dir, want string) error {
 			return err
 		}
 		w, k := p.W.View(), p.W.Len()
+		if _, _, packed := m.PackedWeight(p.W); packed {
+			if stage == nil {
+				stage = m.bf16().AllocBF16(n)
+			}
+			v, host := hostBF16(backend.Whole(stage), k)
+			if !host {
+				if h == nil {
+					h = make([]uint16, n)
+				}
+				v = h[:k]
+			}
+			if err := d.ReadBF16Into(p.Name, v); err != nil {
+				return err
+			}
+			if err := checkFiniteBF16(p.Name, v); err != nil {
+				return err
+			}
+			if !host {
+				m.bf16().WriteBF16(backend.Whole(stage), v)
+			}
+			m.packed.PackBF16(p.W.Buffer(), backend.Whole(stage), p.W.Dim(1))
+			continue
+		}
 		if m.StoredBF16(p.W) {
 			v, host := hostBF16(w, k)
 			if !host {

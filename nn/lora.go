@@ -185,6 +185,9 @@ func (m *Model) AttachLoRA(cfg LoRAConfig, seed uint64) error {
 	if m.LoRA != nil {
 		return fmt.Errorf("lora: the model already has adapters")
 	}
+	if err := m.refusePacked("lora adapters"); err != nil {
+		return err
+	}
 	m.freezeBase()
 	c := m.Cfg
 	C, H, KV, D, F, r := c.HiddenSize, c.NumHeads, c.NumKVHeads, c.HeadDim, c.IntermediateSize, cfg.Rank

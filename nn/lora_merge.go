@@ -49,6 +49,11 @@ func (m *Model) MergeInto(dst *Model) error {
 	if dst.LoRA != nil {
 		return fmt.Errorf("lora: merge into a model with adapters")
 	}
+	for _, x := range []*Model{m, dst} {
+		if err := x.refusePacked("lora merge"); err != nil {
+			return err
+		}
+	}
 	if !m.BF16Base() && !dst.BF16Base() {
 		tensor.Copy(dst.W, m.W)
 		m.loraWeights(func(w *tensor.Tensor, name string, ad *Adapter) {
@@ -186,7 +191,7 @@ func (m *Model) mergedCopy(bf16Base bool) (*Model, error) {
 	case bf16Base && m.BF16Base() && m.LoRA != nil:
 		// The float32 weights (embeddings, norms, biases, an untied LM
 		// head) are frozen and never targeted: share them.
-		dst, err = newModelOn(m.Cfg, m.B, m.bf16(), m.W)
+		dst, err = newModelOn(m.Cfg, m.B, m.bf16(), m.W, nil)
 	case bf16Base:
 		dst, err = NewBF16Base(m.Cfg, m.B)
 	default:

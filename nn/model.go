@@ -63,6 +63,12 @@ type Model struct {
 	// gate, up, down), bf16 with no float32 copy (NewBF16Base); W then
 	// holds the other weights. nil in a float32 model.
 	W16 *tensor.Tensor
+	// packed is the backend's packed bf16 GEMM in a packed bf16 base
+	// (NewPackedBF16Base), whose linear weights (packedW) each own a
+	// packed buffer of packed16 elements in all; nil otherwise.
+	packed   backend.PackedBF16
+	packedW  map[*tensor.Tensor]bool
+	packed16 int
 	// sharedW says W belongs to another model: a bf16 merged copy shares
 	// its LoRA source's float32 weights, which adapters never change
 	// (mergedCopy).
@@ -161,12 +167,14 @@ func New(cfg Config, b backend.Backend) (*Model, error) { return newModel(cfg, b
 // newModel is New, or with bf (a bf16 base) the linear weights in one bf16
 // buffer and no gradients at all.
 func newModel(cfg Config, b backend.Backend, bf backend.BF16) (*Model, error) {
-	return newModelOn(cfg, b, bf, nil)
+	return newModelOn(cfg, b, bf, nil, nil)
 }
 
 // newModelOn is newModel for a bf16 base whose float32 weights are the
-// tensor w of another bf16 base of the same config (nil: its own).
-func newModelOn(cfg Config, b backend.Backend, bf backend.BF16, w *tensor.Tensor) (*Model, error) {
+// tensor w of another bf16 base of the same config (nil: its own); with pk
+// a packed bf16 base (NewPackedBF16Base), each linear weight in a packed
+// buffer of its own.
+func newModelOn(cfg Config, b backend.Backend, bf backend.BF16, w *tensor.Tensor, pk backend.PackedBF16) (*Model, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
@@ -236,11 +244,20 @@ func newModelOn(cfg Config, b backend.Backend, bf backend.BF16, w *tensor.Tensor
 		} else {
 			m.W = tensor.New(b, total)
 		}
-		m.W16 = tensor.On(b, bf.AllocBF16(total16), 0, total16)
-		m.W16.SetPrecision(BF16)
+		if pk != nil {
+			m.packed, m.packedW = pk, map[*tensor.Tensor]bool{}
+		} else {
+			m.W16 = tensor.On(b, bf.AllocBF16(total16), 0, total16)
+			m.W16.SetPrecision(BF16)
+		}
 		var off, off16 int
 		for _, s := range specs {
-			if IsLinearWeight(s.name) {
+			if IsLinearWeight(s.name) && pk != nil {
+				*s.w = tensor.On(b, pk.AllocPackedBF16(s.shape[0], s.shape[1]), 0, s.shape...)
+				(*s.w).SetPrecision(BF16)
+				m.packedW[*s.w] = true
+				m.packed16 += prod(s.shape)
+			} else if IsLinearWeight(s.name) {
 				*s.w = tensor.On(b, m.W16.Buffer(), off16, s.shape...)
 				(*s.w).SetPrecision(BF16)
 				off16 += prod(s.shape)
@@ -281,7 +298,7 @@ func (m *Model) NumParams() int {
 	if m.W16 != nil {
 		return m.W.Len() + m.W16.Len()
 	}
-	return m.W.Len()
+	return m.W.Len() + m.packed16
 }
 
 // Trainable returns what the optimizer updates: the parameters and their
@@ -322,6 +339,9 @@ func (m *Model) Free() {
 	}
 	if m.W16 != nil {
 		m.W16.Free()
+	}
+	for t := range m.packedW {
+		t.Free()
 	}
 	if m.G != nil {
 		m.G.Free()

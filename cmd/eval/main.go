@@ -139,9 +139,10 @@ func evaluate(ctx context.Context, args []string, stdout io.Writer) error {
 	if err != nil {
 		return bad("--backend: %v", err)
 	}
-	// With bf16, a Hugging Face folder loads as a bf16 base (see
-	// load.Options.BF16Base), which the engine decodes with in place.
-	l, err := load.Load(o.model, load.Options{Backend: b, RequireTokenizer: true, BF16Base: prec == nn.BF16})
+	// With bf16, a Hugging Face folder loads as a packed bf16 base (see
+	// load.Options.BF16Base and Packed), which the engine decodes with in
+	// place; only the engine reads the model here.
+	l, err := load.Load(o.model, load.Options{Backend: b, RequireTokenizer: true, BF16Base: prec == nn.BF16, Packed: true})
 	if err != nil {
 		return bad("%v", err)
 	}

@@ -17,8 +17,8 @@ import (
 // once as it is, instead of transposing it into pairs of k every product,
 // with the same bits (GemmBF16Packed). Of a bf16 base (nn.NewBF16Base) it
 // copies only the LM head: the linear weights already are bf16, and the
-// engine decodes with them in place, unpacked (no second copy; see
-// gemm16).
+// engine decodes with them in place (no second copy; see gemm16), unpacked,
+// or packed in a packed bf16 base (nn.NewPackedBF16Base).
 type weights16 struct {
 	bf      backend.BF16
 	packed  backend.PackedBF16 // nil: bufs are plain bf16 buffers
@@ -63,7 +63,7 @@ func (e *Engine) SetPrecision(p nn.Precision) error {
 			w.packed, _ = backend.AsPackedBF16(e.b)
 		}
 		for _, t := range linearWeights(e.m) {
-			if w.bufs[t] != nil || e.m.StoredBF16(t) {
+			if _, _, packed := e.m.PackedWeight(t); w.bufs[t] != nil || e.m.StoredBF16(t) || packed {
 				continue
 			}
 			if w.packed != nil {
@@ -124,14 +124,18 @@ func (e *Engine) freeWeights16() {
 }
 
 // gemm16 computes y = x W^T on the engine's bf16 copy of W, packed or
-// not, or on W itself when the model stores it as bf16 (a bf16 base);
-// false when it keeps no copy of W.
+// not, or on W itself when the model stores it as bf16 (a bf16 base, W
+// plain or packed); false when it keeps no copy of W.
 func (e *Engine) gemm16(m, n, k int, x backend.View, wt *tensor.Tensor, y backend.View) bool {
 	if e.w16 == nil {
 		return false
 	}
 	if e.m.StoredBF16(wt) {
 		e.w16.bf.GemmBF16(false, true, m, n, k, 1, x, k, wt.View(), k, 0, y, n)
+		return true
+	}
+	if buf, p, ok := e.m.PackedWeight(wt); ok {
+		p.GemmBF16Packed(m, 1, x, k, buf, 0, y, n)
 		return true
 	}
 	buf, ok := e.w16.bufs[wt]

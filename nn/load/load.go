@@ -35,6 +35,12 @@ type Options struct {
 	// are stored as BF16 (LosslessBF16: rounding them would change the
 	// base the adapters were trained on, and its hash).
 	BF16Base bool
+	// Packed, with BF16Base, loads a Hugging Face folder as a packed bf16
+	// base (nn.LoadHFPackedBF16Base): the same memory, decoding at the
+	// packed kernel's speed, but readable by the rollout engine alone (no
+	// training forward, LoRA, export). For commands that only generate.
+	// Other models load as BF16Base says.
+	Packed bool
 }
 
 // Loaded is a model ready to run, with what goes with it.
@@ -158,7 +164,7 @@ func load(path string, o Options) (*Loaded, error) {
 	if l.Chat, err = ChatTemplate(f.TokenizerConfig); err != nil {
 		return nil, err
 	}
-	if l.Model, err = loadWeights(f, o.Backend, o.BF16Base); err != nil {
+	if l.Model, err = loadWeights(f, o.Backend, o.BF16Base, o.Packed); err != nil {
 		return nil, err
 	}
 	if l.Tokenizer != nil && l.Tokenizer.VocabSize() > l.Model.Cfg.VocabSize {
@@ -248,12 +254,16 @@ func check(f Found, bf16Base bool) error {
 }
 
 // loadWeights loads the model check passed: a Hugging Face folder through
-// nn.LoadHF (nn.LoadHFBF16Base when bf16Base), a checkpoint through
+// nn.LoadHF (nn.LoadHFBF16Base when bf16Base, nn.LoadHFPackedBF16Base
+// when packed too), a checkpoint through
 // nn.LoadCheckpoint (which check every tensor's name, shape, dtype and
 // values), a LoRA checkpoint as its base with the adapters merged
 // (lora.go).
-func loadWeights(f Found, b backend.Backend, bf16Base bool) (*nn.Model, error) {
+func loadWeights(f Found, b backend.Backend, bf16Base, packed bool) (*nn.Model, error) {
 	if f.IsHF() {
+		if bf16Base && packed {
+			return nn.LoadHFPackedBF16Base(f.Dir, b)
+		}
 		if bf16Base {
 			return nn.LoadHFBF16Base(f.Dir, b)
 		}

@@ -38,7 +38,7 @@ func loraBase(path string) (base Found, info nn.LoRACheckpointInfo, ok bool, err
 // loadLoRA loads the base of the LoRA checkpoint at path (as a bf16 base
 // when bf16Base) and the adapters onto it.
 func loadLoRA(path string, base Found, b backend.Backend, bf16Base bool) (*nn.Model, error) {
-	m, err := loadWeights(base, b, bf16Base)
+	m, err := loadWeights(base, b, bf16Base, false)
 	if err != nil {
 		return nil, fmt.Errorf("the base model of LoRA checkpoint %s: %w", path, err)
 	}
