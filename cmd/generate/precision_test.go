@@ -5,6 +5,8 @@ import (
 	"encoding/json"
 	"io"
 	"math"
+	"os"
+	"path/filepath"
 	"testing"
 
 	"github.com/goarpo/arpo/backend/cpu"
@@ -68,4 +70,54 @@ func TestPrecisionBF16Base(t *testing.T) {
 	want.Reset()
 	require.NoError(t, generate(m, nil, nil, o, ids, &want, io.Discard))
 	require.Equal(t, want.String(), out)
+}
+
+// TestPrecisionBF16Packed: with --precision bf16 a Hugging Face folder
+// loads as a packed bf16 base, and the command prints byte for byte what
+// it printed over the plain (unpacked) bf16 base: scores and a sampled
+// and a greedy generation of the shared llama-arith-random checkpoint
+// (a bf16 folder) and of a float32 one.
+func TestPrecisionBF16Packed(t *testing.T) {
+	dirs := []string{modelDir(t, false)}
+	shared := filepath.Join("..", "..", "..", "shared", "data", "models", "llama-arith-random")
+	if _, err := os.Stat(filepath.Join(shared, "config.json")); err != nil {
+		t.Logf("skipping the shared checkpoint: %v", err)
+	} else {
+		dirs = append(dirs, shared)
+	}
+	ids := []int32{3, 5, 7, 2, 9, 4, 1, 6}
+	in, err := json.Marshal(ids)
+	require.NoError(t, err)
+	for _, dir := range dirs {
+		o, err := parseFlags([]string{"--model", dir, "--ids", "--threads", "1", "--precision", "bf16"})
+		require.NoError(t, err)
+		l, err := loadModel(o)
+		require.NoError(t, err)
+		require.True(t, l.Model.PackedBF16Base(), dir)
+		cd, err := loadCodec(l)
+		require.NoError(t, err)
+		eos := l.EOS
+		l.Free()
+		plain, err := nn.LoadHFBF16Base(dir, cpu.New(1))
+		require.NoError(t, err)
+		defer plain.Free()
+
+		code, out, errOut := runCmd(string(in), "--model", dir, "--score", "--ids", "--threads", "1", "--precision", "bf16")
+		require.Equal(t, 0, code, errOut)
+		var want bytes.Buffer
+		require.NoError(t, score(plain, cd, ids, nn.BF16, &want))
+		require.Equal(t, want.String(), out, dir)
+
+		for _, temp := range []string{"1", "0"} {
+			args := []string{"--model", dir, "--ids", "--prompt", string(in), "--max-new-tokens", "12", "--threads", "1",
+				"--precision", "bf16", "--seed", "3", "--temperature", temp}
+			code, out, errOut = runCmd("", args...)
+			require.Equal(t, 0, code, errOut)
+			o, err := parseFlags(args)
+			require.NoError(t, err)
+			want.Reset()
+			require.NoError(t, generate(plain, cd, eos, o, ids, &want, io.Discard))
+			require.Equal(t, want.String(), out, "%s temperature %s", dir, temp)
+		}
+	}
 }
