@@ -65,9 +65,12 @@ func loadHF(dir string, b backend.Backend, alloc func(Config, backend.Backend) (
 // floating dtype the config allows (want, see checkTensor) and finite.
 // Unknown names are refused as in SetWeights.
 func (m *Model) readWeights(d *safetensors.Dir, want string) error {
-	n := 0
+	n, n16 := 0, 0 // the largest parameter, and packed weight (staged as bf16)
 	for _, p := range m.Params {
 		n = max(n, p.W.Len())
+		if _, _, packed := m.PackedWeight(p.W); packed {
+			n16 = max(n16, p.W.Len())
+		}
 	}
 	var f32 []float32
 	var h []uint16
@@ -91,7 +94,7 @@ func (m *Model) readWeights(d *safetensors.Dir, want string) error {
 		w, k := p.W.View(), p.W.Len()
 		if _, _, packed := m.PackedWeight(p.W); packed {
 			if stage == nil {
-				stage = m.bf16().AllocBF16(n)
+				stage = m.bf16().AllocBF16(n16)
 			}
 			v, host := hostBF16(backend.Whole(stage), k)
 			if !host {

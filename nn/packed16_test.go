@@ -2,13 +2,16 @@ package nn
 
 import (
 	"errors"
+	"math"
 	"math/rand/v2"
+	"os"
 	"path/filepath"
 	"testing"
 
 	"github.com/stretchr/testify/require"
 
 	"github.com/goarpo/arpo/backend"
+	"github.com/goarpo/arpo/nn/safetensors"
 	"github.com/goarpo/arpo/tensor"
 )
 
@@ -125,6 +128,18 @@ func TestPackedBF16BaseRefusals(t *testing.T) {
 	require.True(t, errors.Is(err, ErrBF16Base), "%v", err)
 	_, err = NewPackedBF16Base(cfg, refBackend{})
 	require.ErrorContains(t, err, "the ref backend has no bf16 GEMM")
+
+	// A bad file: a NaN in a packed weight.
+	bad := t.TempDir()
+	m, err := New(cfg, refBackend{})
+	require.NoError(t, err)
+	ws, err := m.Weights()
+	require.NoError(t, err)
+	ws["model.layers.1.mlp.up_proj.weight"].Data[5] = float32(math.NaN())
+	require.NoError(t, safetensors.WriteFileAs(filepath.Join(bad, "model.safetensors"), ws, nil, "BF16"))
+	require.NoError(t, os.WriteFile(filepath.Join(bad, "config.json"), cfg.HFJSON(), 0o644))
+	_, err = LoadHFPackedBF16Base(bad, b)
+	require.ErrorContains(t, err, "tensor model.layers.1.mlp.up_proj.weight holds NaN at index 5")
 
 	packBF16Bases = false
 	defer func() { packBF16Bases = true }()
