@@ -85,7 +85,7 @@ func TestEvalModelWithoutTokenizer(t *testing.T) {
 	assert.Equal(t, "eval: --model "+dir+": no tokenizer.json found with the model (looked in "+dir+")\n", stderr.String())
 }
 
-// A Hugging Face folder evaluates in bf16 (a bf16 base) and in f32; the
+// A Hugging Face folder evaluates in bf16 (a packed bf16 base) and in f32; the
 // predictions are written either way.
 func TestEvalHFFolderBF16(t *testing.T) {
 	run := tinyRun(t)
