@@ -6,9 +6,12 @@ import (
 	"embed"
 	"encoding/binary"
 	"fmt"
+	"math"
 	"os"
 	"runtime"
+	"runtime/debug"
 	"slices"
+	"sync"
 	"unsafe"
 
 	"github.com/goarpo/arpo/backend"
@@ -163,6 +166,33 @@ func Open(device int) (b *Backend, err error) {
 	return b, nil
 }
 
+// withoutGC runs f, a call into the driver through vulkan-go, with the
+// garbage collector off. vulkan-go copies a call's structs into C memory
+// and frees that memory from a finalizer attached to a variable that is
+// garbage as soon as its conversion returns, so a collection that
+// completes while the driver still reads the structs frees them under it.
+// A call of microseconds ends before any collection can complete; creating
+// a pipeline compiles the shader (milliseconds, seconds on lavapipe under
+// load), and a collection during it crashed vkCreateComputePipelines
+// (SIGSEGV reading the freed specialization info, about one test run of
+// the package in 20 on a loaded machine). debug.SetGCPercent(-1) waits for
+// a running collection to finish and lets none start (the memory limit is
+// lifted too, as it would start one); calls are serialised so that one
+// cannot turn the collector back on under another.
+func withoutGC(f func()) {
+	noGC.Lock()
+	defer noGC.Unlock()
+	percent := debug.SetGCPercent(-1)
+	limit := debug.SetMemoryLimit(math.MaxInt64)
+	defer func() {
+		debug.SetMemoryLimit(limit)
+		debug.SetGCPercent(percent)
+	}()
+	f()
+}
+
+var noGC sync.Mutex
+
 // pipeline returns the compute pipeline of shader name specialised with
 // spec (the values of constant_id 0, 1, ...; nil for none), creating it on
 // first use so that opening the backend compiles nothing.
@@ -188,9 +218,13 @@ func (b *Backend) pipeline(name string, spec []uint32) (*pipeline, error) {
 		code[i] = binary.LittleEndian.Uint32(raw[4*i:])
 	}
 	var mod vk.ShaderModule
-	r := vk.CreateShaderModule(b.d.dev, &vk.ShaderModuleCreateInfo{
-		SType: vk.StructureTypeShaderModuleCreateInfo, CodeSize: uint(len(code) * 4), PCode: code,
-	}, nil, &mod)
+	var r vk.Result
+	withoutGC(func() {
+		r = vk.CreateShaderModule(b.d.dev, &vk.ShaderModuleCreateInfo{
+			SType: vk.StructureTypeShaderModuleCreateInfo, CodeSize: uint(len(code) * 4), PCode: code,
+		}, nil, &mod)
+	})
+	runtime.KeepAlive(code)
 	if err := vkErr("create shader module "+name, r); err != nil {
 		return nil, err
 	}
@@ -210,14 +244,16 @@ func (b *Backend) pipeline(name string, spec []uint32) (*pipeline, error) {
 			DataSize: uint(4 * len(data)), PData: unsafe.Pointer(&data[0])}}
 	}
 	pipes := make([]vk.Pipeline, 1)
-	r = vk.CreateComputePipelines(b.d.dev, vk.NullPipelineCache, 1, []vk.ComputePipelineCreateInfo{{
-		SType: vk.StructureTypeComputePipelineCreateInfo,
-		Stage: vk.PipelineShaderStageCreateInfo{
-			SType: vk.StructureTypePipelineShaderStageCreateInfo, Stage: vk.ShaderStageComputeBit,
-			Module: mod, PName: cstr("main"), PSpecializationInfo: specInfo,
-		},
-		Layout: b.layouts[n],
-	}}, nil, pipes)
+	withoutGC(func() {
+		r = vk.CreateComputePipelines(b.d.dev, vk.NullPipelineCache, 1, []vk.ComputePipelineCreateInfo{{
+			SType: vk.StructureTypeComputePipelineCreateInfo,
+			Stage: vk.PipelineShaderStageCreateInfo{
+				SType: vk.StructureTypePipelineShaderStageCreateInfo, Stage: vk.ShaderStageComputeBit,
+				Module: mod, PName: cstr("main"), PSpecializationInfo: specInfo,
+			},
+			Layout: b.layouts[n],
+		}}, nil, pipes)
+	})
 	if err := vkErr("create compute pipeline "+name, r); err != nil {
 		vk.DestroyShaderModule(b.d.dev, mod, nil)
 		return nil, err
