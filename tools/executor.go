@@ -119,6 +119,14 @@ func (e *Executor) Do(ctx context.Context, tool, arg string) Response {
 				return Response{Output: withErr("", err), Err: err, Cached: true}
 			}
 		}
+		// An identical call may have finished (its result cached, its
+		// flight removed, in that order) between the Get above and the
+		// lock: look again before running the tool a second time.
+		if out, ok := e.cfg.Cache.Get(tool, arg); ok {
+			e.mu.Unlock()
+			e.count(tool, true, nil, 0)
+			return Response{Output: out, Cached: true}
+		}
 		f := &flight{done: make(chan struct{})}
 		e.busy[k] = f
 		e.mu.Unlock()
