@@ -104,6 +104,11 @@ step() {
 	return "$rc"
 }
 
+# The Vulkan loader's own defaults where XDG_CONFIG_DIRS / XDG_DATA_DIRS
+# are unset (the loader's "Linux manifest search paths"), so that the ICD
+# and the validation layer are looked for where the loader looks.
+loaderConfigDirs=/etc/xdg loaderSysconfDir=/etc loaderDataDirs=/usr/local/share:/usr/share
+
 # The loader and vulkaninfo, unpacked under $work/root.
 if ! ls "$work"/debs/libvulkan1_*.deb >/dev/null 2>&1; then
 	echo "gpu-check: no .debs in $work/debs; downloading them" >&2
@@ -118,8 +123,11 @@ if ls "$work"/debs/*.deb >/dev/null 2>&1; then
 		*) dpkg -x "$f" "$work/root" ;;
 		esac
 	done
-	lib=usr/lib/x86_64-linux-gnu
-	export LD_LIBRARY_PATH="$work/loader/$lib${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}:$work/root/$lib:$work/root/lib/x86_64-linux-gnu"
+	# The library folders are the ones the packages hold (their multiarch
+	# name depends on the architecture apt downloaded for), loader first.
+	libdirs() { find "$1" \( -name '*.so' -o -name '*.so.*' \) -printf '%h\n' | sort -u | paste -sd:; }
+	loaderlibs=$(libdirs "$work/loader") rootlibs=$(libdirs "$work/root")
+	export LD_LIBRARY_PATH="$loaderlibs${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}${rootlibs:+:$rootlibs}"
 	export PATH="$PATH:$work/root/usr/bin"
 	if [ -d "$work/root/usr/share/vulkan/explicit_layer.d" ]; then
 		export VK_LAYER_PATH="$work/root/usr/share/vulkan/explicit_layer.d"
@@ -148,10 +156,10 @@ if [ "$anyDriver" = 0 ]; then
 	if [ -z "$icd" ]; then
 		dirs=()
 		for p in "${prefixes[@]}"; do dirs+=("$p/share/vulkan/icd.d"); done
-		IFS=: read -ra xdg <<<"${XDG_CONFIG_DIRS:-/etc/xdg}"
+		IFS=: read -ra xdg <<<"${XDG_CONFIG_DIRS:-$loaderConfigDirs}"
 		for d in "${xdg[@]}"; do dirs+=("$d/vulkan/icd.d"); done
-		dirs+=(/etc/vulkan/icd.d)
-		IFS=: read -ra xdg <<<"${XDG_DATA_DIRS:-/usr/local/share:/usr/share}"
+		dirs+=("$loaderSysconfDir/vulkan/icd.d")
+		IFS=: read -ra xdg <<<"${XDG_DATA_DIRS:-$loaderDataDirs}"
 		for d in "${xdg[@]}"; do dirs+=("$d/vulkan/icd.d"); done
 		for d in "${dirs[@]}"; do
 			for f in "$d"/nvidia_icd*.json; do
@@ -187,7 +195,7 @@ fi
 
 # The validation layer, where it can be loaded, checks every test.
 layers=
-IFS=: read -ra xdg <<<"${VK_LAYER_PATH:-${XDG_DATA_DIRS:-/usr/local/share:/usr/share}}"
+IFS=: read -ra xdg <<<"${VK_LAYER_PATH:-${XDG_DATA_DIRS:-$loaderDataDirs}}"
 for d in "${xdg[@]}"; do
 	for f in "$d/VkLayer_khronos_validation.json" "$d/vulkan/explicit_layer.d/VkLayer_khronos_validation.json"; do
 		[ -f "$f" ] && layers=VK_LAYER_KHRONOS_validation
