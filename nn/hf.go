@@ -92,11 +92,18 @@ func (m *Model) readWeights(d *safetensors.Dir, want string) error {
 			return err
 		}
 		w, k := p.W.View(), p.W.Len()
-		if _, _, packed := m.PackedWeight(p.W); packed {
-			if stage == nil {
-				stage = m.bf16().AllocBF16(n16)
+		_, _, packed := m.PackedWeight(p.W)
+		if packed || m.StoredBF16(p.W) {
+			// bf16 storage: read into the weight itself, or for a packed
+			// one into the staging buffer it is then packed from.
+			dst := w
+			if packed {
+				if stage == nil {
+					stage = m.bf16().AllocBF16(n16)
+				}
+				dst = backend.Whole(stage)
 			}
-			v, host := hostBF16(backend.Whole(stage), k)
+			v, host := hostBF16(dst, k)
 			if !host {
 				if h == nil {
 					h = make([]uint16, n)
@@ -110,27 +117,10 @@ func (m *Model) readWeights(d *safetensors.Dir, want string) error {
 				return err
 			}
 			if !host {
-				m.bf16().WriteBF16(backend.Whole(stage), v)
+				m.bf16().WriteBF16(dst, v)
 			}
-			m.packed.PackBF16(p.W.Buffer(), backend.Whole(stage), p.W.Dim(1))
-			continue
-		}
-		if m.StoredBF16(p.W) {
-			v, host := hostBF16(w, k)
-			if !host {
-				if h == nil {
-					h = make([]uint16, n)
-				}
-				v = h[:k]
-			}
-			if err := d.ReadBF16Into(p.Name, v); err != nil {
-				return err
-			}
-			if err := checkFiniteBF16(p.Name, v); err != nil {
-				return err
-			}
-			if !host {
-				m.bf16().WriteBF16(w, v)
+			if packed {
+				m.packed.PackBF16(p.W.Buffer(), dst, p.W.Dim(1))
 			}
 			continue
 		}
