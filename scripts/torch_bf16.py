@@ -94,37 +94,11 @@ def build_case(c, seed):
     """torch_golden.build_case's weights and batch, forward and backward only."""
     g = torch.Generator().manual_seed(seed)
     specs = tg.param_specs(c)
-    W = {}
-    for name, shape, _ in specs:
-        if name.endswith("norm.weight"):
-            t = 1 + 0.1 * torch.randn(shape, generator=g)
-        elif name.endswith(".bias"):
-            t = 0.1 * torch.randn(shape, generator=g)
-        else:
-            t = 0.2 * torch.randn(shape, generator=g)
-        W[name] = t.requires_grad_(True)
-    T = sum(tg.LENS)
-    tokens = torch.randint(0, c["vocab_size"], (T,), generator=g)
-    pos, targets, mask, seq_id = [], [], [], []
-    start = 0
-    for si, n in enumerate(tg.LENS):
-        for j in range(n):
-            pos.append(j)
-            seq_id.append(si)
-            last = j == n - 1
-            targets.append(-1 if last else int(tokens[start + j + 1]))
-            mask.append(0.0 if last or (start + j) % 4 == 1 else 1.0)
-        start += n
-    pos = torch.tensor(pos)
-    sid = torch.tensor(seq_id)
-    causal = torch.arange(T)[:, None] >= torch.arange(T)[None, :]
-    mask_2d = causal & (sid[:, None] == sid[None, :])
-    targets_t = torch.tensor(targets)
-    mask_t = torch.tensor(mask)
+    W = {n: t.requires_grad_(True) for n, t in tg.init_weights(c, g).items()}
+    tokens, pos, mask_2d, targets_t, mask_t = tg.packed_batch(c, g)
 
     logits = forward(c, W, tokens, pos, mask_2d)
-    logp = torch.log_softmax(logits, dim=-1).gather(1, targets_t.clamp(min=0)[:, None])[:, 0]
-    loss = -(logp * mask_t).sum() / mask_t.sum()
+    loss = tg.masked_loss(logits, targets_t, mask_t)
     loss.backward()
 
     out = {}

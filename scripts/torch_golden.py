@@ -201,22 +201,28 @@ def forward(c, W, tokens, pos, mask_2d, lora=None):
     return x @ head.t()
 
 
-def build_case(c, seed):
-    g = torch.Generator().manual_seed(seed)
-    specs = param_specs(c)
+def init_weights(c, g):
+    """Random weights of config c drawn from g, by Hugging Face name."""
     W = {}
-    for name, shape, decay in specs:
+    for name, shape, _ in param_specs(c):
         if name.endswith("norm.weight"):
             t = 1 + 0.1 * torch.randn(shape, generator=g)
         elif name.endswith(".bias"):
             t = 0.1 * torch.randn(shape, generator=g)
         else:
             t = 0.2 * torch.randn(shape, generator=g)
-        W[name] = t.requires_grad_(True)
+        W[name] = t
+    return W
+
+
+def packed_batch(c, g):
+    """Random tokens drawn from g for the sequences LENS packed in one row:
+    tokens, positions, the block-causal attention mask, next-token targets
+    (-1 past each sequence's end) and the loss mask, which drops the last
+    token of each sequence and a few more to exercise the mask."""
     T = sum(LENS)
     tokens = torch.randint(0, c["vocab_size"], (T,), generator=g)
-    pos, targets, mask = [], [], []
-    seq_id = []
+    pos, targets, mask, seq_id = [], [], [], []
     start = 0
     for si, n in enumerate(LENS):
         for j in range(n):
@@ -224,19 +230,28 @@ def build_case(c, seed):
             seq_id.append(si)
             last = j == n - 1
             targets.append(-1 if last else int(tokens[start + j + 1]))
-            # Drop the loss on a few tokens to exercise the mask.
             mask.append(0.0 if last or (start + j) % 4 == 1 else 1.0)
         start += n
-    pos = torch.tensor(pos)
     sid = torch.tensor(seq_id)
     causal = torch.arange(T)[:, None] >= torch.arange(T)[None, :]
     mask_2d = causal & (sid[:, None] == sid[None, :])
-    targets_t = torch.tensor(targets)
-    mask_t = torch.tensor(mask)
+    return tokens, torch.tensor(pos), mask_2d, torch.tensor(targets), torch.tensor(mask)
+
+
+def masked_loss(logits, targets_t, mask_t):
+    """Token-mean cross-entropy over the tokens mask_t keeps."""
+    logp = torch.log_softmax(logits, dim=-1).gather(1, targets_t.clamp(min=0)[:, None])[:, 0]
+    return -(logp * mask_t).sum() / mask_t.sum()
+
+
+def build_case(c, seed):
+    g = torch.Generator().manual_seed(seed)
+    specs = param_specs(c)
+    W = {n: t.requires_grad_(True) for n, t in init_weights(c, g).items()}
+    tokens, pos, mask_2d, targets_t, mask_t = packed_batch(c, g)
 
     logits = forward(c, W, tokens, pos, mask_2d)
-    logp = torch.log_softmax(logits, dim=-1).gather(1, targets_t.clamp(min=0)[:, None])[:, 0]
-    loss = -(logp * mask_t).sum() / mask_t.sum()
+    loss = masked_loss(logits, targets_t, mask_t)
     loss.backward()
 
     params = [W[n] for n, _, _ in specs]

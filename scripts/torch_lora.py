@@ -43,15 +43,7 @@ ADAMW = dict(lr=1e-2, beta1=0.9, beta2=0.95, eps=1e-8, weight_decay=0.1, clip=1.
 def build_case(c, rank, alpha, targets, seed):
     torch.manual_seed(seed)
     g = torch.Generator().manual_seed(seed)
-    W = {}
-    for name, shape, _ in tg.param_specs(c):
-        if name.endswith("norm.weight"):
-            t = 1 + 0.1 * torch.randn(shape, generator=g)
-        elif name.endswith(".bias"):
-            t = 0.1 * torch.randn(shape, generator=g)
-        else:
-            t = 0.2 * torch.randn(shape, generator=g)
-        W[name] = t
+    W = tg.init_weights(c, g)
     scale = alpha / rank
     lora, adapters = {}, []  # adapters: (name, tensor) in nn's layout order
     for i in range(c["num_hidden_layers"]):
@@ -69,26 +61,10 @@ def build_case(c, rank, alpha, targets, seed):
             lora[mod] = (A, B, scale)
             adapters += [(mod + ".lora_A.weight", A), (mod + ".lora_B.weight", B)]
 
-    T = sum(tg.LENS)
-    tokens = torch.randint(0, c["vocab_size"], (T,), generator=g)
-    pos, targets_l, mask, sid = [], [], [], []
-    start = 0
-    for si, n in enumerate(tg.LENS):
-        for j in range(n):
-            pos.append(j)
-            sid.append(si)
-            last = j == n - 1
-            targets_l.append(-1 if last else int(tokens[start + j + 1]))
-            mask.append(0.0 if last or (start + j) % 4 == 1 else 1.0)
-        start += n
-    pos, sid = torch.tensor(pos), torch.tensor(sid)
-    causal = torch.arange(T)[:, None] >= torch.arange(T)[None, :]
-    mask_2d = causal & (sid[:, None] == sid[None, :])
-    targets_t, mask_t = torch.tensor(targets_l), torch.tensor(mask)
+    tokens, pos, mask_2d, targets_t, mask_t = tg.packed_batch(c, g)
 
     logits = tg.forward(c, W, tokens, pos, mask_2d, lora=lora)
-    logp = torch.log_softmax(logits, dim=-1).gather(1, targets_t.clamp(min=0)[:, None])[:, 0]
-    loss = -(logp * mask_t).sum() / mask_t.sum()
+    loss = tg.masked_loss(logits, targets_t, mask_t)
     loss.backward()
 
     params = [t for _, t in adapters]
