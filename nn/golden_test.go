@@ -33,21 +33,9 @@ func TestGoldenTorch(t *testing.T) {
 	for bname, b := range testBackends(t) {
 		for k := 0; k < cases; k++ {
 			t.Run(fmt.Sprintf("%s/c%d", bname, k), func(t *testing.T) {
-				get := func(name string) []float32 {
-					x, ok := ts[fmt.Sprintf("c%d.%s", k, name)]
-					require.True(t, ok, "fixture lacks %s", name)
-					return x.Data
-				}
-				ints := func(name string) []int32 {
-					f := get(name)
-					out := make([]int32, len(f))
-					for i, v := range f {
-						out[i] = int32(v)
-					}
-					return out
-				}
-				cfg, err := ParseConfig([]byte(meta[fmt.Sprintf("c%d.config", k)]))
-				require.NoError(t, err)
+				fx := fixtureCase{t, ts, meta, k}
+				get, ints := fx.get, fx.ints
+				cfg := fx.config()
 				var hp struct {
 					LR          float64 `json:"lr"`
 					Beta1       float64 `json:"beta1"`
@@ -71,10 +59,7 @@ func TestGoldenTorch(t *testing.T) {
 					p.W.Set(get("w." + p.Name))
 				}
 				tokens, targets, mask := ints("tokens"), ints("targets"), get("mask")
-				var lens []int
-				for _, l := range get("lens") {
-					lens = append(lens, int(l))
-				}
+				lens := fx.lens()
 				p, err := m.Forward(tokens, Pack(lens...))
 				require.NoError(t, err)
 				defer p.Free()

@@ -1,6 +1,7 @@
 package nn
 
 import (
+	"fmt"
 	"math"
 	"math/rand/v2"
 	"testing"
@@ -8,8 +9,51 @@ import (
 	"github.com/goarpo/arpo/backend"
 	_ "github.com/goarpo/arpo/backend/cpu"    // registers "cpu"
 	_ "github.com/goarpo/arpo/backend/vulkan" // registers "vulkan" (a real device with -tags vulkan)
+	"github.com/goarpo/arpo/nn/safetensors"
 	"github.com/stretchr/testify/require"
 )
+
+// fixtureCase is case k of a fixture written by scripts/torch_*.py:
+// tensors named "c<k>.<name>", the model's config in meta["c<k>.config"].
+type fixtureCase struct {
+	t    *testing.T
+	ts   map[string]safetensors.Tensor
+	meta map[string]string
+	k    int
+}
+
+// get returns the case's tensor name.
+func (f fixtureCase) get(name string) []float32 {
+	x, ok := f.ts[fmt.Sprintf("c%d.%s", f.k, name)]
+	require.True(f.t, ok, "fixture lacks %s", name)
+	return x.Data
+}
+
+// ints returns the case's tensor name (token ids, targets) as int32.
+func (f fixtureCase) ints(name string) []int32 {
+	v := f.get(name)
+	out := make([]int32, len(v))
+	for i, x := range v {
+		out[i] = int32(x)
+	}
+	return out
+}
+
+// lens returns the lengths of the case's packed sequences.
+func (f fixtureCase) lens() []int {
+	var out []int
+	for _, l := range f.get("lens") {
+		out = append(out, int(l))
+	}
+	return out
+}
+
+// config parses the case's model config.
+func (f fixtureCase) config() Config {
+	cfg, err := ParseConfig([]byte(f.meta[fmt.Sprintf("c%d.config", f.k)]))
+	require.NoError(f.t, err)
+	return cfg
+}
 
 // testBackends returns the reference backend and, when registered, the CPU
 // backend with 2 threads.

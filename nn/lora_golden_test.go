@@ -31,20 +31,9 @@ func TestLoRAGoldenTorch(t *testing.T) {
 	for bname, b := range testBackends(t) {
 		for k := 0; k < cases; k++ {
 			t.Run(fmt.Sprintf("%s/c%d", bname, k), func(t *testing.T) {
-				get := func(name string) []float32 {
-					x, ok := ts[fmt.Sprintf("c%d.%s", k, name)]
-					require.True(t, ok, "fixture lacks %s", name)
-					return x.Data
-				}
-				ints := func(name string) []int32 {
-					var out []int32
-					for _, v := range get(name) {
-						out = append(out, int32(v))
-					}
-					return out
-				}
-				cfg, err := ParseConfig([]byte(meta[fmt.Sprintf("c%d.config", k)]))
-				require.NoError(t, err)
+				fx := fixtureCase{t, ts, meta, k}
+				get, ints := fx.get, fx.ints
+				cfg := fx.config()
 				var lc LoRAConfig
 				require.NoError(t, json.Unmarshal([]byte(meta[fmt.Sprintf("c%d.lora", k)]), &lc))
 				var hp struct {
@@ -71,10 +60,7 @@ func TestLoRAGoldenTorch(t *testing.T) {
 				for _, p := range m.LoRA.Params {
 					p.W.Set(get("a." + p.Name))
 				}
-				var lens []int
-				for _, l := range get("lens") {
-					lens = append(lens, int(l))
-				}
+				lens := fx.lens()
 				tokens, targets, mask := ints("tokens"), ints("targets"), get("mask")
 				p, err := m.Forward(tokens, Pack(lens...))
 				require.NoError(t, err)

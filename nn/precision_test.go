@@ -23,20 +23,9 @@ type bf16Run struct {
 // runBF16Case runs case k of nn/testdata/bf16.safetensors on b in precision p.
 func runBF16Case(t *testing.T, b backend.Backend, ts map[string]safetensors.Tensor, meta map[string]string, k int, p Precision) bf16Run {
 	t.Helper()
-	get := func(name string) []float32 {
-		x, ok := ts[fmt.Sprintf("c%d.%s", k, name)]
-		require.True(t, ok, "fixture lacks %s", name)
-		return x.Data
-	}
-	ints := func(name string) []int32 {
-		var out []int32
-		for _, v := range get(name) {
-			out = append(out, int32(v))
-		}
-		return out
-	}
-	cfg, err := ParseConfig([]byte(meta[fmt.Sprintf("c%d.config", k)]))
-	require.NoError(t, err)
+	fx := fixtureCase{t, ts, meta, k}
+	get, ints := fx.get, fx.ints
+	cfg := fx.config()
 	m, err := New(cfg, b)
 	require.NoError(t, err)
 	defer m.Free()
@@ -45,10 +34,7 @@ func runBF16Case(t *testing.T, b backend.Backend, ts map[string]safetensors.Tens
 	for _, prm := range m.Params {
 		prm.W.Set(get("w." + prm.Name))
 	}
-	var lens []int
-	for _, l := range get("lens") {
-		lens = append(lens, int(l))
-	}
+	lens := fx.lens()
 	pass, err := m.Forward(ints("tokens"), Pack(lens...))
 	require.NoError(t, err)
 	defer pass.Free()
