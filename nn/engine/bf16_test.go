@@ -10,7 +10,6 @@ import (
 	"github.com/goarpo/arpo/backend"
 	"github.com/goarpo/arpo/backend/cpu"
 	"github.com/goarpo/arpo/nn"
-	"github.com/goarpo/arpo/nn/sample"
 )
 
 // maxRel is the largest |a-b| / (1+|b|) over the elements.
@@ -129,25 +128,12 @@ func TestBF16WeightsRefresh(t *testing.T) {
 // stream's log-probs do not depend on the streams beside it or on the
 // thread count.
 func TestBF16WeightsBatchInvariant(t *testing.T) {
-	text := func(id int32) string { return string(rune('a' + id%26)) }
-	g := GenConfig{TokenText: text}
-	p := sample.Params{Temperature: 1}
-	long := randTokens(rand.New(rand.NewPCG(7, 7)), 90, 67)
-	run := func(threads, others, otherLen int) []float32 {
+	for _, c := range checkBatchInvariant(t, func(threads int) *Engine {
 		e := New(testModel(t, "llama", threads), Options{BlockSize: 8, BatchInvariant: true})
-		defer e.Close()
 		require.NoError(t, e.SetPrecision(nn.BF16))
-		streams := []*Stream{e.NewStream([]int32{1, 2, 3}, p, sample.NewRNG(9, 0), 40, g)}
-		for i := 0; i < others; i++ {
-			streams = append(streams, e.NewStream(long[:otherLen], p, sample.NewRNG(10, uint64(i)), otherLen+40, g))
-		}
-		require.NoError(t, e.Generate(streams, g))
-		return streams[0].LogProbs
-	}
-	alone := run(1, 0, 0)
-	require.Len(t, alone, 37)
-	for _, c := range []struct{ threads, others, otherLen int }{{2, 0, 0}, {1, 1, 4}, {2, 3, 5}, {3, 2, 90}, {1, 70, 2}} {
-		require.Equal(t, alone, run(c.threads, c.others, c.otherLen), "threads %d, %d others of %d tokens", c.threads, c.others, c.otherLen)
+		return e
+	}) {
+		require.Equal(t, c.alone, c.got, c.name)
 	}
 }
 

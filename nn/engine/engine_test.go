@@ -1,6 +1,7 @@
 package engine
 
 import (
+	"fmt"
 	"math"
 	"math/rand/v2"
 	"testing"
@@ -212,11 +213,6 @@ func TestGenerateStopsAndReproduces(t *testing.T) {
 // kernels), and whatever the thread count; at width 32 (the blocked
 // kernel's inner sizes) and 128 (the dot-product kernel's).
 func TestBatchInvariant(t *testing.T) {
-	text := func(id int32) string { return string(rune('a' + id%26)) }
-	g := GenConfig{TokenText: text}
-	p := sample.Params{Temperature: 1}
-	r := rand.New(rand.NewPCG(7, 7))
-	long := randTokens(r, 90, 67)
 	for _, width := range []int{32, 128} {
 		model := func(threads int) *nn.Model {
 			if width == 32 {
@@ -229,22 +225,50 @@ func TestBatchInvariant(t *testing.T) {
 			m.Init(5)
 			return m
 		}
-		run := func(threads, others, otherLen int) []float32 {
-			e := New(model(threads), Options{BlockSize: 8, BatchInvariant: true})
-			defer e.Close()
-			streams := []*Stream{e.NewStream([]int32{1, 2, 3}, p, sample.NewRNG(9, 0), 40, g)}
-			for i := 0; i < others; i++ {
-				streams = append(streams, e.NewStream(long[:otherLen], p, sample.NewRNG(10, uint64(i)), otherLen+40, g))
-			}
-			require.NoError(t, e.Generate(streams, g))
-			return streams[0].LogProbs
-		}
-		alone := run(1, 0, 0)
-		require.Len(t, alone, 37)
-		for _, c := range []struct{ threads, others, otherLen int }{{2, 0, 0}, {1, 1, 4}, {2, 3, 5}, {3, 2, 90}, {1, 70, 2}} {
-			assert.Equal(t, alone, run(c.threads, c.others, c.otherLen), "width %d, threads %d, %d others of %d tokens", width, c.threads, c.others, c.otherLen)
+		for _, c := range checkBatchInvariant(t, func(threads int) *Engine {
+			return New(model(threads), Options{BlockSize: 8, BatchInvariant: true})
+		}) {
+			assert.Equal(t, c.alone, c.got, "width %d, %s", width, c.name)
 		}
 	}
+}
+
+// invariantCase is one decode of checkBatchInvariant: the first stream's
+// log-probs alone (on one thread) and in the batch the name describes.
+type invariantCase struct {
+	name       string
+	alone, got []float32
+}
+
+// checkBatchInvariant samples 37 tokens from a 3-token prompt on engines
+// from newEngine(threads), alone and beside 1 to 70 other streams of 2 to
+// 90 prompt tokens on 1 to 3 threads, and returns the first stream's
+// log-probs of each run for the caller to compare.
+func checkBatchInvariant(t *testing.T, newEngine func(threads int) *Engine) []invariantCase {
+	text := func(id int32) string { return string(rune('a' + id%26)) }
+	g := GenConfig{TokenText: text}
+	p := sample.Params{Temperature: 1}
+	long := randTokens(rand.New(rand.NewPCG(7, 7)), 90, 67)
+	run := func(threads, others, otherLen int) []float32 {
+		e := newEngine(threads)
+		defer e.Close()
+		streams := []*Stream{e.NewStream([]int32{1, 2, 3}, p, sample.NewRNG(9, 0), 40, g)}
+		for i := 0; i < others; i++ {
+			streams = append(streams, e.NewStream(long[:otherLen], p, sample.NewRNG(10, uint64(i)), otherLen+40, g))
+		}
+		require.NoError(t, e.Generate(streams, g))
+		return streams[0].LogProbs
+	}
+	alone := run(1, 0, 0)
+	require.Len(t, alone, 37)
+	var out []invariantCase
+	for _, c := range []struct{ threads, others, otherLen int }{{2, 0, 0}, {1, 1, 4}, {2, 3, 5}, {3, 2, 90}, {1, 70, 2}} {
+		out = append(out, invariantCase{
+			name:  fmt.Sprintf("threads %d, %d others of %d tokens", c.threads, c.others, c.otherLen),
+			alone: alone, got: run(c.threads, c.others, c.otherLen),
+		})
+	}
+	return out
 }
 
 // TestParallelSamplingIsThreadInvariant: with enough logits (5 streams
