@@ -109,10 +109,12 @@ func (c *CPU) GemmBF16(transA, transB bool, m, n, k int, alpha float32, a backen
 	A := bf16View(a, gemmExtent("A", transA, m, k, lda))
 	B := bf16View(b, gemmExtent("B", transB, k, n, ldb))
 	C := slice(cv, gemmExtent("C", false, m, n, ldc))
-	gemmBF16(c.pool, bgemmKernel, transA, transB, m, n, k, alpha, A, lda, B, ldb, beta, C, ldc)
+	gemmBF16(c.pool, bgemmKernel, transA, transB, m, n, k, alpha, A, lda, B, ldb, nil, beta, C, ldc)
 }
 
-func gemmBF16(p *pool, s *asm.BgemmKernel, ta, tb bool, m, n, k int, alpha float32, A bf16Operand, lda int, B bf16Operand, ldb int, beta float32, C []float32, ldc int) {
+// gemmBF16 is GemmBF16 on host slices; with pre (GemmBF16Packed: B = pre's
+// W^T, ta false, tb true) B's packing is replaced by slices of pre.
+func gemmBF16(p *pool, s *asm.BgemmKernel, ta, tb bool, m, n, k int, alpha float32, A bf16Operand, lda int, B bf16Operand, ldb int, pre *PackedBF16Buffer, beta float32, C []float32, ldc int) {
 	switch {
 	case m == 0 || n == 0:
 	case k == 0 || alpha == 0:
@@ -127,6 +129,9 @@ func gemmBF16(p *pool, s *asm.BgemmKernel, ta, tb bool, m, n, k int, alpha float
 			}
 			A.packA(t, dst, off, lda, ta, m, kb)
 		}, func(t *asm.BgemmKernel, dst []uint32, j0, p0, kb, cols int) []uint32 {
+			if pre != nil {
+				return pre.block(p0)[j0*asm.Pairs(kb):]
+			}
 			off := p0*ldb + j0
 			if tb {
 				off = j0*ldb + p0
@@ -135,7 +140,7 @@ func gemmBF16(p *pool, s *asm.BgemmKernel, ta, tb bool, m, n, k int, alpha float
 			return dst
 		}, beta, C, ldc)
 	default:
-		gemmBF16Blocked(p, s, ta, tb, m, n, k, alpha, A, lda, B, ldb, nil, beta, C, ldc)
+		gemmBF16Blocked(p, s, ta, tb, m, n, k, alpha, A, lda, B, ldb, pre, beta, C, ldc)
 	}
 }
 

@@ -77,25 +77,9 @@ func (c *CPU) GemmBF16Packed(m int, alpha float32, a backend.View, lda int, w ba
 	if p.kernel != bgemmKernel {
 		panic(fmt.Sprintf("cpu: GemmBF16Packed: weight packed for kernel %s, GEMM runs %s", p.kernel.Name, bgemmKernel.Name))
 	}
-	n, k := p.n, p.k
-	A := bf16View(a, gemmExtent("A", false, m, k, lda))
-	C := slice(cv, gemmExtent("C", false, m, n, ldc))
-	s := p.kernel
-	switch {
-	case m == 0 || n == 0:
-	case k == 0 || alpha == 0:
-		for i := 0; i < m; i++ {
-			gemmScale(C[i*ldc:i*ldc+n], beta)
-		}
-	case m <= gemmBF16SmallMaxM:
-		gemmBF16Small(c.pool, s, m, n, k, alpha, func(t *asm.BgemmKernel, dst []uint32, p0, kb int) {
-			A.packA(t, dst, p0, lda, false, m, kb)
-		}, func(_ *asm.BgemmKernel, _ []uint32, j0, p0, kb, _ int) []uint32 {
-			return p.block(p0)[j0*asm.Pairs(kb):]
-		}, beta, C, ldc)
-	default:
-		gemmBF16Blocked(c.pool, s, false, true, m, n, k, alpha, A, lda, bf16Operand{}, k, p, beta, C, ldc)
-	}
+	A := bf16View(a, gemmExtent("A", false, m, p.k, lda))
+	C := slice(cv, gemmExtent("C", false, m, p.n, ldc))
+	gemmBF16(c.pool, p.kernel, false, true, m, p.n, p.k, alpha, A, lda, bf16Operand{}, p.k, p, beta, C, ldc)
 }
 
 // packedBF16 returns b as a packed weight, panicking on any other buffer

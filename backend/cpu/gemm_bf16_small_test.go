@@ -42,7 +42,7 @@ func TestGemmBF16SmallMatchesBlocked(t *testing.T) {
 						gemmBF16Blocked(pools[1].pool, s, g.ta, g.tb, g.m, g.n, g.k, g.alpha, A, g.lda, B, g.ldb, nil, g.beta, want, g.ldc)
 						for _, th := range []int{1, 3} {
 							got := append([]float32(nil), c0...)
-							gemmBF16(pools[th].pool, s, g.ta, g.tb, g.m, g.n, g.k, g.alpha, A, g.lda, B, g.ldb, g.beta, got, g.ldc) // m <= 16: the small path
+							gemmBF16(pools[th].pool, s, g.ta, g.tb, g.m, g.n, g.k, g.alpha, A, g.lda, B, g.ldb, nil, g.beta, got, g.ldc) // m <= 16: the small path
 							name := fmt.Sprintf("%s %v f32 A %v threads=%d", s.Name, g, A.f != nil, th)
 							for i := range want {
 								require.Equalf(t, math.Float32bits(want[i]), math.Float32bits(got[i]), "%s at %d: %v != %v", name, i, got[i], want[i])

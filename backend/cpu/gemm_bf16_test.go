@@ -99,7 +99,7 @@ func gonumBF16(g gemmCase, a, b []uint16, c []float32) (ref, mag []float64) {
 
 func runBF16(c *CPU, s *asm.BgemmKernel, g gemmCase, a, b []uint16, c0 []float32) []float32 {
 	out := append([]float32(nil), c0...)
-	gemmBF16(c.pool, s, g.ta, g.tb, g.m, g.n, g.k, g.alpha, bf16Operand{h: a}, g.lda, bf16Operand{h: b}, g.ldb, g.beta, out, g.ldc)
+	gemmBF16(c.pool, s, g.ta, g.tb, g.m, g.n, g.k, g.alpha, bf16Operand{h: a}, g.lda, bf16Operand{h: b}, g.ldb, nil, g.beta, out, g.ldc)
 	return out
 }
 
