@@ -136,10 +136,10 @@ func checkScatterRowsBF16(t *testing.T, b backend.Backend, bf backend.BF16, kv b
 
 // pagedBF16Shape is one paged-attention configuration of RunBF16KV.
 type pagedBF16Shape struct {
-	name                            string
-	blockSize, nBlocks              int
-	heads, kvHeads, hd              int
-	seqs                            []backend.PagedSeq // Blocks index a shuffle of the cache's blocks
+	name               string
+	blockSize, nBlocks int
+	heads, kvHeads, hd int
+	seqs               []backend.PagedSeq // Blocks index a shuffle of the cache's blocks
 }
 
 func (p pagedBF16Shape) rows() int {
