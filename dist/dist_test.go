@@ -69,6 +69,7 @@ type fixture struct {
 	prompts []rl.Prompt
 	ac      rl.AlgoConfig
 	prec    nn.Precision // of the rollout engine's weights
+	kv      nn.Precision // of its KV cache
 }
 
 func newFixture(t *testing.T) fixture {
@@ -102,6 +103,7 @@ func (f fixture) trainer(t *testing.T) *rl.Trainer {
 	m, opt := f.model(t)
 	e := engine.New(m, EngineOptions())
 	require.NoError(t, e.SetPrecision(f.prec))
+	require.NoError(t, e.SetCachePrecision(f.kv))
 	return &rl.Trainer{Model: m, Opt: opt, Cfg: f.ac, Roller: &rl.Roller{
 		Engine: e, Tok: rl.BPE{T: f.tok},
 		Protocol: &tools.Protocol{Tools: []string{"search"}, MaxCalls: 3}, Tools: fakeTools{}, Cfg: f.ac.Rollout,
@@ -156,6 +158,9 @@ func attach(t *testing.T, srv *Embedded, f fixture, ackWait time.Duration, run s
 	spec := RunSpec{Tokenizer: tj}
 	if f.prec != nn.F32 {
 		spec.RolloutPrecision = f.prec.String()
+	}
+	if f.kv != nn.F32 {
+		spec.KVCache = f.kv.String()
 	}
 	require.NoError(t, src.PublishSpec(ctx, spec))
 	src.Vocab = f.tok.VocabSize()
@@ -215,14 +220,15 @@ func TestSynchronousMatchesSingleProcess(t *testing.T) {
 	assert.Zero(t, info.Rejected)
 }
 
-// TestSynchronousMatchesSingleProcessBF16: with bf16 rollout weights (the
-// run spec's RolloutPrecision) the workers roll out what the trainer's own
-// engine would, bit for bit, and that differs from the float32 rollouts.
+// TestSynchronousMatchesSingleProcessBF16: with bf16 rollout weights and
+// a bf16 KV cache (the run spec's RolloutPrecision and KVCache) the workers
+// roll out what the trainer's own engine would, bit for bit, and that
+// differs from the float32 rollouts.
 func TestSynchronousMatchesSingleProcessBF16(t *testing.T) {
 	f := newFixture(t)
 	_, scored32, err := f.trainer(t).Step(context.Background(), 1, f.prompts, nil)
 	require.NoError(t, err)
-	f.prec = nn.BF16
+	f.prec, f.kv = nn.BF16, nn.BF16
 	_, want, err := f.trainer(t).Step(context.Background(), 1, f.prompts, nil)
 	require.NoError(t, err)
 	require.NotEqual(t, treeLogProbs(scored32), treeLogProbs(want), "bf16 rollouts must differ from float32 ones for the comparison to mean anything")
@@ -450,6 +456,9 @@ func TestAsynchronousStaleness(t *testing.T) {
 	spec := RunSpec{Tokenizer: tj}
 	if f.prec != nn.F32 {
 		spec.RolloutPrecision = f.prec.String()
+	}
+	if f.kv != nn.F32 {
+		spec.KVCache = f.kv.String()
 	}
 	require.NoError(t, src.PublishSpec(ctx, spec))
 	src.Vocab = f.tok.VocabSize()

@@ -57,6 +57,9 @@ type RunSpec struct {
 	// decodes with ("f32" or "bf16"; "" is f32): workers must use the
 	// trainer's, or their groups' bits would differ from a local rollout's.
 	RolloutPrecision string `json:"rollout_precision,omitempty"`
+	// KVCache is the storage precision of the rollout engine's KV cache
+	// ("f32" or "bf16"; "" is f32), for the same reason.
+	KVCache string `json:"kv_cache,omitempty"`
 }
 
 // Connect opens a connection to a NATS server and its JetStream; name says

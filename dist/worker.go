@@ -43,8 +43,9 @@ type Worker struct {
 	model  *nn.Model
 	policy int
 	eng    *engine.Engine
-	// rolloutPrec is the run's RolloutPrecision, set by loadRun.
-	rolloutPrec nn.Precision
+	// rolloutPrec and kvPrec are the run's RolloutPrecision and KVCache,
+	// set by loadRun.
+	rolloutPrec, kvPrec nn.Precision
 	// stall, in tests, is called once a group has been rolled out and
 	// before its result goes out (to kill a worker mid-group).
 	stall func()
@@ -376,7 +377,11 @@ func (w *Worker) load(ctx context.Context, js jetstream.JetStream, item WorkItem
 			w.eng.Close()
 		}
 		w.eng = engine.New(m, EngineOptions())
-		if err := w.eng.SetPrecision(w.rolloutPrec); err != nil {
+		err := w.eng.SetPrecision(w.rolloutPrec)
+		if err == nil {
+			err = w.eng.SetCachePrecision(w.kvPrec)
+		}
+		if err != nil {
 			w.eng.Close()
 			w.model, w.eng = nil, nil
 			return permanent{fmt.Errorf("policy %d: %w", v, err)}
@@ -427,11 +432,17 @@ func (w *Worker) loadRun(run string, data []byte) error {
 			return fmt.Errorf("run %s spec: rollout precision: %w", run, err)
 		}
 	}
-	if w.eng != nil && w.eng.Precision() != prec {
-		w.eng.Close()
-		w.eng = nil // rebuilt with the run's precision by the next policy load
+	kvPrec := nn.F32
+	if spec.KVCache != "" {
+		if kvPrec, err = nn.ParsePrecision(spec.KVCache); err != nil {
+			return fmt.Errorf("run %s spec: KV cache: %w", run, err)
+		}
 	}
-	w.run, w.tok, w.runner, w.proto, w.rolloutPrec = run, rl.BPE{T: tk}, runner, proto, prec
+	if w.eng != nil && (w.eng.Precision() != prec || w.eng.CachePrecision() != kvPrec) {
+		w.eng.Close()
+		w.eng = nil // rebuilt with the run's precisions by the next policy load
+	}
+	w.run, w.tok, w.runner, w.proto, w.rolloutPrec, w.kvPrec = run, rl.BPE{T: tk}, runner, proto, prec, kvPrec
 	w.policy = -1 // another run's versions are not this one's
 	w.logf("run %s: tokenizer of %d tokens, tools %v", run, tk.VocabSize(), proto.Tools)
 	return nil

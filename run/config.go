@@ -128,9 +128,11 @@ type Config struct {
 	// f32; "" keeps the dtype the model came in (F32 when trained here).
 	ExportDType string `json:"export-dtype,omitempty"`
 
-	// Precision and RolloutPrecision: f32 or bf16, "" is f32 (precision.go).
+	// Precision, RolloutPrecision and KVCache: f32 or bf16, "" is f32
+	// (precision.go).
 	Precision        string `json:"precision,omitempty"`
 	RolloutPrecision string `json:"rollout-precision,omitempty"`
+	KVCache          string `json:"kv-cache,omitempty"`
 
 	LoRAOptions // lora.go
 }

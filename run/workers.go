@@ -102,7 +102,7 @@ func (j *job) startRollouts(ctx context.Context, tr *rl.Trainer, ahead func(step
 	}
 	spec := dist.RunSpec{Tokenizer: tj, Tools: runconfig.ToolSpec{Task: kind, World: c.World(), Data: c.Data,
 		SearchTopK: c.SearchTopK, MaxResult: c.MaxResult, CallLimit: c.CallLimit, Isolation: c.ToolIsolation},
-		RolloutPrecision: c.RolloutPrecision}
+		RolloutPrecision: c.RolloutPrecision, KVCache: c.KVCache}
 	if err := src.PublishSpec(ctx, spec); err != nil {
 		r.stop()
 		return nil, err

@@ -1,10 +1,12 @@
 package cpu
 
 import (
+	"fmt"
 	"math"
 	"math/rand/v2"
 	"testing"
 
+	"github.com/goarpo/arpo/asm"
 	"github.com/goarpo/arpo/backend"
 	"github.com/stretchr/testify/require"
 )
@@ -211,4 +213,52 @@ func TestPagedAttentionRowIndependentBitwise(t *testing.T) {
 	// With the blocks consecutive in the cache (longer DotRows runs).
 	contiguous := newPagedCase(1, lens, heads, kvHeads, D, bs, true, 5)
 	require.Equal(t, alone, contiguous.run(t, []int{2}, []int{1})[0])
+}
+
+// BenchmarkPagedAttentionDecode: one decode step's attention for 16
+// sequences of 2,048 cached positions each, over a float32 and a bf16
+// cache, at the attention shapes of qwen2.5-0.5b and Llama 3 8B. The
+// cache is far larger than the CPU's caches, so the step streams it from
+// memory; GB/s counts the cache bytes read.
+func BenchmarkPagedAttentionDecode(b *testing.B) {
+	const batch, ctx, blockSize = 16, 2048, 16
+	for _, sh := range []struct {
+		name               string
+		heads, kvHeads, hd int
+	}{{"qwen2.5-0.5b", 14, 2, 64}, {"llama3-8b", 32, 8, 128}} {
+		kw, qw := sh.kvHeads*sh.hd, sh.heads*sh.hd
+		rng := newRNG(15)
+		n := batch * ctx * kw
+		kf, vf := randVec(rng, n, 1), randVec(rng, n, 1)
+		k16, v16 := make([]uint16, n), make([]uint16, n)
+		asm.F32ToBF16(k16, kf)
+		asm.F32ToBF16(v16, vf)
+		seqs := make([]backend.PagedSeq, batch)
+		perSeq := ctx / blockSize
+		for i := range seqs {
+			seqs[i] = backend.PagedSeq{Row: i, N: 1, Pos: ctx - 1, Blocks: make([]int32, perSeq)}
+			for j := range perSeq {
+				seqs[i].Blocks[j] = int32(j*batch + i) // interleaved, as sequences grown together are
+			}
+		}
+		q, out := buf(randVec(rng, batch*qw, 1)), buf(make([]float32, batch*qw))
+		for _, threads := range []int{1, 2} {
+			c := New(threads)
+			for _, prec := range []string{"f32", "bf16"} {
+				b.Run(fmt.Sprintf("%s/%s/threads=%d", sh.name, prec, threads), func(b *testing.B) {
+					kc, vc, bytes := buf(kf), buf(vf), 4*2*n
+					run := c.PagedAttention
+					if prec == "bf16" {
+						kc, vc, bytes = backend.Whole(&BF16Buffer{data: k16}), backend.Whole(&BF16Buffer{data: v16}), 2*2*n
+						run = c.PagedAttentionBF16
+					}
+					for b.Loop() {
+						run(out, q, kc, vc, seqs, blockSize, sh.heads, sh.kvHeads, sh.hd, 0.125)
+					}
+					b.ReportMetric(float64(bytes)*float64(b.N)/b.Elapsed().Seconds()/1e9, "GB/s")
+					b.ReportMetric(b.Elapsed().Seconds()*1e3/float64(b.N), "ms/step")
+				})
+			}
+		}
+	}
 }

@@ -34,8 +34,10 @@ type decodeResult struct {
 	Backend        string  `json:"backend"`
 	// PeakRSSMiB is getrusage's maxrss after the line (see trainResult).
 	PeakRSSMiB float64 `json:"peak_rss_mib"`
-	// Precision is the engine's weights (--precision).
+	// Precision is the engine's weights (--precision), KVCache its KV
+	// cache (--kv-cache).
 	Precision string `json:"precision"`
+	KVCache   string `json:"kv_cache"`
 }
 
 // forkResult compares forking a long sequence (sharing its cache blocks)
@@ -63,12 +65,17 @@ func runDecode(args []string) error {
 	forkLen := fs.Int("fork-len", 1000, "length of the sequence forked by the fork benchmark; 0 skips it")
 	forkConfig := fs.String("fork-config", "b", "model config of the fork benchmark (with --shape, that shape unless set)")
 	precFlag := addPrecisionFlag(fs, "weights the engine decodes with")
+	kvFlag := fs.String("kv-cache", "f32", "the engine's KV cache: f32, or bf16 (cpu and vulkan)")
 	if err := suite.parse(args); err != nil {
 		return err
 	}
 	prec, err := parsePrecision(*precFlag)
 	if err != nil {
 		return err
+	}
+	kvCache, err := nn.ParsePrecision(*kvFlag)
+	if err != nil {
+		return badInput("--kv-cache: %v", err)
 	}
 	if *promptLen < 1 || *newTokens < 1 || *reps < 1 || *forkLen < 0 {
 		return badInput("--prompt %d, --new %d, --reps %d, --fork-len %d: out of range", *promptLen, *newTokens, *reps, *forkLen)
@@ -101,7 +108,7 @@ func runDecode(args []string) error {
 			for _, batch := range *batches {
 				ls = append(ls, benchLine{fmt.Sprintf("config %s, %s, batch %d", name, threadsLabel(th), batch), func() (any, error) {
 					cfg, _ := modelConfig(name)
-					r, err := benchDecode(bf, cfg, th, batch, *promptLen, *newTokens, *reps, prec)
+					r, err := benchDecode(bf, cfg, th, batch, *promptLen, *newTokens, *reps, prec, kvCache)
 					r.Config = name
 					return r, err
 				}})
@@ -159,7 +166,7 @@ func randPrompts(batch, n, vocab int) [][]int32 {
 // benchDecode times generating newTokens tokens for each of batch sequences
 // with promptLen-token prompts, sampling at temperature 1 with no stop
 // condition but the length.
-func benchDecode(bf *backendFlags, cfg nn.Config, threads, batch, promptLen, newTokens, reps int, prec nn.Precision) (decodeResult, error) {
+func benchDecode(bf *backendFlags, cfg nn.Config, threads, batch, promptLen, newTokens, reps int, prec, kvCache nn.Precision) (decodeResult, error) {
 	m, release, err := benchModel(bf, cfg, threads)
 	if err != nil {
 		return decodeResult{}, err
@@ -170,6 +177,9 @@ func benchDecode(bf *backendFlags, cfg nn.Config, threads, batch, promptLen, new
 	defer e.Close()
 	if err := e.SetPrecision(prec); err != nil {
 		return decodeResult{}, badInput("--precision: %v", err)
+	}
+	if err := e.SetCachePrecision(kvCache); err != nil {
+		return decodeResult{}, badInput("--kv-cache: %v", err)
 	}
 	prompts := randPrompts(batch, promptLen, cfg.VocabSize)
 	var g engine.GenConfig // no EOS, no stops: every sequence runs to its length
@@ -219,7 +229,7 @@ func benchDecode(bf *backendFlags, cfg nn.Config, threads, batch, promptLen, new
 		Suite: "decode", Batch: batch, Threads: threadsOf(m.B), PromptLen: promptLen, NewTokens: newTokens,
 		TokensPerS: gen / mean(totals), BestTokensPerS: gen / slices.Min(totals),
 		PrefillMS: mean(prefills) * 1e3, MSPerStep: (mean(totals) - mean(prefills)) * 1e3 / float64(newTokens),
-		Reps: reps, Params: m.NumParams(), Backend: m.B.Name(), PeakRSSMiB: peakRSSMiB(), Precision: prec.String(),
+		Reps: reps, Params: m.NumParams(), Backend: m.B.Name(), PeakRSSMiB: peakRSSMiB(), Precision: prec.String(), KVCache: kvCache.String(),
 	}, nil
 }
 

@@ -65,6 +65,7 @@ type options struct {
 	temperature, topP                 float64
 	seed                              uint64
 	precision                         string // --precision
+	kvCache                           string // --kv-cache
 }
 
 func command(ctx context.Context, args []string, stdout, stderr io.Writer) int {
@@ -109,6 +110,7 @@ func evaluate(ctx context.Context, args []string, stdout io.Writer) error {
 	fs.Float64Var(&o.topP, "top-p", d.TopP, "top-p")
 	fs.Uint64Var(&o.seed, "seed", d.Seed, "sampling seed")
 	fs.StringVar(&o.precision, "precision", "f32", "weights the engine decodes with: f32, or bf16 (bf16 linear weights, f32 sums; a Hugging Face folder's load straight into bf16 with no f32 copy; cpu and vulkan)")
+	fs.StringVar(&o.kvCache, "kv-cache", "f32", "the engine's KV cache: f32, or bf16 (half the memory per position, keys and values rounded to bf16, f32 sums; cpu and vulkan)")
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, pflag.ErrHelp) {
 			return err
@@ -126,6 +128,10 @@ func evaluate(ctx context.Context, args []string, stdout io.Writer) error {
 	prec, err := nn.ParsePrecision(o.precision)
 	if err != nil {
 		return bad("--precision: %v", err)
+	}
+	kvCache, err := nn.ParsePrecision(o.kvCache)
+	if err != nil {
+		return bad("--kv-cache: %v", err)
 	}
 	if err := runconfig.CheckIsolation(o.isolation); err != nil {
 		return bad("--tool-isolation: %v", err)
@@ -162,6 +168,9 @@ func evaluate(ctx context.Context, args []string, stdout io.Writer) error {
 	defer eng.Close()
 	if err := eng.SetPrecision(prec); err != nil {
 		return bad("--precision: %v", err)
+	}
+	if err := eng.SetCachePrecision(kvCache); err != nil {
+		return bad("--kv-cache: %v", err)
 	}
 	roller := &rl.Roller{
 		// Not batch-invariant (engine.DefaultOptions says why): the same

@@ -50,9 +50,10 @@ func TestEvalWritesPredictions(t *testing.T) {
 	require.NoError(t, err)
 	assert.Len(t, preds, 2*3)
 	assert.Contains(t, stdout.String(), "pass@3")
-	// In bf16 (the engine's bf16 copy of the checkpoint's float32 weights).
+	// In bf16 (the engine's bf16 copy of the checkpoint's float32 weights,
+	// and a bf16 KV cache).
 	code = command(context.Background(), []string{"--model", dir, "--task", "jsonl:" + data, "--token-budget", "48",
-		"--threads", "1", "--precision", "bf16"}, &stdout, &stderr)
+		"--threads", "1", "--precision", "bf16", "--kv-cache", "bf16"}, &stdout, &stderr)
 	require.Equal(t, 0, code, stderr.String())
 	// An existing output is never overwritten.
 	code = command(context.Background(), []string{"--model", dir, "--task", "jsonl:" + data, "--out", out}, &stdout, &stderr)
@@ -67,6 +68,7 @@ func TestEvalBadInput(t *testing.T) {
 		{}, {"--bogus"}, {"--model", filepath.Join(dir, "none")}, {"--model", corrupt},
 		{"--model", dir, "--k", "4"}, {"--model", dir, "--task", "jsonl:" + filepath.Join(dir, "none.jsonl")},
 		{"--model", dir, "--backend", "tpu"}, {"--model", dir, "--precision", "fp8"},
+		{"--model", dir, "--kv-cache", "fp8"},
 	} {
 		var stdout, stderr bytes.Buffer
 		code := command(context.Background(), args, &stdout, &stderr)

@@ -36,6 +36,9 @@ func generate(m *nn.Model, cd codec, eos []int32, o options, prompt []int32, std
 	if err := e.SetPrecision(o.precision); err != nil {
 		return badInput("--precision: %v", err)
 	}
+	if err := e.SetCachePrecision(o.kvCache); err != nil {
+		return badInput("--kv-cache: %v", err)
+	}
 	s := e.NewStream(prompt, o.params, sample.NewRNG(o.seed, 0), len(prompt)+o.maxNewTokens, g)
 	defer e.ReleaseStream(s)
 

@@ -103,7 +103,7 @@ func execute(o options, stdin io.Reader, stdout, stderr io.Writer) error {
 		return err
 	}
 	if o.score {
-		return score(m, cd, tokens, o.precision, stdout)
+		return score(m, cd, tokens, o.precision, o.kvCache, stdout)
 	}
 	return generate(m, cd, l.EOS, o, tokens, stdout, stderr)
 }

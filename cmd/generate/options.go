@@ -33,6 +33,9 @@ type options struct {
 	// precision is the weights the engine decodes with (--precision).
 	precision nn.Precision
 	precFlag  string
+	// kvCache is the storage of the engine's KV cache (--kv-cache).
+	kvCache nn.Precision
+	kvFlag  string
 }
 
 // errHelp is returned by parseFlags for --help.
@@ -59,6 +62,7 @@ func newFlagSet(o *options) *pflag.FlagSet {
 	fs.StringVar(&o.backend, "backend", "cpu", "compute backend: cpu, or vulkan (in a build with -tags vulkan)")
 	fs.IntVar(&o.device, "device", 0, "GPU index for --backend vulkan")
 	fs.StringVar(&o.precFlag, "precision", "f32", "weights the engine decodes with: f32, or bf16 (bf16 linear weights, f32 sums; a Hugging Face folder's load straight into bf16 with no f32 copy; cpu and vulkan)")
+	fs.StringVar(&o.kvFlag, "kv-cache", "f32", "the engine's KV cache: f32, or bf16 (half the memory per position, keys and values rounded to bf16, f32 sums; cpu and vulkan)")
 	return fs
 }
 
@@ -109,6 +113,9 @@ func parseFlags(args []string) (options, error) {
 		return o, badInput("--precision: %v", err)
 	}
 	o.precision = p
+	if o.kvCache, err = nn.ParsePrecision(o.kvFlag); err != nil {
+		return o, badInput("--kv-cache: %v", err)
+	}
 	for _, s := range o.stops {
 		if s == "" {
 			return o, badInput("--stop must not be empty")

@@ -59,7 +59,7 @@ func TestPrecisionBF16Base(t *testing.T) {
 	code, out, errOut := runCmd(string(in), "--model", dir, "--score", "--ids", "--threads", "1", "--precision", "bf16")
 	require.Equal(t, 0, code, errOut)
 	var want bytes.Buffer
-	require.NoError(t, score(m, nil, ids, nn.BF16, &want))
+	require.NoError(t, score(m, nil, ids, nn.BF16, nn.F32, &want))
 	require.Equal(t, want.String(), out)
 
 	args := []string{"--model", dir, "--ids", "--prompt", string(in), "--max-new-tokens", "12", "--threads", "1", "--precision", "bf16", "--seed", "3"}
@@ -105,7 +105,7 @@ func TestPrecisionBF16Packed(t *testing.T) {
 		code, out, errOut := runCmd(string(in), "--model", dir, "--score", "--ids", "--threads", "1", "--precision", "bf16")
 		require.Equal(t, 0, code, errOut)
 		var want bytes.Buffer
-		require.NoError(t, score(plain, cd, ids, nn.BF16, &want))
+		require.NoError(t, score(plain, cd, ids, nn.BF16, nn.F32, &want))
 		require.Equal(t, want.String(), out, dir)
 
 		for _, temp := range []string{"1", "0"} {
@@ -120,4 +120,31 @@ func TestPrecisionBF16Packed(t *testing.T) {
 			require.Equal(t, want.String(), out, "%s temperature %s", dir, temp)
 		}
 	}
+}
+
+// TestKVCacheBF16: --kv-cache bf16 keeps keys and values in bf16: the
+// scores move by bf16's rounding, not more, generation runs, and a bad
+// value exits 2.
+func TestKVCacheBF16(t *testing.T) {
+	dir := modelDir(t, true)
+	text := "the cat sat on the mat"
+	code, out32, errOut := runCmd(text, "--model", dir, "--score", "--threads", "1")
+	require.Equal(t, 0, code, errOut)
+	code, out16, errOut := runCmd(text, "--model", dir, "--score", "--threads", "1", "--kv-cache", "bf16")
+	require.Equal(t, 0, code, errOut)
+	a, b := parseScores(t, out32), parseScores(t, out16)
+	require.Len(t, b, len(a))
+	moved := false
+	for i := 1; i < len(a); i++ {
+		d := math.Abs(*a[i].LogProb - *b[i].LogProb)
+		assert.Less(t, d, 0.05, "token %d", i)
+		moved = moved || d > 0
+	}
+	assert.True(t, moved, "a bf16 KV cache must change the log-probs")
+
+	code, _, errOut = runCmd("", "--model", dir, "--prompt", "the cat", "--max-new-tokens", "5", "--threads", "1", "--kv-cache", "bf16", "--precision", "bf16")
+	require.Equal(t, 0, code, errOut)
+	code, _, errOut = runCmd("", "--model", dir, "--prompt", "the cat", "--kv-cache", "fp8")
+	assert.Equal(t, 2, code)
+	assert.Contains(t, errOut, "--kv-cache")
 }

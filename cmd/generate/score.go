@@ -22,7 +22,7 @@ type tokenScore struct {
 }
 
 // score prints a tokenScore line for every token.
-func score(m *nn.Model, cd codec, toks []int32, prec nn.Precision, stdout io.Writer) error {
+func score(m *nn.Model, cd codec, toks []int32, prec, kvCache nn.Precision, stdout io.Writer) error {
 	if maxLen := m.Cfg.MaxPositionEmbeddings; maxLen > 0 && len(toks) > maxLen {
 		return badInput("the input has %d tokens; the model takes at most %d", len(toks), maxLen)
 	}
@@ -30,6 +30,9 @@ func score(m *nn.Model, cd codec, toks []int32, prec nn.Precision, stdout io.Wri
 	defer e.Close()
 	if err := e.SetPrecision(prec); err != nil {
 		return badInput("--precision: %v", err)
+	}
+	if err := e.SetCachePrecision(kvCache); err != nil {
+		return badInput("--kv-cache: %v", err)
 	}
 	scores, err := scoreTokens(e, toks, scoreChunk(m.Cfg.VocabSize))
 	if err != nil {
