@@ -1,6 +1,7 @@
 package cpu_test
 
 import (
+	"fmt"
 	"testing"
 
 	"github.com/goarpo/arpo/backend"
@@ -13,6 +14,14 @@ import (
 // the suite, so the suite itself is exercised.
 func TestConformance(t *testing.T) {
 	backendtest.Run(t, cpu.New(2))
+}
+
+// The bf16 KV cache with one thread (a piece per sequence) and three (a
+// piece per key/value head of a sequence).
+func TestBF16KV(t *testing.T) {
+	for _, threads := range []int{1, 3} {
+		t.Run(fmt.Sprint(threads), func(t *testing.T) { backendtest.RunBF16KV(t, cpu.New(threads)) })
+	}
 }
 
 // Every op gives bitwise identical results for 1, 2 and 3 threads: the

@@ -195,7 +195,7 @@ func (c *CPU) SwiGLUBackward(dgate, dup, dout, gate, up backend.View, n int) {
 }
 
 // Supports implements backend.Backend: the CPU backend implements every op,
-// those of backend.BF16 included.
+// those of backend.BF16 and backend.BF16KV included.
 func (c *CPU) Supports(op backend.Op) bool {
-	return slices.Contains(backend.AllOps, op) || slices.Contains(backend.BF16Ops, op)
+	return slices.Contains(backend.AllOps, op) || slices.Contains(backend.BF16Ops, op) || slices.Contains(backend.BF16KVOps, op)
 }

@@ -1,6 +1,8 @@
 package cpu
 
 import (
+	"fmt"
+
 	"github.com/goarpo/arpo/asm"
 	"github.com/goarpo/arpo/backend"
 )
@@ -18,6 +20,37 @@ func (c *CPU) ScatterRows(dst, src backend.View, rows []int32, width int) {
 	}
 }
 
+// ScatterRowsBF16 implements backend.BF16KV: row i of src, rounded to
+// bf16, goes to row rows[i] of the bf16 buffer dst.
+func (c *CPU) ScatterRowsBF16(dst, src backend.View, rows []int32, width int) {
+	if width <= 0 {
+		return
+	}
+	if width%2 != 0 || dst.Off%2 != 0 {
+		panic(fmt.Sprintf("cpu: ScatterRowsBF16 width %d and offset %d must be even", width, dst.Off))
+	}
+	d := bf16Data(dst)
+	s := slice(src, len(rows)*width)
+	for i, r := range rows {
+		asm.F32ToBF16(d[int(r)*width:int(r+1)*width], s[i*width:(i+1)*width])
+	}
+}
+
+// CopyBF16 implements backend.BF16KV.
+func (c *CPU) CopyBF16(dst, src backend.View, n int) {
+	copy(sliceBF16(dst, n), sliceBF16(src, n))
+}
+
+// bf16Data returns a bf16 view's elements from its offset to the end of
+// its buffer.
+func bf16Data(v backend.View) []uint16 {
+	b, ok := v.Buf.(*BF16Buffer)
+	if !ok {
+		panic(fmt.Sprintf("cpu: a bf16 cache op got a %T, not a bf16 buffer", v.Buf))
+	}
+	return b.data[v.Off:]
+}
+
 // PagedAttention implements backend.Backend. Each query row and head is
 // computed on its own: scores against the row's keys (asm.DotRows over runs
 // of consecutive cache rows), scale, softmax, then the probabilities times
@@ -33,6 +66,54 @@ func (c *CPU) ScatterRows(dst, src backend.View, rows []int32, width int) {
 // are what costs. A batch gives one piece per sequence; a lone sequence one
 // per key/value head, so that threads still have pieces to share.
 func (c *CPU) PagedAttention(out, q, kCache, vCache backend.View, seqs []backend.PagedSeq, blockSize, heads, kvHeads, headDim int, scale float32) {
+	kc := kCache.Buf.(*Buffer).data[kCache.Off:]
+	vc := vCache.Buf.(*Buffer).data[vCache.Off:]
+	c.pagedAttention(out, q, kvCache{k: kc, v: vc}, seqs, blockSize, heads, kvHeads, headDim, scale)
+}
+
+// PagedAttentionBF16 implements backend.BF16KV. The heads of a piece read
+// a run of cache rows widened into float32 scratch (bf16 to float32 is
+// exact), and the same kernels as PagedAttention then run over the
+// scratch: a score is its own dot whatever its row's stride, and values
+// are summed a block at a time in both, so the bits are PagedAttention's
+// on the widened cache.
+func (c *CPU) PagedAttentionBF16(out, q, kCache, vCache backend.View, seqs []backend.PagedSeq, blockSize, heads, kvHeads, headDim int, scale float32) {
+	kc := bf16Data(kCache)
+	vc := bf16Data(vCache)
+	c.pagedAttention(out, q, kvCache{k16: kc, v16: vc}, seqs, blockSize, heads, kvHeads, headDim, scale)
+}
+
+// kvCache is a paged cache's keys and values, float32 (k, v) or bf16
+// (k16, v16), from the start of the op's views.
+type kvCache struct {
+	k, v     []float32
+	k16, v16 []uint16
+}
+
+// rowsOf returns n cache rows from row0 of keys (or values), kw wide,
+// starting at column col and covering w columns, as a slice and its row
+// stride: the cache itself when it is float32, else the rows widened into
+// buf (n*w floats).
+func (kv kvCache) rowsOf(values bool, row0, n, kw, col, w int, buf []float32) ([]float32, int) {
+	f, h := kv.k, kv.k16
+	if values {
+		f, h = kv.v, kv.v16
+	}
+	if h == nil {
+		return f[row0*kw+col:], kw
+	}
+	for i := range n {
+		at := (row0+i)*kw + col
+		asm.BF16ToF32(buf[i*w:(i+1)*w], h[at:at+w])
+	}
+	return buf[:n*w], w
+}
+
+// pagedRun bounds the cache rows a bf16 cache widens at once (its scratch
+// stays in L1/L2); float32 runs have no bound.
+const pagedRun = 64
+
+func (c *CPU) pagedAttention(out, q backend.View, kv kvCache, seqs []backend.PagedSeq, blockSize, heads, kvHeads, headDim int, scale float32) {
 	if len(seqs) == 0 {
 		return
 	}
@@ -47,8 +128,6 @@ func (c *CPU) PagedAttention(out, q, kCache, vCache backend.View, seqs []backend
 	}
 	work *= 2 * heads * headDim // a dot and an axpy per key
 	qs, os := slice(q, rows*qw), slice(out, rows*qw)
-	kc := kCache.Buf.(*Buffer).data[kCache.Off:]
-	vc := vCache.Buf.(*Buffer).data[vCache.Off:]
 	group := heads / kvHeads
 	split := 1 // pieces per sequence
 	if len(seqs) < 2*c.pool.threads {
@@ -64,17 +143,22 @@ func (c *CPU) PagedAttention(out, q, kCache, vCache backend.View, seqs []backend
 		h0, nh := kv0*group, per*group // query heads [h0, h0+nh)
 		scores := getScratch(nh * ctxMax)
 		defer putScratch(scores)
+		var wide *[]float32 // widened rows of a bf16 cache
+		if kv.k16 != nil {
+			wide = getScratch(max(pagedRun, blockSize) * per * D)
+			defer putScratch(wide)
+		}
 		for r := 0; r < s.N; r++ {
 			ctx := s.Pos + r + 1
 			sc := (*scores)[:nh*ctx] // (nh, ctx)
 			qr := qs[(s.Row+r)*qw+h0*D : (s.Row+r)*qw+(h0+nh)*D]
 			or := os[(s.Row+r)*qw+h0*D : (s.Row+r)*qw+(h0+nh)*D]
-			pagedScores(sc, qr, kc, s.Blocks, blockSize, kw, kv0*D, group, D)
+			pagedScores(sc, qr, kv, wide, s.Blocks, blockSize, kw, kv0*D, group, D)
 			for h := 0; h < nh; h++ {
 				asm.Scale(scale, sc[h*ctx:(h+1)*ctx])
 				asm.Softmax(sc[h*ctx:(h+1)*ctx], sc[h*ctx:(h+1)*ctx])
 			}
-			pagedValues(or, sc, vc, s.Blocks, blockSize, kw, kv0*D, group, D)
+			pagedValues(or, sc, kv, wide, s.Blocks, blockSize, kw, kv0*D, group, D)
 		}
 	})
 }
@@ -83,21 +167,28 @@ func (c *CPU) PagedAttention(out, q, kCache, vCache backend.View, seqs []backend
 // (nh, D) with the keys at positions [0, ctx) of a sequence with block
 // table blocks; query head h uses the D floats at column col+(h/group)*D of
 // the cache rows, kw floats wide. Each score is its own dot, so neither the
-// runs of consecutive blocks nor the loop order change any bit.
-func pagedScores(sc, q, kc []float32, blocks []int32, blockSize, kw, col, group, D int) {
+// runs of consecutive blocks, nor the loop order, nor the stride of the
+// rows (the cache's, or a bf16 cache's widened scratch, wide) change any
+// bit.
+func pagedScores(sc, q []float32, kv kvCache, wide *[]float32, blocks []int32, blockSize, kw, col, group, D int) {
 	nh := len(q) / D
 	ctx := len(sc) / nh
 	nb := (ctx + blockSize - 1) / blockSize
+	w := nh / group * D // the piece's columns
 	for b := 0; b < nb; {
 		e := b + 1
-		for e < nb && blocks[e] == blocks[e-1]+1 {
+		for e < nb && blocks[e] == blocks[e-1]+1 && (wide == nil || (e+1-b)*blockSize <= pagedRun) {
 			e++
 		}
 		p0 := b * blockSize
 		n := min(e*blockSize, ctx) - p0
-		base := int(blocks[b])*blockSize*kw + col
+		var buf []float32
+		if wide != nil {
+			buf = *wide
+		}
+		k, ld := kv.rowsOf(false, int(blocks[b])*blockSize, n, kw, col, w, buf)
 		for h := 0; h < nh; h++ {
-			asm.DotRows(sc[h*ctx+p0:h*ctx+p0+n], q[h*D:(h+1)*D], kc[base+h/group*D:], kw)
+			asm.DotRows(sc[h*ctx+p0:h*ctx+p0+n], q[h*D:(h+1)*D], k[h/group*D:], ld)
 		}
 		b = e
 	}
@@ -107,15 +198,20 @@ func pagedScores(sc, q, kc []float32, blocks []int32, blockSize, kw, col, group,
 // values, laid out as the keys of pagedScores. It goes a block at a time,
 // always: AxpyRows's order depends on its lengths, and block boundaries are
 // the same for every layout of the cache.
-func pagedValues(o, p, vc []float32, blocks []int32, blockSize, kw, col, group, D int) {
+func pagedValues(o, p []float32, kv kvCache, wide *[]float32, blocks []int32, blockSize, kw, col, group, D int) {
 	nh := len(o) / D
 	ctx := len(p) / nh
+	w := nh / group * D
+	var buf []float32
+	if wide != nil {
+		buf = *wide
+	}
 	clear(o)
 	for p0 := 0; p0 < ctx; p0 += blockSize {
 		n := min(blockSize, ctx-p0)
-		base := int(blocks[p0/blockSize])*blockSize*kw + col
+		v, ld := kv.rowsOf(true, int(blocks[p0/blockSize])*blockSize, n, kw, col, w, buf)
 		for h := 0; h < nh; h++ {
-			asm.AxpyRows(o[h*D:(h+1)*D], p[h*ctx+p0:h*ctx+p0+n], vc[base+h/group*D:], kw)
+			asm.AxpyRows(o[h*D:(h+1)*D], p[h*ctx+p0:h*ctx+p0+n], v[h/group*D:], ld)
 		}
 	}
 }

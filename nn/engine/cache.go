@@ -4,6 +4,7 @@ import (
 	"fmt"
 
 	"github.com/goarpo/arpo/backend"
+	"github.com/goarpo/arpo/nn"
 )
 
 // cache is the paged KV cache of all layers. Block b of layer l holds the
@@ -11,8 +12,11 @@ import (
 // sequence: rows b*blockSize ... b*blockSize+blockSize-1 of ks[l], each of
 // width kvHeads*headDim. Blocks are reference counted: a forked sequence
 // shares its parent's blocks until one of them writes into a shared block.
+// The buffers are float32, or bf16 when kv is set (SetCachePrecision).
 type cache struct {
 	b         backend.Backend
+	bf        backend.BF16   // with kv: the cache is bf16
+	kv        backend.BF16KV // nil: the cache is float32
 	blockSize int
 	width     int // kvHeads*headDim
 	layers    int
@@ -38,10 +42,10 @@ func (c *cache) grow(n int) {
 	newVs := make([]backend.Buffer, c.layers)
 	old := c.nBlocks * c.blockSize * c.width
 	for l := 0; l < c.layers; l++ {
-		newKs[l], newVs[l] = c.b.Alloc(rows), c.b.Alloc(rows)
+		newKs[l], newVs[l] = c.alloc1(rows), c.alloc1(rows)
 		if old > 0 {
-			c.b.Copy(backend.Whole(newKs[l]), backend.Whole(c.ks[l]), old)
-			c.b.Copy(backend.Whole(newVs[l]), backend.Whole(c.vs[l]), old)
+			c.copy(backend.Whole(newKs[l]), backend.Whole(c.ks[l]), old)
+			c.copy(backend.Whole(newVs[l]), backend.Whole(c.vs[l]), old)
 			c.b.Free(c.ks[l])
 			c.b.Free(c.vs[l])
 		}
@@ -52,6 +56,66 @@ func (c *cache) grow(n int) {
 	}
 	c.refs = append(c.refs, make([]int32, n-c.nBlocks)...)
 	c.nBlocks = n
+}
+
+// alloc1 allocates one layer's keys or values of n elements.
+func (c *cache) alloc1(n int) backend.Buffer {
+	if c.kv != nil {
+		return c.bf.AllocBF16(n)
+	}
+	return c.b.Alloc(n)
+}
+
+// copy copies n elements of one layer's keys or values.
+func (c *cache) copy(dst, src backend.View, n int) {
+	if c.kv != nil {
+		c.kv.CopyBF16(dst, src, n)
+		return
+	}
+	c.b.Copy(dst, src, n)
+}
+
+// write puts the rows of k and v ((len(slots), width) float32) into the
+// cache rows slots of layer l.
+func (c *cache) write(l int, k, v backend.View, slots []int32) {
+	if c.kv != nil {
+		c.kv.ScatterRowsBF16(backend.Whole(c.ks[l]), k, slots, c.width)
+		c.kv.ScatterRowsBF16(backend.Whole(c.vs[l]), v, slots, c.width)
+		return
+	}
+	c.b.ScatterRows(backend.Whole(c.ks[l]), k, slots, c.width)
+	c.b.ScatterRows(backend.Whole(c.vs[l]), v, slots, c.width)
+}
+
+// attend runs paged attention of the query rows q against layer l.
+func (c *cache) attend(l int, out, q backend.View, seqs []backend.PagedSeq, heads, kvHeads, headDim int, scale float32) {
+	k, v := backend.Whole(c.ks[l]), backend.Whole(c.vs[l])
+	if c.kv != nil {
+		c.kv.PagedAttentionBF16(out, q, k, v, seqs, c.blockSize, heads, kvHeads, headDim, scale)
+		return
+	}
+	c.b.PagedAttention(out, q, k, v, seqs, c.blockSize, heads, kvHeads, headDim, scale)
+}
+
+// setBF16 switches an unused cache between float32 (kv nil) and bf16
+// storage, reallocating its blocks.
+func (c *cache) setBF16(bf backend.BF16, kv backend.BF16KV) {
+	if c.inUse() != 0 {
+		panic("engine: cache precision changed with blocks in use")
+	}
+	n := c.nBlocks
+	c.freeAll()
+	c.bf, c.kv = bf, kv
+	c.grow(n)
+}
+
+// bytes is the memory the cache's blocks take.
+func (c *cache) bytes() int64 {
+	per := int64(4)
+	if c.kv != nil {
+		per = 2
+	}
+	return 2 * int64(c.layers) * int64(c.nBlocks) * int64(c.blockSize) * int64(c.width) * per
 }
 
 // alloc returns a fresh block with one reference, growing the cache when
@@ -97,8 +161,8 @@ func (c *cache) private(blk int32, used int) int32 {
 	for l := 0; l < c.layers; l++ {
 		src := int(blk) * c.blockSize * c.width
 		dst := int(cp) * c.blockSize * c.width
-		c.b.Copy(backend.View{Buf: c.ks[l], Off: dst}, backend.View{Buf: c.ks[l], Off: src}, n)
-		c.b.Copy(backend.View{Buf: c.vs[l], Off: dst}, backend.View{Buf: c.vs[l], Off: src}, n)
+		c.copy(backend.View{Buf: c.ks[l], Off: dst}, backend.View{Buf: c.ks[l], Off: src}, n)
+		c.copy(backend.View{Buf: c.vs[l], Off: dst}, backend.View{Buf: c.vs[l], Off: src}, n)
 	}
 	c.refs[blk]--
 	return cp
@@ -114,3 +178,49 @@ func (c *cache) freeAll() {
 	}
 	c.ks, c.vs, c.refs, c.free, c.nBlocks = nil, nil, nil, nil, 0
 }
+
+// SetCachePrecision chooses how the KV cache stores keys and values:
+// nn.F32 (the default) or nn.BF16, half the bytes: twice the positions
+// (branches, context) in the same memory, and half the bytes a decode
+// step's attention reads. Keys and values are rounded to bf16 as they
+// enter the cache and widened as attention reads them; every sum stays
+// float32 (backend.BF16KV). It is independent of the weights' precision
+// (SetPrecision). BatchInvariant holds in both: a row's attention reads
+// only its own sequence's cache. It may be called only while no sequence
+// holds cache blocks, and returns an error, changing nothing, when the
+// backend has no bf16 KV cache.
+func (e *Engine) SetCachePrecision(p nn.Precision) error {
+	switch p {
+	case nn.F32, nn.BF16:
+	default:
+		return fmt.Errorf("engine: unknown KV-cache precision %v", p)
+	}
+	if p == e.CachePrecision() {
+		return nil
+	}
+	if n := e.cache.inUse(); n != 0 {
+		return fmt.Errorf("engine: the KV-cache precision can change only while no sequence holds cache blocks (%d held)", n)
+	}
+	if p == nn.F32 {
+		e.cache.setBF16(nil, nil)
+		return nil
+	}
+	bf, kv, ok := backend.AsBF16KV(e.b)
+	if !ok {
+		return fmt.Errorf("engine: bf16 KV cache: the %s backend has none", e.b.Name())
+	}
+	e.cache.setBF16(bf, kv)
+	return nil
+}
+
+// CachePrecision is the KV cache's storage precision (SetCachePrecision).
+func (e *Engine) CachePrecision() nn.Precision {
+	if e.cache.kv != nil {
+		return nn.BF16
+	}
+	return nn.F32
+}
+
+// CacheBytes is the memory the KV cache holds now, in use or free; it
+// doubles when the cache grows.
+func (e *Engine) CacheBytes() int64 { return e.cache.bytes() }

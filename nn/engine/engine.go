@@ -247,9 +247,8 @@ func (e *Engine) layers(ids, pos, slots []int32, seqs []backend.PagedSeq) {
 		e.linear(s.v, s.h, l.V, l.VB, T)
 		b.RoPE(s.q.View(), pos, H, D, rope)
 		b.RoPE(s.k.View(), pos, KV, D, rope)
-		b.ScatterRows(backend.Whole(e.cache.ks[li]), s.k.View(), slots, KV*D)
-		b.ScatterRows(backend.Whole(e.cache.vs[li]), s.v.View(), slots, KV*D)
-		b.PagedAttention(s.att.View(), s.q.View(), backend.Whole(e.cache.ks[li]), backend.Whole(e.cache.vs[li]), seqs, e.cache.blockSize, H, KV, D, scale)
+		e.cache.write(li, s.k.View(), s.v.View(), slots)
+		e.cache.attend(li, s.att.View(), s.q.View(), seqs, H, KV, D, scale)
 		e.linear(s.o, s.att, l.O, l.OB, T)
 		b.Add(x, x, s.o.View(), T*C)
 
