@@ -81,3 +81,58 @@ func BenchmarkAttention(bm *testing.B) {
 		})
 	}
 }
+
+// BenchmarkPagedAttention measures one decode step's attention over a
+// paged KV cache in float32 and in bf16 (PagedAttentionBF16): 16 sequences
+// of 1024 positions in blocks of 16, 14 heads, 2 kv heads, head dim 64
+// (Qwen2.5-0.5B's attention shape).
+func BenchmarkPagedAttention(bm *testing.B) {
+	for _, cache := range []string{"f32", "bf16"} {
+		bm.Run(cache, func(bm *testing.B) {
+			b, err := Open(0)
+			if err != nil {
+				bm.Skipf("vulkan backend unavailable: %v", err)
+			}
+			defer b.Close()
+			const rows, ctx, blockSize, heads, kvHeads, hd = 16, 1024, 16, 14, 2, 64
+			const cacheRows = rows * ctx
+			rng := rand.New(rand.NewPCG(1, 1))
+			seqs := make([]backend.PagedSeq, rows)
+			perm := rng.Perm(cacheRows / blockSize)
+			for i := range seqs {
+				blocks := make([]int32, ctx/blockSize)
+				for j := range blocks {
+					blocks[j] = int32(perm[i*len(blocks)+j])
+				}
+				seqs[i] = backend.PagedSeq{Row: i, N: 1, Pos: ctx - 1, Blocks: blocks}
+			}
+			q, o := b.Alloc(rows*heads*hd), b.Alloc(rows*heads*hd)
+			b.Write(backend.Whole(q), randSlice(rng, q.Len()))
+			var k, v backend.Buffer
+			for _, x := range []*backend.Buffer{&k, &v} {
+				src := b.Alloc(cacheRows * kvHeads * hd)
+				b.Write(backend.Whole(src), randSlice(rng, src.Len()))
+				*x = src
+				if cache == "bf16" {
+					*x = b.AllocBF16(src.Len())
+					b.ToBF16(backend.Whole(*x), backend.Whole(src), src.Len())
+				}
+			}
+			run := func() {
+				if cache == "bf16" {
+					b.PagedAttentionBF16(backend.Whole(o), backend.Whole(q), backend.Whole(k), backend.Whole(v), seqs, blockSize, heads, kvHeads, hd, 0.125)
+				} else {
+					b.PagedAttention(backend.Whole(o), backend.Whole(q), backend.Whole(k), backend.Whole(v), seqs, blockSize, heads, kvHeads, hd, 0.125)
+				}
+				if err := b.Sync(); err != nil {
+					bm.Fatal(err)
+				}
+			}
+			run()
+			bm.ResetTimer()
+			for range bm.N {
+				run()
+			}
+		})
+	}
+}

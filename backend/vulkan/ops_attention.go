@@ -155,12 +155,20 @@ func (b *Backend) flashBackwardShape(headDim int) (hd, r int, ok bool) {
 // (T, heads*headDim), kCache and vCache are (blocks*blockSize,
 // kvHeads*headDim).
 func (b *Backend) PagedAttention(out, q, kCache, vCache backend.View, seqs []backend.PagedSeq, blockSize, heads, kvHeads, headDim int, scale float32) {
+	b.pagedAttention("PagedAttention", false, out, q, kCache, vCache, seqs, blockSize, heads, kvHeads, headDim, scale)
+}
+
+// pagedAttention is PagedAttention over float32 caches or, with bf16,
+// PagedAttentionBF16 over bf16 ones: the same shaders and the same split
+// decision, the caches read through paged_kv.glsl (KV_BF16), so a bf16
+// cache gives the bits of a float32 cache holding the widened values.
+func (b *Backend) pagedAttention(op string, bf16 bool, out, q, kCache, vCache backend.View, seqs []backend.PagedSeq, blockSize, heads, kvHeads, headDim int, scale float32) {
 	if len(seqs) == 0 {
 		return
 	}
 	checkHeads(heads, kvHeads, headDim)
 	if blockSize <= 0 {
-		panic(fmt.Sprintf("vulkan: PagedAttention block size %d", blockSize))
+		panic(fmt.Sprintf("vulkan: %s block size %d", op, blockSize))
 	}
 	qw, kw := heads*headDim, kvHeads*headDim
 	cacheRows := min(b.tableRows(kCache, kw), b.tableRows(vCache, kw))
@@ -176,12 +184,12 @@ func (b *Backend) PagedAttention(out, q, kCache, vCache backend.View, seqs []bac
 	for i, s := range seqs {
 		ctx := s.Pos + s.N
 		if s.Row < 0 || s.N < 0 || s.Pos < 0 || (ctx+blockSize-1)/blockSize > len(s.Blocks) {
-			panic(fmt.Sprintf("vulkan: PagedAttention sequence %d (row %d, %d rows at position %d) is longer than its %d blocks", i, s.Row, s.N, s.Pos, len(s.Blocks)))
+			panic(fmt.Sprintf("vulkan: %s sequence %d (row %d, %d rows at position %d) is longer than its %d blocks", op, i, s.Row, s.N, s.Pos, len(s.Blocks)))
 		}
 		bt := len(info)
 		for _, blk := range s.Blocks {
 			if blk < 0 || (int(blk)+1)*blockSize > cacheRows {
-				panic(fmt.Sprintf("vulkan: PagedAttention block %d is outside a cache of %d rows", blk, cacheRows))
+				panic(fmt.Sprintf("vulkan: %s block %d is outside a cache of %d rows", op, blk, cacheRows))
 			}
 		}
 		info = append(info, s.Blocks...)
@@ -196,8 +204,12 @@ func (b *Backend) PagedAttention(out, q, kCache, vCache backend.View, seqs []bac
 	b.op()
 	ob, oo := b.view(out, rows*qw, true)
 	qb, qo := b.view(q, rows*qw, false)
-	kb, ko := b.view(kCache, cacheRows*kw, false)
-	vb, vo := b.view(vCache, cacheRows*kw, false)
+	view, spec := b.view, []uint32(nil) // KV_BF16 false
+	if bf16 {
+		view, spec = b.viewBF16, []uint32{1}
+	}
+	kb, ko := view(kCache, cacheRows*kw, false)
+	vb, vo := view(vCache, cacheRows*kw, false)
 	ib, ok := b.stageInts(info)
 	if !ok {
 		return
@@ -207,10 +219,16 @@ func (b *Backend) PagedAttention(out, q, kCache, vCache backend.View, seqs []bac
 		maxKeys = max(maxKeys, int(info[3*r+1]))
 	}
 	chunk := b.pagedChunk(nrows*heads, maxKeys)
+	// The profile names the dispatches that read a bf16 cache apart (the
+	// combine reads no cache and keeps its name).
+	defer func() { b.kind = "" }()
 	if chunk == 0 {
-		b.dispatch("paged_attention", []binding{ob, qb, kb, vb, ib},
+		if bf16 {
+			b.kind = "paged_attention_bf16"
+		}
+		b.dispatchSpec("paged_attention", spec, []binding{ob, qb, kb, vb, ib},
 			[]uint32{uint32(nrows), uint32(heads), uint32(kvHeads), uint32(headDim), uint32(blockSize), oo, qo, ko, vo, 0, f32(scale)},
-			uint32(min(nrows, maxGroups)), uint32(heads))
+			uint32(min(nrows, maxGroups)), uint32(heads), 1)
 		return
 	}
 	// Split over the keys: partial results per chunk, then a merge in
@@ -222,10 +240,14 @@ func (b *Backend) PagedAttention(out, q, kCache, vCache backend.View, seqs []bac
 		return
 	}
 	pw, po := b.bindView(part, 0, n, true)
-	b.dispatchSpec("paged_attention_split", nil, []binding{pw, qb, kb, vb, ib},
+	if bf16 {
+		b.kind = "paged_attention_split_bf16"
+	}
+	b.dispatchSpec("paged_attention_split", spec, []binding{pw, qb, kb, vb, ib},
 		[]uint32{uint32(nrows), uint32(heads), uint32(kvHeads), uint32(headDim), uint32(blockSize), po, qo, ko, vo, 0, f32(scale),
 			uint32(chunk), uint32(splits)},
 		uint32(min(nrows, maxGroups)), uint32(heads), uint32(splits))
+	b.kind = ""
 	pr, _ := b.bindView(part, 0, n, false)
 	b.dispatch("paged_attention_combine", []binding{ob, pr, ib},
 		[]uint32{uint32(nrows), uint32(heads), uint32(headDim), oo, po, 0, uint32(splits)},

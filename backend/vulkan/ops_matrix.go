@@ -89,19 +89,7 @@ func (b *Backend) ScatterRows(dst, src backend.View, rows []int32, width int) {
 	}
 	b.op()
 	dstRows := b.tableRows(dst, width)
-	last := map[int32]int{}
-	for i, r := range rows {
-		if r < 0 || int(r) >= dstRows {
-			panic(fmt.Sprintf("vulkan: ScatterRows row %d at %d is outside a destination of %d rows", r, i, dstRows))
-		}
-		last[r] = i
-	}
-	pairs := make([]int32, 0, 2*len(last))
-	for i, r := range rows {
-		if last[r] == i {
-			pairs = append(pairs, int32(i), r)
-		}
-	}
+	pairs := scatterPairs("ScatterRows", rows, dstRows)
 	np := len(pairs) / 2
 	total := np * width
 	db, do := b.view(dst, dstRows*width, true)
@@ -111,4 +99,25 @@ func (b *Backend) ScatterRows(dst, src backend.View, rows []int32, width int) {
 		return
 	}
 	b.dispatch("scatter_rows", []binding{db, sb, ib}, []uint32{uint32(total), uint32(width), do, so, 0}, groups(total, 256), 1)
+}
+
+// scatterPairs checks the destination rows of a scatter into dstRows rows
+// and returns (source row, destination row) pairs with each destination
+// once, from the last source row that names it (the one that wins on the
+// CPU), so that no two invocations write one element.
+func scatterPairs(op string, rows []int32, dstRows int) []int32 {
+	last := map[int32]int{}
+	for i, r := range rows {
+		if r < 0 || int(r) >= dstRows {
+			panic(fmt.Sprintf("vulkan: %s row %d at %d is outside a destination of %d rows", op, r, i, dstRows))
+		}
+		last[r] = i
+	}
+	pairs := make([]int32, 0, 2*len(last))
+	for i, r := range rows {
+		if last[r] == i {
+			pairs = append(pairs, int32(i), r)
+		}
+	}
+	return pairs
 }

@@ -92,11 +92,11 @@ type pipeline struct {
 // shaderBindings is the number of storage buffers each shader declares; it
 // must match the GLSL in shaders/.
 var shaderBindings = map[string]int{
-	"copy": 2, "to_bf16": 2, "fill": 1, "binary": 3, "scale": 1, "axpy": 2, "add_bias": 2,
+	"copy": 2, "copy_bf16": 2, "to_bf16": 2, "fill": 1, "binary": 3, "scale": 1, "axpy": 2, "add_bias": 2,
 	"sum_rows": 2, "sum_squares": 2, "gemm_noshared": 3, "gemm_tiled": 3, "gemm_splitk_reduce": 2, "gemv": 3, "gemv_bf16": 3, "embedding": 3, "embedding_backward": 3,
 	"rmsnorm": 4, "rmsnorm_backward_dx": 5, "rmsnorm_backward_dw": 4, "rope": 3,
 	"swiglu": 3, "swiglu_backward": 5, "softmax": 2, "logprobs": 4, "logprobs_backward": 5,
-	"adamw": 4, "scatter_rows": 3, "attention": 6, "flash_attention": 6, "flash_attention_dq": 9, "flash_attention_dkv": 9, "attention_dq": 9, "attention_dkv": 9,
+	"adamw": 4, "scatter_rows": 3, "scatter_rows_bf16": 3, "attention": 6, "flash_attention": 6, "flash_attention_dq": 9, "flash_attention_dkv": 9, "attention_dq": 9, "attention_dkv": 9,
 	"paged_attention": 5, "paged_attention_split": 5, "paged_attention_combine": 3,
 }
 
@@ -277,9 +277,9 @@ func (b *Backend) Stats() (dispatches, barriers, submits int) {
 }
 
 // Supports implements backend.Backend: every op of the interface is
-// implemented, and those of backend.BF16.
+// implemented, and those of backend.BF16 and backend.BF16KV.
 func (b *Backend) Supports(op backend.Op) bool {
-	return slices.Contains(backend.AllOps, op) || slices.Contains(backend.BF16Ops, op)
+	return slices.Contains(backend.AllOps, op) || slices.Contains(backend.BF16Ops, op) || slices.Contains(backend.BF16KVOps, op)
 }
 
 // Alloc implements backend.Backend. A failed allocation is a device error:
@@ -359,7 +359,7 @@ func (b *Backend) buffer(buf backend.Buffer) *Buffer {
 func (b *Backend) view(v backend.View, n int, write bool) (binding, uint32) {
 	x := b.buffer(v.Buf)
 	if x.bf16 {
-		panic("vulkan: a float32 op got a bf16 buffer (bf16 buffers are read by GemmBF16 and ReadBF16 only)")
+		panic("vulkan: a float32 op got a bf16 buffer (bf16 buffers are read by the ops of backend.BF16 and backend.BF16KV only)")
 	}
 	if v.Off < 0 || n < 0 || v.Off+n > x.n {
 		panic(fmt.Sprintf("vulkan: view [%d, %d) outside a buffer of %d elements", v.Off, v.Off+n, x.n))

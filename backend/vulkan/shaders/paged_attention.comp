@@ -1,19 +1,27 @@
 #version 450
+#extension GL_GOOGLE_include_directive : require
 // paged_attention: attention of query rows against a paged KV cache, one
 // work group per (listed query row, head). info[infoOff + 3r ..] holds the
 // row's (query row, number of keys, offset of its block table in info);
 // position p lives in cache row blocks[p/blockSize]*blockSize + p%blockSize.
-// Same online softmax as attention.comp.
+// Same online softmax as attention.comp. With KV_BF16 the caches hold bf16,
+// two per word, widened as they are read (paged_kv.glsl), for
+// PagedAttentionBF16; nothing else changes, so the bits are those of a
+// float32 cache holding the widened values.
 layout(local_size_x = 64) in;
+layout(constant_id = 0) const bool KV_BF16 = false;
 layout(std430, binding = 0) buffer O { float o[]; };
 layout(std430, binding = 1) readonly buffer Q { float q[]; };
-layout(std430, binding = 2) readonly buffer K { float k[]; };
-layout(std430, binding = 3) readonly buffer V { float v[]; };
+layout(std430, binding = 2) readonly buffer K { uint k[]; }; // float32 bits or bf16 pairs (KV_BF16)
+layout(std430, binding = 3) readonly buffer V { uint v[]; };
 layout(std430, binding = 4) readonly buffer I { int info[]; };
 layout(push_constant) uniform PC {
     uint nrows, heads, kvHeads, hd, blockSize, oOff, qOff, kOff, vOff, infoOff;
     float scale;
 } pc;
+
+#include "paged_kv.glsl"
+
 shared float qs[256];
 shared float ps[64];
 void main() {
@@ -39,7 +47,7 @@ void main() {
                 uint kb = pc.kOff + row * kw + g * pc.hd;
                 float dot = 0.0;
                 for (uint d = 0u; d < pc.hd; d++) {
-                    dot += qs[d] * k[kb + d];
+                    dot += qs[d] * kAt(kb + d);
                 }
                 s = dot * pc.scale;
             }
@@ -67,7 +75,7 @@ void main() {
                 for (uint c = 0u; c < 4u; c++) {
                     uint d = tid + 64u * c;
                     if (d < pc.hd) {
-                        acc[c] += p * v[vb + d];
+                        acc[c] += p * vAt(vb + d);
                     }
                 }
             }

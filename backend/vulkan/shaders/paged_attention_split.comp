@@ -1,4 +1,5 @@
 #version 450
+#extension GL_GOOGLE_include_directive : require
 // paged_attention_split: paged_attention.comp split over the keys
 // (flash-decoding), for decode, where few query rows leave a GPU idle. Work
 // group (r, h, z) takes keys [z*chunk, (z+1)*chunk) of listed row r's
@@ -6,18 +7,22 @@
 // ((r*heads + h)*splits + z)*(hd + 2): the running max, the sum of
 // exponentials, then hd accumulated values (-inf, 0, zeros for a chunk
 // past the row's keys). paged_attention_combine.comp merges the splits in
-// order. info and the cache layout are as in paged_attention.comp.
+// order. info, the cache layout and KV_BF16 are as in paged_attention.comp.
 layout(local_size_x = 64) in;
+layout(constant_id = 0) const bool KV_BF16 = false;
 layout(std430, binding = 0) buffer P { float part[]; };
 layout(std430, binding = 1) readonly buffer Q { float q[]; };
-layout(std430, binding = 2) readonly buffer K { float k[]; };
-layout(std430, binding = 3) readonly buffer V { float v[]; };
+layout(std430, binding = 2) readonly buffer K { uint k[]; }; // float32 bits or bf16 pairs (KV_BF16)
+layout(std430, binding = 3) readonly buffer V { uint v[]; };
 layout(std430, binding = 4) readonly buffer I { int info[]; };
 layout(push_constant) uniform PC {
     uint nrows, heads, kvHeads, hd, blockSize, pOff, qOff, kOff, vOff, infoOff;
     float scale;
     uint chunk, splits;
 } pc;
+
+#include "paged_kv.glsl"
+
 shared float qs[256];
 shared float ps[64];
 void main() {
@@ -45,7 +50,7 @@ void main() {
                 uint kb = pc.kOff + row * kw + g * pc.hd;
                 float dot = 0.0;
                 for (uint d = 0u; d < pc.hd; d++) {
-                    dot += qs[d] * k[kb + d];
+                    dot += qs[d] * kAt(kb + d);
                 }
                 s = dot * pc.scale;
             }
@@ -73,7 +78,7 @@ void main() {
                 for (uint c = 0u; c < 4u; c++) {
                     uint d = tid + 64u * c;
                     if (d < pc.hd) {
-                        acc[c] += p * v[vb + d];
+                        acc[c] += p * vAt(vb + d);
                     }
                 }
             }
