@@ -27,11 +27,24 @@ func dotRowsAVX2(out, q, k []float32, ldk int)
 //go:noescape
 func axpyRowsAVX2(out, p, v []float32, ldv int)
 
+// dotRowsBF16AVX512 is DotRowsBF16 for AVX-512F, BW and VL.
+//
+//go:noescape
+func dotRowsBF16AVX512(out, q []float32, k []uint16, ldk int)
+
+// axpyRowsBF16AVX512 is AxpyRowsBF16 for AVX-512F, BW and VL.
+//
+//go:noescape
+func axpyRowsBF16AVX512(out, p []float32, v []uint16, ldv int)
+
 // The choice follows selectKernels (select_amd64.go): the same features pick
 // the same level. All levels give the same bits, so this is about speed only.
 func init() {
 	for _, v := range rowsVariants()[1:] {
 		dotRowsImpl, axpyRowsImpl = v.dot, v.axpy
+	}
+	for _, v := range rowsBF16Variants()[1:] {
+		dotRowsBF16Impl, axpyRowsBF16Impl = v.dot, v.axpy
 	}
 }
 
@@ -51,6 +64,25 @@ func rowsVariants() []rowsVariant {
 	}
 	if cpuid.CPU.Supports(cpuid.AVX512F, cpuid.AVX2, cpuid.FMA3) {
 		vs = append(vs, rowsVariant{"avx512", dotRowsAVX512, axpyRowsAVX512})
+	}
+	return vs
+}
+
+// rowsBF16Variant is one implementation of the bf16 strided-row kernels.
+type rowsBF16Variant struct {
+	name string
+	dot  func(out, q []float32, k []uint16, ldk int)
+	axpy func(out, p []float32, v []uint16, ldv int)
+}
+
+// rowsBF16Variants lists the generic twins, then the AVX-512 kernels where
+// this CPU runs them. Without AVX-512 the generic twins serve: a CPU
+// without it has no bf16 cache worth its widening in Go, and the
+// PagedAttentionBF16 results are the same bits either way.
+func rowsBF16Variants() []rowsBF16Variant {
+	vs := []rowsBF16Variant{{"generic", dotRowsBF16Generic, axpyRowsBF16Generic}}
+	if cpuid.CPU.Supports(cpuid.AVX512F, cpuid.AVX512BW, cpuid.AVX512VL, cpuid.AVX2, cpuid.FMA3) {
+		vs = append(vs, rowsBF16Variant{"avx512", dotRowsBF16AVX512, axpyRowsBF16AVX512})
 	}
 	return vs
 }

@@ -1,8 +1,10 @@
 //go:build !noasm
 
 // AVX-512F variants of DotRows and AxpyRows (rows.go documents the order of
-// the operations, which these follow exactly). Only registers 0-15 appear in
-// 128/256-bit instructions, so nothing here needs AVX512VL. Row tails run
+// the operations, which these follow exactly), and of their bf16 forms
+// (rows_bf16.go). Only registers 0-15 appear in 128/256-bit instructions,
+// so the float32 kernels need nothing beyond AVX-512F; the bf16 ones load
+// words under a mask (VMOVDQU16: AVX512BW and AVX512VL). Row tails run
 // under opmasks: masked-off lanes are neither read nor written (AVX-512
 // suppresses faults on them), so no kernel touches memory outside its rows.
 
@@ -226,5 +228,230 @@ store:
 	ADDQ    $64, AX
 	CMPQ    AX, CX
 	JB      chunk
+	VZEROUPPER
+	RET
+
+// WIDEN16(ZR) widens, in place, the 16 bf16 that VPMOVZXWD put in the
+// dword lanes of ZR: bf16 is the high half of a float32.
+#define WIDEN16(ZR) VPSLLD $16, ZR, ZR
+
+// func dotRowsBF16AVX512(out, q []float32, k []uint16, ldk int)
+//
+// dotRowsAVX512 with bf16 keys: each 16 keys are zero-extended to dwords
+// (VPMOVZXWD) and shifted into float32 bits before the same FMA. The tail
+// of a row (K1 lanes) is loaded with VMOVDQU16 under the mask (AVX512BW and
+// VL; masked-off words are not read), then widened from the register.
+TEXT ·dotRowsBF16AVX512(SB), NOSPLIT, $0-80
+	MOVQ out_base+0(FP), DI
+	MOVQ out_len+8(FP), CX
+	MOVQ q_base+24(FP), SI
+	MOVQ q_len+32(FP), DX
+	MOVQ k_base+48(FP), R8
+	MOVQ ldk+72(FP), R9
+	SHLQ $1, R9
+	LEAQ (R9)(R9*2), R10
+	MOVQ DX, R11
+	ANDQ $-16, R11
+	MOVQ DX, BX
+	ANDQ $15, BX
+	LEAQ rowmask16<>(SB), R13
+	KMOVW (R13)(BX*2), K1
+	JMP  bcond4
+
+bloop4:
+	VPXORD Z0, Z0, Z0
+	VPXORD Z1, Z1, Z1
+	VPXORD Z2, Z2, Z2
+	VPXORD Z3, Z3, Z3
+	XORQ   AX, AX
+	JMP    bcondk4
+
+binner4:
+	VMOVUPS     (SI)(AX*4), Z8
+	LEAQ        (R8)(AX*2), R12
+	VPMOVZXWD   (R12), Z9
+	VPMOVZXWD   (R12)(R9*1), Z10
+	VPMOVZXWD   (R12)(R9*2), Z11
+	VPMOVZXWD   (R12)(R10*1), Z12
+	WIDEN16(Z9)
+	WIDEN16(Z10)
+	WIDEN16(Z11)
+	WIDEN16(Z12)
+	VFMADD231PS Z9, Z8, Z0
+	VFMADD231PS Z10, Z8, Z1
+	VFMADD231PS Z11, Z8, Z2
+	VFMADD231PS Z12, Z8, Z3
+	ADDQ        $16, AX
+
+bcondk4:
+	CMPQ AX, R11
+	JB   binner4
+	CMPQ AX, DX
+	JAE  breduce4
+	VMOVUPS.Z   (SI)(AX*4), K1, Z8
+	LEAQ        (R8)(AX*2), R12
+	VMOVDQU16.Z (R12), K1, Y9
+	VMOVDQU16.Z (R12)(R9*1), K1, Y10
+	VMOVDQU16.Z (R12)(R9*2), K1, Y11
+	VMOVDQU16.Z (R12)(R10*1), K1, Y12
+	VPMOVZXWD   Y9, Z9
+	VPMOVZXWD   Y10, Z10
+	VPMOVZXWD   Y11, Z11
+	VPMOVZXWD   Y12, Z12
+	WIDEN16(Z9)
+	WIDEN16(Z10)
+	WIDEN16(Z11)
+	WIDEN16(Z12)
+	VFMADD231PS Z9, Z8, K1, Z0
+	VFMADD231PS Z10, Z8, K1, Z1
+	VFMADD231PS Z11, Z8, K1, Z2
+	VFMADD231PS Z12, Z8, K1, Z3
+
+breduce4:
+	HSUM16(Z0, Y0, X0, Y4, X4)
+	HSUM16(Z1, Y1, X1, Y5, X5)
+	HSUM16(Z2, Y2, X2, Y6, X6)
+	HSUM16(Z3, Y3, X3, Y7, X7)
+	VMOVSS X0, (DI)
+	VMOVSS X1, 4(DI)
+	VMOVSS X2, 8(DI)
+	VMOVSS X3, 12(DI)
+	ADDQ   $16, DI
+	LEAQ   (R8)(R9*4), R8
+	SUBQ   $4, CX
+
+bcond4:
+	CMPQ CX, $4
+	JAE  bloop4
+	JMP  bcond1
+
+bloop1:
+	VPXORD Z0, Z0, Z0
+	XORQ   AX, AX
+	JMP    bcondk1
+
+binner1:
+	VMOVUPS     (SI)(AX*4), Z8
+	VPMOVZXWD   (R8)(AX*2), Z9
+	WIDEN16(Z9)
+	VFMADD231PS Z9, Z8, Z0
+	ADDQ        $16, AX
+
+bcondk1:
+	CMPQ AX, R11
+	JB   binner1
+	CMPQ AX, DX
+	JAE  breduce1
+	VMOVUPS.Z   (SI)(AX*4), K1, Z8
+	VMOVDQU16.Z (R8)(AX*2), K1, Y9
+	VPMOVZXWD   Y9, Z9
+	WIDEN16(Z9)
+	VFMADD231PS Z9, Z8, K1, Z0
+
+breduce1:
+	HSUM16(Z0, Y0, X0, Y4, X4)
+	VMOVSS X0, (DI)
+	ADDQ   $4, DI
+	ADDQ   R9, R8
+	DECQ   CX
+
+bcond1:
+	TESTQ CX, CX
+	JNZ   bloop1
+	VZEROUPPER
+	RET
+
+// LOADBF16(ADDR, MK, YR, ZR) loads under the opmask MK the 16 bf16 at
+// ADDR and widens them into the float32 lanes of ZR (YR its low half).
+#define LOADBF16(ADDR, MK, YR, ZR) \
+	VMOVDQU16.Z ADDR, MK, YR; \
+	VPMOVZXWD   YR, ZR; \
+	WIDEN16(ZR)
+
+// func axpyRowsBF16AVX512(out, p []float32, v []uint16, ldv int)
+//
+// axpyRowsAVX512 with bf16 values: the four vectors of a row's chunk are
+// loaded under K1-K4 (VMOVDQU16, AVX512BW and VL) and widened (Z10-Z13)
+// before the same FMAs.
+TEXT ·axpyRowsBF16AVX512(SB), NOSPLIT, $0-80
+	MOVQ out_base+0(FP), DI
+	MOVQ out_len+8(FP), CX
+	MOVQ p_base+24(FP), SI
+	MOVQ p_len+32(FP), DX
+	MOVQ v_base+48(FP), R8
+	MOVQ ldv+72(FP), R9
+	SHLQ $1, R9
+	MOVQ DX, R11
+	ANDQ $-2, R11
+	XORQ AX, AX
+
+bchunk:
+	MOVQ      CX, BX
+	SUBQ      AX, BX
+	XORQ      R10, R10
+	MASKOF(0, K1)
+	MASKOF(16, K2)
+	MASKOF(32, K3)
+	MASKOF(48, K4)
+	VMOVUPS.Z (DI)(AX*4), K1, Z0
+	VMOVUPS.Z 64(DI)(AX*4), K2, Z1
+	VMOVUPS.Z 128(DI)(AX*4), K3, Z2
+	VMOVUPS.Z 192(DI)(AX*4), K4, Z3
+	VPXORD    Z4, Z4, Z4
+	VPXORD    Z5, Z5, Z5
+	VPXORD    Z6, Z6, Z6
+	VPXORD    Z7, Z7, Z7
+	LEAQ      (R8)(AX*2), R12
+	JMP       bcondj
+
+bpair:
+	VBROADCASTSS (SI)(R10*4), Z8
+	VBROADCASTSS 4(SI)(R10*4), Z9
+	LOADBF16((R12), K1, Y10, Z10)
+	LOADBF16(32(R12), K2, Y11, Z11)
+	LOADBF16(64(R12), K3, Y12, Z12)
+	LOADBF16(96(R12), K4, Y13, Z13)
+	VFMADD231PS  Z10, Z8, K1, Z0
+	VFMADD231PS  Z11, Z8, K2, Z1
+	VFMADD231PS  Z12, Z8, K3, Z2
+	VFMADD231PS  Z13, Z8, K4, Z3
+	LOADBF16((R12)(R9*1), K1, Y10, Z10)
+	LOADBF16(32(R12)(R9*1), K2, Y11, Z11)
+	LOADBF16(64(R12)(R9*1), K3, Y12, Z12)
+	LOADBF16(96(R12)(R9*1), K4, Y13, Z13)
+	VFMADD231PS  Z10, Z9, K1, Z4
+	VFMADD231PS  Z11, Z9, K2, Z5
+	VFMADD231PS  Z12, Z9, K3, Z6
+	VFMADD231PS  Z13, Z9, K4, Z7
+	LEAQ         (R12)(R9*2), R12
+	ADDQ         $2, R10
+
+bcondj:
+	CMPQ R10, R11
+	JB   bpair
+	CMPQ R10, DX
+	JAE  bstore
+	VBROADCASTSS (SI)(R10*4), Z8
+	LOADBF16((R12), K1, Y10, Z10)
+	LOADBF16(32(R12), K2, Y11, Z11)
+	LOADBF16(64(R12), K3, Y12, Z12)
+	LOADBF16(96(R12), K4, Y13, Z13)
+	VFMADD231PS  Z10, Z8, K1, Z0
+	VFMADD231PS  Z11, Z8, K2, Z1
+	VFMADD231PS  Z12, Z8, K3, Z2
+	VFMADD231PS  Z13, Z8, K4, Z3
+
+bstore:
+	VADDPS  Z4, Z0, Z0
+	VADDPS  Z5, Z1, Z1
+	VADDPS  Z6, Z2, Z2
+	VADDPS  Z7, Z3, Z3
+	VMOVUPS Z0, K1, (DI)(AX*4)
+	VMOVUPS Z1, K2, 64(DI)(AX*4)
+	VMOVUPS Z2, K3, 128(DI)(AX*4)
+	VMOVUPS Z3, K4, 192(DI)(AX*4)
+	ADDQ    $64, AX
+	CMPQ    AX, CX
+	JB      bchunk
 	VZEROUPPER
 	RET

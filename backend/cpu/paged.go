@@ -71,12 +71,11 @@ func (c *CPU) PagedAttention(out, q, kCache, vCache backend.View, seqs []backend
 	c.pagedAttention(out, q, kvCache{k: kc, v: vc}, seqs, blockSize, heads, kvHeads, headDim, scale)
 }
 
-// PagedAttentionBF16 implements backend.BF16KV. The heads of a piece read
-// a run of cache rows widened into float32 scratch (bf16 to float32 is
-// exact), and the same kernels as PagedAttention then run over the
-// scratch: a score is its own dot whatever its row's stride, and values
-// are summed a block at a time in both, so the bits are PagedAttention's
-// on the widened cache.
+// PagedAttentionBF16 implements backend.BF16KV: PagedAttention with the
+// bf16 forms of its row kernels (asm.DotRowsBF16, asm.AxpyRowsBF16), which
+// widen the cache as they load it (bf16 to float32 is exact) and keep the
+// float32 kernels' order, so the bits are PagedAttention's on the widened
+// cache, and a decode step reads half the cache bytes.
 func (c *CPU) PagedAttentionBF16(out, q, kCache, vCache backend.View, seqs []backend.PagedSeq, blockSize, heads, kvHeads, headDim int, scale float32) {
 	kc := bf16Data(kCache)
 	vc := bf16Data(vCache)
@@ -90,28 +89,25 @@ type kvCache struct {
 	k16, v16 []uint16
 }
 
-// rowsOf returns n cache rows from row0 of keys (or values), kw wide,
-// starting at column col and covering w columns, as a slice and its row
-// stride: the cache itself when it is float32, else the rows widened into
-// buf (n*w floats).
-func (kv kvCache) rowsOf(values bool, row0, n, kw, col, w int, buf []float32) ([]float32, int) {
-	f, h := kv.k, kv.k16
-	if values {
-		f, h = kv.v, kv.v16
+// dotRows is asm.DotRows (or DotRowsBF16) of q with len(out) key rows
+// from element at of the cache, ld apart.
+func (kv kvCache) dotRows(out, q []float32, at, ld int) {
+	if kv.k16 != nil {
+		asm.DotRowsBF16(out, q, kv.k16[at:], ld)
+		return
 	}
-	if h == nil {
-		return f[row0*kw+col:], kw
-	}
-	for i := range n {
-		at := (row0+i)*kw + col
-		asm.BF16ToF32(buf[i*w:(i+1)*w], h[at:at+w])
-	}
-	return buf[:n*w], w
+	asm.DotRows(out, q, kv.k[at:], ld)
 }
 
-// pagedRun bounds the cache rows a bf16 cache widens at once (its scratch
-// stays in L1/L2); float32 runs have no bound.
-const pagedRun = 64
+// axpyRows is asm.AxpyRows (or AxpyRowsBF16) of p with len(p) value rows
+// from element at of the cache, ld apart.
+func (kv kvCache) axpyRows(out, p []float32, at, ld int) {
+	if kv.v16 != nil {
+		asm.AxpyRowsBF16(out, p, kv.v16[at:], ld)
+		return
+	}
+	asm.AxpyRows(out, p, kv.v[at:], ld)
+}
 
 func (c *CPU) pagedAttention(out, q backend.View, kv kvCache, seqs []backend.PagedSeq, blockSize, heads, kvHeads, headDim int, scale float32) {
 	if len(seqs) == 0 {
@@ -143,22 +139,17 @@ func (c *CPU) pagedAttention(out, q backend.View, kv kvCache, seqs []backend.Pag
 		h0, nh := kv0*group, per*group // query heads [h0, h0+nh)
 		scores := getScratch(nh * ctxMax)
 		defer putScratch(scores)
-		var wide *[]float32 // widened rows of a bf16 cache
-		if kv.k16 != nil {
-			wide = getScratch(max(pagedRun, blockSize) * per * D)
-			defer putScratch(wide)
-		}
 		for r := 0; r < s.N; r++ {
 			ctx := s.Pos + r + 1
 			sc := (*scores)[:nh*ctx] // (nh, ctx)
 			qr := qs[(s.Row+r)*qw+h0*D : (s.Row+r)*qw+(h0+nh)*D]
 			or := os[(s.Row+r)*qw+h0*D : (s.Row+r)*qw+(h0+nh)*D]
-			pagedScores(sc, qr, kv, wide, s.Blocks, blockSize, kw, kv0*D, group, D)
+			pagedScores(sc, qr, kv, s.Blocks, blockSize, kw, kv0*D, group, D)
 			for h := 0; h < nh; h++ {
 				asm.Scale(scale, sc[h*ctx:(h+1)*ctx])
 				asm.Softmax(sc[h*ctx:(h+1)*ctx], sc[h*ctx:(h+1)*ctx])
 			}
-			pagedValues(or, sc, kv, wide, s.Blocks, blockSize, kw, kv0*D, group, D)
+			pagedValues(or, sc, kv, s.Blocks, blockSize, kw, kv0*D, group, D)
 		}
 	})
 }
@@ -167,28 +158,21 @@ func (c *CPU) pagedAttention(out, q backend.View, kv kvCache, seqs []backend.Pag
 // (nh, D) with the keys at positions [0, ctx) of a sequence with block
 // table blocks; query head h uses the D floats at column col+(h/group)*D of
 // the cache rows, kw floats wide. Each score is its own dot, so neither the
-// runs of consecutive blocks, nor the loop order, nor the stride of the
-// rows (the cache's, or a bf16 cache's widened scratch, wide) change any
-// bit.
-func pagedScores(sc, q []float32, kv kvCache, wide *[]float32, blocks []int32, blockSize, kw, col, group, D int) {
+// runs of consecutive blocks nor the loop order change any bit.
+func pagedScores(sc, q []float32, kv kvCache, blocks []int32, blockSize, kw, col, group, D int) {
 	nh := len(q) / D
 	ctx := len(sc) / nh
 	nb := (ctx + blockSize - 1) / blockSize
-	w := nh / group * D // the piece's columns
 	for b := 0; b < nb; {
 		e := b + 1
-		for e < nb && blocks[e] == blocks[e-1]+1 && (wide == nil || (e+1-b)*blockSize <= pagedRun) {
+		for e < nb && blocks[e] == blocks[e-1]+1 {
 			e++
 		}
 		p0 := b * blockSize
 		n := min(e*blockSize, ctx) - p0
-		var buf []float32
-		if wide != nil {
-			buf = *wide
-		}
-		k, ld := kv.rowsOf(false, int(blocks[b])*blockSize, n, kw, col, w, buf)
+		base := int(blocks[b])*blockSize*kw + col
 		for h := 0; h < nh; h++ {
-			asm.DotRows(sc[h*ctx+p0:h*ctx+p0+n], q[h*D:(h+1)*D], k[h/group*D:], ld)
+			kv.dotRows(sc[h*ctx+p0:h*ctx+p0+n], q[h*D:(h+1)*D], base+h/group*D, kw)
 		}
 		b = e
 	}
@@ -198,20 +182,15 @@ func pagedScores(sc, q []float32, kv kvCache, wide *[]float32, blocks []int32, b
 // values, laid out as the keys of pagedScores. It goes a block at a time,
 // always: AxpyRows's order depends on its lengths, and block boundaries are
 // the same for every layout of the cache.
-func pagedValues(o, p []float32, kv kvCache, wide *[]float32, blocks []int32, blockSize, kw, col, group, D int) {
+func pagedValues(o, p []float32, kv kvCache, blocks []int32, blockSize, kw, col, group, D int) {
 	nh := len(o) / D
 	ctx := len(p) / nh
-	w := nh / group * D
-	var buf []float32
-	if wide != nil {
-		buf = *wide
-	}
 	clear(o)
 	for p0 := 0; p0 < ctx; p0 += blockSize {
 		n := min(blockSize, ctx-p0)
-		v, ld := kv.rowsOf(true, int(blocks[p0/blockSize])*blockSize, n, kw, col, w, buf)
+		base := int(blocks[p0/blockSize])*blockSize*kw + col
 		for h := 0; h < nh; h++ {
-			asm.AxpyRows(o[h*D:(h+1)*D], p[h*ctx+p0:h*ctx+p0+n], v[h/group*D:], ld)
+			kv.axpyRows(o[h*D:(h+1)*D], p[h*ctx+p0:h*ctx+p0+n], base+h/group*D, kw)
 		}
 	}
 }
