@@ -99,6 +99,27 @@ func (kv kvCache) dotRows(out, q []float32, at, ld int) {
 	asm.DotRows(out, q, kv.k[at:], ld)
 }
 
+// prefetch asks the CPU to load n cache rows of keys (or values) from
+// element at, ld apart, w elements each: the next block of a sequence,
+// while the current one is computed. Blocks of one sequence lie apart in
+// the cache, and a row's columns for one piece are a short piece of a
+// long row, a pattern the CPU's own prefetchers do not follow.
+func (kv kvCache) prefetch(values bool, at, n, ld, w int) {
+	for i := range n {
+		r := at + i*ld
+		switch {
+		case values && kv.v16 != nil:
+			asm.PrefetchBF16(kv.v16[r : r+w])
+		case values:
+			asm.PrefetchF32(kv.v[r : r+w])
+		case kv.k16 != nil:
+			asm.PrefetchBF16(kv.k16[r : r+w])
+		default:
+			asm.PrefetchF32(kv.k[r : r+w])
+		}
+	}
+}
+
 // axpyRows is asm.AxpyRows (or AxpyRowsBF16) of p with len(p) value rows
 // from element at of the cache, ld apart.
 func (kv kvCache) axpyRows(out, p []float32, at, ld int) {
@@ -171,6 +192,9 @@ func pagedScores(sc, q []float32, kv kvCache, blocks []int32, blockSize, kw, col
 		p0 := b * blockSize
 		n := min(e*blockSize, ctx) - p0
 		base := int(blocks[b])*blockSize*kw + col
+		if e < nb {
+			kv.prefetch(false, int(blocks[e])*blockSize*kw+col, min(blockSize, ctx-e*blockSize), kw, nh/group*D)
+		}
 		for h := 0; h < nh; h++ {
 			kv.dotRows(sc[h*ctx+p0:h*ctx+p0+n], q[h*D:(h+1)*D], base+h/group*D, kw)
 		}
@@ -189,6 +213,9 @@ func pagedValues(o, p []float32, kv kvCache, blocks []int32, blockSize, kw, col,
 	for p0 := 0; p0 < ctx; p0 += blockSize {
 		n := min(blockSize, ctx-p0)
 		base := int(blocks[p0/blockSize])*blockSize*kw + col
+		if next := p0 + blockSize; next < ctx {
+			kv.prefetch(true, int(blocks[next/blockSize])*blockSize*kw+col, min(blockSize, ctx-next), kw, nh/group*D)
+		}
 		for h := 0; h < nh; h++ {
 			kv.axpyRows(o[h*D:(h+1)*D], p[h*ctx+p0:h*ctx+p0+n], base+h/group*D, kw)
 		}
