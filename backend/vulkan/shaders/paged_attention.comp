@@ -4,9 +4,10 @@
 // work group per (listed query row, head). info[infoOff + 3r ..] holds the
 // row's (query row, number of keys, offset of its block table in info);
 // position p lives in cache row blocks[p/blockSize]*blockSize + p%blockSize.
-// Same online softmax as attention.comp. With KV_BF16 the caches hold bf16,
-// two per word, widened as they are read (paged_kv.glsl), for
-// PagedAttentionBF16; nothing else changes, so the bits are those of a
+// Same online softmax as attention.comp, over blocks of 64 keys whose key
+// slices are staged in shared memory for the scores (paged_kv.glsl). With
+// KV_BF16 the caches hold bf16, two per word, widened as they are read,
+// for PagedAttentionBF16; nothing else changes, so the bits are those of a
 // float32 cache holding the widened values.
 layout(local_size_x = 64) in;
 layout(constant_id = 0) const bool KV_BF16 = false;
@@ -22,8 +23,6 @@ layout(push_constant) uniform PC {
 
 #include "paged_kv.glsl"
 
-shared float qs[256];
-shared float ps[64];
 void main() {
     uint tid = gl_LocalInvocationID.x;
     uint h = gl_WorkGroupID.y;
@@ -40,20 +39,13 @@ void main() {
         float acc[4] = float[4](0.0, 0.0, 0.0, 0.0);
         float m = -1.0 / 0.0, l = 0.0;
         for (uint j0 = 0u; j0 < n; j0 += 64u) {
-            uint j = j0 + tid;
-            float s = -1.0 / 0.0;
-            if (j < n) {
-                uint row = uint(info[bt + j / pc.blockSize]) * pc.blockSize + j % pc.blockSize;
-                uint kb = pc.kOff + row * kw + g * pc.hd;
-                float dot = 0.0;
-                for (uint d = 0u; d < pc.hd; d++) {
-                    dot += qs[d] * kAt(kb + d);
-                }
-                s = dot * pc.scale;
-            }
+            uint nb = min(64u, n - j0);
+            pagedRows(tid, j0, nb, bt, kw, g);
+            barrier();
+            float dot = pagedDot(tid, nb);
+            float s = tid < nb ? dot * pc.scale : -1.0 / 0.0;
             ps[tid] = s;
             barrier();
-            uint nb = min(64u, n - j0);
             float bm = m;
             for (uint jj = 0u; jj < nb; jj++) {
                 bm = max(bm, ps[jj]);
@@ -69,9 +61,7 @@ void main() {
             for (uint jj = 0u; jj < nb; jj++) {
                 float p = ps[jj];
                 l += p;
-                uint pj = j0 + jj;
-                uint row = uint(info[bt + pj / pc.blockSize]) * pc.blockSize + pj % pc.blockSize;
-                uint vb = pc.vOff + row * kw + g * pc.hd;
+                uint vb = pc.vOff + rowAt[jj];
                 for (uint c = 0u; c < 4u; c++) {
                     uint d = tid + 64u * c;
                     if (d < pc.hd) {
