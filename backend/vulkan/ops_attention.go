@@ -204,9 +204,12 @@ func (b *Backend) pagedAttention(op string, bf16 bool, out, q, kCache, vCache ba
 	b.op()
 	ob, oo := b.view(out, rows*qw, true)
 	qb, qo := b.view(q, rows*qw, false)
-	view, spec := b.view, []uint32(nil) // KV_BF16 false
+	// Specialization: KV_BF16, PAGED_WALK (software drivers: each
+	// invocation reads its own key's row; elsewhere key slices are staged
+	// in shared memory; the bits are the same).
+	view, spec := b.view, []uint32{0, b2u(b.software && !b.pagedStagedForced)}
 	if bf16 {
-		view, spec = b.viewBF16, []uint32{1}
+		view, spec[0] = b.viewBF16, 1
 	}
 	kb, ko := view(kCache, cacheRows*kw, false)
 	vb, vo := view(vCache, cacheRows*kw, false)

@@ -154,8 +154,10 @@ func (d pagedData) run(t *testing.T, b backend.Backend, s pagedShape, useBF16 bo
 
 // TestPagedAttentionShapes runs paged attention over float32 and bf16
 // caches on every pagedShape, unsplit and split into forced chunks of 16
-// and 64 keys: the bf16 cache gives the float32 cache's bits, and both
-// stay near the CPU backend.
+// and 64 keys, with the key slices staged in shared memory (the GPU path)
+// and walked by each invocation (the software drivers' path): staging
+// gives the walk's bits, the bf16 cache gives the float32 cache's bits,
+// and both stay near the CPU backend.
 //
 // With ARPO_PAGED_ATTENTION_BITS=FILE it also records every output's bits
 // in FILE when FILE does not exist, and otherwise requires the same bits
@@ -164,7 +166,11 @@ func (d pagedData) run(t *testing.T, b backend.Backend, s pagedShape, useBF16 bo
 // (the bits of a kernel depend on the driver, so no file is committed).
 func TestPagedAttentionShapes(t *testing.T) {
 	b := open(t)
-	defer func() { b.pagedChunkForced = 0 }()
+	soft := b.software
+	defer func() { b.software, b.pagedStagedForced, b.pagedChunkForced = soft, false, 0 }()
+	// As on a software driver (so chunk 0 is unsplit on every device),
+	// with staging forced or not.
+	b.software = true
 	ref := cpu.New(1)
 	outs := map[string][]float32{}
 	for i, s := range pagedShapes {
@@ -172,19 +178,35 @@ func TestPagedAttentionShapes(t *testing.T) {
 		want := d.run(t, ref, s, false)
 		for _, chunk := range []int{0, 16, 64} {
 			b.pagedChunkForced = chunk
-			wide := d.run(t, b, s, false)
-			got := d.run(t, b, s, true)
-			for e := range got {
-				if math.Float32bits(got[e]) != math.Float32bits(wide[e]) {
-					t.Fatalf("%v chunk %d: element %d is %v over the bf16 cache, %v over the widened float32 cache", s, chunk, e, got[e], wide[e])
+			var walked []float32
+			for _, staged := range []bool{false, true} {
+				b.pagedStagedForced = staged
+				wide := d.run(t, b, s, false)
+				got := d.run(t, b, s, true)
+				requireSameBits(t, got, wide, "%v chunk %d staged=%v: over the bf16 cache, over the widened float32 cache", s, chunk, staged)
+				if staged {
+					requireSameBits(t, wide, walked, "%v chunk %d: staged, walked", s, chunk)
 				}
+				require.NoError(t, backendtest.Compare(wide, want, 1e-4), "%v chunk %d staged=%v against the cpu backend", s, chunk, staged)
+				walked = wide
 			}
-			require.NoError(t, backendtest.Compare(wide, want, 1e-4), "%v chunk %d against the cpu backend", s, chunk)
-			outs[fmt.Sprintf("%v_chunk%d", s, chunk)] = wide
+			outs[fmt.Sprintf("%v_chunk%d", s, chunk)] = walked
 		}
 	}
 	if path := os.Getenv("ARPO_PAGED_ATTENTION_BITS"); path != "" {
 		checkBitsFile(t, path, outs)
+	}
+}
+
+// requireSameBits fails the test at the first element where got and want
+// differ in their bits, saying what the two are.
+func requireSameBits(t *testing.T, got, want []float32, format string, args ...any) {
+	t.Helper()
+	require.Len(t, got, len(want))
+	for e := range got {
+		if math.Float32bits(got[e]) != math.Float32bits(want[e]) {
+			t.Fatalf("%s: element %d is %v, %v", fmt.Sprintf(format, args...), e, got[e], want[e])
+		}
 	}
 }
 

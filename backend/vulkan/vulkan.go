@@ -74,6 +74,9 @@ type Backend struct {
 	// pagedChunkForced, set by tests, splits paged attention into chunks
 	// of this many keys.
 	pagedChunkForced int
+	// pagedStagedForced, set by tests, has paged attention stage key
+	// slices in shared memory on a software driver too.
+	pagedStagedForced bool
 	// gemmPlan, when set (by tests), replaces planGemm's choice.
 	gemmPlan func(m, n, k int, transB bool) gemmPlan
 	// gemmBF16Plan, when set (by tests), replaces planGemmBF16's choice.

@@ -11,6 +11,7 @@
 // float32 cache holding the widened values.
 layout(local_size_x = 64) in;
 layout(constant_id = 0) const bool KV_BF16 = false;
+layout(constant_id = 1) const bool PAGED_WALK = false; // software drivers: no staging (paged_kv.glsl)
 layout(std430, binding = 0) buffer O { float o[]; };
 layout(std430, binding = 1) readonly buffer Q { float q[]; };
 layout(std430, binding = 2) readonly buffer K { uint k[]; }; // float32 bits or bf16 pairs (KV_BF16)

@@ -16,12 +16,20 @@
 // keys, found once per block (pagedRows) instead of by every invocation
 // for every key.
 //
+// With PAGED_WALK (software drivers) each invocation walks its own key's
+// row instead, the same sum in the same order from the same values: a CPU
+// driver runs the invocations on SIMD lanes that gain nothing from
+// coalescing, and the staging costs it a copy through shared memory per
+// element (about a fifth more time on lavapipe). Tests run both on every
+// device and require the same bits.
+//
 // Shared memory: 64 x 33 floats of tile, 256 of query, 64 of scores, 64
 // row offsets, 9,984 bytes, under the 16 KiB every Vulkan device offers
 // (maxComputeSharedMemorySize), so no device needs another kernel.
 //
 // Needs the bindings k, v (uint words) and info, the push constants
-// pc.hd, pc.blockSize, pc.kOff, pc.vOff, and the constant KV_BF16.
+// pc.hd, pc.blockSize, pc.kOff, pc.vOff, and the constants KV_BF16 and
+// PAGED_WALK.
 
 #include "bf16.glsl"
 
@@ -36,6 +44,23 @@ shared float qs[256];                        // the query row's head slice
 shared float ps[64];                         // scores, then probabilities, of a block
 shared uint rowAt[64];                       // key i's head slice starts at element rowAt[i] of a cache
 shared float kt[64 * PAGED_TILE_STRIDE];     // keys' dims [d0, d0+PAGED_TILE_D)
+
+// kAt returns element i of the key cache, vAt of the value cache (counted
+// in elements from the start of the binding).
+float kAt(uint i) {
+    if (KV_BF16) {
+        uint w = k[i >> 1];
+        return (i & 1u) != 0u ? bf16Hi(w) : bf16Lo(w);
+    }
+    return uintBitsToFloat(k[i]);
+}
+float vAt(uint i) {
+    if (KV_BF16) {
+        uint w = v[i >> 1];
+        return (i & 1u) != 0u ? bf16Hi(w) : bf16Lo(w);
+    }
+    return uintBitsToFloat(v[i]);
+}
 
 // pagedRows sets rowAt for the nb keys [j0, j0+nb) of the row whose block
 // table starts at info[bt], kv head g, cache row width kw (elements).
@@ -93,6 +118,15 @@ void pagedStage(uint tid, uint nb, uint d0, uint dn) {
 // (it barriers), after a barrier that follows pagedRows.
 float pagedDot(uint tid, uint nb) {
     float dot = 0.0;
+    if (PAGED_WALK) {
+        if (tid < nb) {
+            uint kb = pc.kOff + rowAt[tid];
+            for (uint d = 0u; d < pc.hd; d++) {
+                dot += qs[d] * kAt(kb + d);
+            }
+        }
+        return dot;
+    }
     for (uint d0 = 0u; d0 < pc.hd; d0 += PAGED_TILE_D) {
         uint dn = min(PAGED_TILE_D, pc.hd - d0);
         if (d0 > 0u) {
@@ -107,14 +141,4 @@ float pagedDot(uint tid, uint nb) {
         }
     }
     return dot;
-}
-
-// vAt returns element i of the value cache (counted from the start of
-// the binding).
-float vAt(uint i) {
-    if (KV_BF16) {
-        uint w = v[i >> 1];
-        return (i & 1u) != 0u ? bf16Hi(w) : bf16Lo(w);
-    }
-    return uintBitsToFloat(v[i]);
 }
