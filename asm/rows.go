@@ -9,7 +9,9 @@ import "math"
 //
 // Every variant (generic, AVX2, AVX-512) performs the same float32
 // operations in the same order, so the three give bitwise identical results;
-// the order depends only on the lengths.
+// the order depends only on the lengths. (The AVX-512 DotRows takes 16 keys
+// at a time and reduces their 16 accumulators together, REDUCE16, adding
+// the same pairs in the same order as one key's reduction.)
 
 var (
 	dotRowsImpl  = dotRowsGeneric

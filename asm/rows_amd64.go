@@ -37,6 +37,37 @@ func dotRowsBF16AVX512(out, q []float32, k []uint16, ldk int)
 //go:noescape
 func axpyRowsBF16AVX512(out, p []float32, v []uint16, ldv int)
 
+// dotRowsBF16AVX2 is DotRowsBF16 for AVX2 and FMA3, len(q) a multiple of
+// 16.
+//
+//go:noescape
+func dotRowsBF16AVX2(out, q []float32, k []uint16, ldk int)
+
+// axpyRowsBF16AVX2 is AxpyRowsBF16 for AVX2 and FMA3, len(out) a multiple
+// of 8.
+//
+//go:noescape
+func axpyRowsBF16AVX2(out, p []float32, v []uint16, ldv int)
+
+// dotRowsBF16AVX2Any sends the lengths dotRowsBF16AVX2 takes to it, the
+// rest (no head dimension of a real model) to the generic twin.
+func dotRowsBF16AVX2Any(out, q []float32, k []uint16, ldk int) {
+	if len(q)%16 != 0 {
+		dotRowsBF16Generic(out, q, k, ldk)
+		return
+	}
+	dotRowsBF16AVX2(out, q, k, ldk)
+}
+
+// axpyRowsBF16AVX2Any is dotRowsBF16AVX2Any for axpyRowsBF16AVX2.
+func axpyRowsBF16AVX2Any(out, p []float32, v []uint16, ldv int) {
+	if len(out)%8 != 0 {
+		axpyRowsBF16Generic(out, p, v, ldv)
+		return
+	}
+	axpyRowsBF16AVX2(out, p, v, ldv)
+}
+
 // The choice follows selectKernels (select_amd64.go): the same features pick
 // the same level. All levels give the same bits, so this is about speed only.
 func init() {
@@ -75,12 +106,13 @@ type rowsBF16Variant struct {
 	axpy func(out, p []float32, v []uint16, ldv int)
 }
 
-// rowsBF16Variants lists the generic twins, then the AVX-512 kernels where
-// this CPU runs them. Without AVX-512 the generic twins serve: a CPU
-// without it has no bf16 cache worth its widening in Go, and the
-// PagedAttentionBF16 results are the same bits either way.
+// rowsBF16Variants lists the generic twins, then every level this CPU
+// runs, the best last.
 func rowsBF16Variants() []rowsBF16Variant {
 	vs := []rowsBF16Variant{{"generic", dotRowsBF16Generic, axpyRowsBF16Generic}}
+	if cpuid.CPU.Supports(cpuid.AVX2, cpuid.FMA3) {
+		vs = append(vs, rowsBF16Variant{"avx2", dotRowsBF16AVX2Any, axpyRowsBF16AVX2Any})
+	}
 	if cpuid.CPU.Supports(cpuid.AVX512F, cpuid.AVX512BW, cpuid.AVX512VL, cpuid.AVX2, cpuid.FMA3) {
 		vs = append(vs, rowsBF16Variant{"avx512", dotRowsBF16AVX512, axpyRowsBF16AVX512})
 	}

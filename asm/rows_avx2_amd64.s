@@ -255,3 +255,217 @@ store:
 	JB         chunk
 	VZEROUPPER
 	RET
+
+// The bf16 forms (rows_bf16.go): 8 bf16 at a time zero-extended to dwords
+// (VPMOVZXWD from 16 bytes) and shifted into float32 bits, then the float32
+// kernels' FMAs in their order. AVX2 has no masked 16-bit load, so these
+// take whole vectors only: dotRowsBF16AVX2 needs len(q) a multiple of 16,
+// axpyRowsBF16AVX2 len(out) a multiple of 8 (the Go side sends other
+// lengths to the generic twins).
+
+// WDOT adds the 16 bf16 of one key at A (its second 8 at A16), widened,
+// times the query in Y8, Y9 to the partial sums L, H.
+#define WDOT(A, A16, L, H) \
+	VPMOVZXWD   A, Y12; \
+	VPSLLD      $16, Y12, Y12; \
+	VFMADD231PS Y12, Y8, L; \
+	VPMOVZXWD   A16, Y13; \
+	VPSLLD      $16, Y13, Y13; \
+	VFMADD231PS Y13, Y9, H
+
+// func dotRowsBF16AVX2(out, q []float32, k []uint16, ldk int)
+//
+// dotRowsAVX2 with bf16 keys and no tail: keys four at a time, then one.
+TEXT ·dotRowsBF16AVX2(SB), NOSPLIT, $0-80
+	MOVQ out_base+0(FP), DI
+	MOVQ out_len+8(FP), CX
+	MOVQ q_base+24(FP), SI
+	MOVQ q_len+32(FP), DX
+	MOVQ k_base+48(FP), R8
+	MOVQ ldk+72(FP), R9
+	SHLQ $1, R9
+	LEAQ (R9)(R9*2), R10
+	JMP  wcond4
+
+wloop4:
+	VXORPS Y0, Y0, Y0
+	VXORPS Y1, Y1, Y1
+	VXORPS Y2, Y2, Y2
+	VXORPS Y3, Y3, Y3
+	VXORPS Y4, Y4, Y4
+	VXORPS Y5, Y5, Y5
+	VXORPS Y6, Y6, Y6
+	VXORPS Y7, Y7, Y7
+	XORQ   AX, AX
+	JMP    wcondk4
+
+winner4:
+	VMOVUPS (SI)(AX*4), Y8
+	VMOVUPS 32(SI)(AX*4), Y9
+	LEAQ    (R8)(AX*2), R12
+	WDOT((R12), 16(R12), Y0, Y1)
+	WDOT((R12)(R9*1), 16(R12)(R9*1), Y2, Y3)
+	WDOT((R12)(R9*2), 16(R12)(R9*2), Y4, Y5)
+	WDOT((R12)(R10*1), 16(R12)(R10*1), Y6, Y7)
+	ADDQ    $16, AX
+
+wcondk4:
+	CMPQ AX, DX
+	JB   winner4
+	HSUM8x2(Y0, Y1, X0, X12)
+	HSUM8x2(Y2, Y3, X2, X13)
+	HSUM8x2(Y4, Y5, X4, X14)
+	HSUM8x2(Y6, Y7, X6, X15)
+	VMOVSS X0, (DI)
+	VMOVSS X2, 4(DI)
+	VMOVSS X4, 8(DI)
+	VMOVSS X6, 12(DI)
+	ADDQ   $16, DI
+	LEAQ   (R8)(R9*4), R8
+	SUBQ   $4, CX
+
+wcond4:
+	CMPQ CX, $4
+	JAE  wloop4
+	JMP  wcond1
+
+wloop1:
+	VXORPS Y0, Y0, Y0
+	VXORPS Y1, Y1, Y1
+	XORQ   AX, AX
+	JMP    wcondk1
+
+winner1:
+	VMOVUPS (SI)(AX*4), Y8
+	VMOVUPS 32(SI)(AX*4), Y9
+	WDOT((R8)(AX*2), 16(R8)(AX*2), Y0, Y1)
+	ADDQ    $16, AX
+
+wcondk1:
+	CMPQ AX, DX
+	JB   winner1
+	HSUM8x2(Y0, Y1, X0, X12)
+	VMOVSS X0, (DI)
+	ADDQ   $4, DI
+	ADDQ   R9, R8
+	DECQ   CX
+
+wcond1:
+	TESTQ CX, CX
+	JNZ   wloop1
+	VZEROUPPER
+	RET
+
+// WAXPY adds B times the 8 bf16 at A, widened, to the partial sums S.
+#define WAXPY(A, B, S) \
+	VPMOVZXWD   A, Y14; \
+	VPSLLD      $16, Y14, Y14; \
+	VFMADD231PS Y14, B, S
+
+// func axpyRowsBF16AVX2(out, p []float32, v []uint16, ldv int)
+//
+// axpyRowsAVX2 with bf16 values: columns 32 at a time while a whole chunk
+// remains (even-j chains Y0-Y3 from out, odd-j chains Y4-Y7 from zero),
+// then 8 at a time (Y0, Y4).
+TEXT ·axpyRowsBF16AVX2(SB), NOSPLIT, $0-80
+	MOVQ out_base+0(FP), DI
+	MOVQ out_len+8(FP), CX
+	MOVQ p_base+24(FP), SI
+	MOVQ p_len+32(FP), DX
+	MOVQ v_base+48(FP), R8
+	MOVQ ldv+72(FP), R9
+	SHLQ $1, R9
+	MOVQ DX, R11
+	ANDQ $-2, R11
+	XORQ AX, AX
+	JMP  wcond32
+
+wchunk32:
+	VMOVUPS (DI)(AX*4), Y0
+	VMOVUPS 32(DI)(AX*4), Y1
+	VMOVUPS 64(DI)(AX*4), Y2
+	VMOVUPS 96(DI)(AX*4), Y3
+	VXORPS  Y4, Y4, Y4
+	VXORPS  Y5, Y5, Y5
+	VXORPS  Y6, Y6, Y6
+	VXORPS  Y7, Y7, Y7
+	LEAQ    (R8)(AX*2), R12
+	XORQ    R10, R10
+	JMP     wcondj32
+
+wpair32:
+	VBROADCASTSS (SI)(R10*4), Y8
+	VBROADCASTSS 4(SI)(R10*4), Y9
+	WAXPY((R12), Y8, Y0)
+	WAXPY(16(R12), Y8, Y1)
+	WAXPY(32(R12), Y8, Y2)
+	WAXPY(48(R12), Y8, Y3)
+	WAXPY((R12)(R9*1), Y9, Y4)
+	WAXPY(16(R12)(R9*1), Y9, Y5)
+	WAXPY(32(R12)(R9*1), Y9, Y6)
+	WAXPY(48(R12)(R9*1), Y9, Y7)
+	LEAQ         (R12)(R9*2), R12
+	ADDQ         $2, R10
+
+wcondj32:
+	CMPQ R10, R11
+	JB   wpair32
+	CMPQ R10, DX
+	JAE  wstore32
+	VBROADCASTSS (SI)(R10*4), Y8
+	WAXPY((R12), Y8, Y0)
+	WAXPY(16(R12), Y8, Y1)
+	WAXPY(32(R12), Y8, Y2)
+	WAXPY(48(R12), Y8, Y3)
+
+wstore32:
+	VADDPS  Y4, Y0, Y0
+	VADDPS  Y5, Y1, Y1
+	VADDPS  Y6, Y2, Y2
+	VADDPS  Y7, Y3, Y3
+	VMOVUPS Y0, (DI)(AX*4)
+	VMOVUPS Y1, 32(DI)(AX*4)
+	VMOVUPS Y2, 64(DI)(AX*4)
+	VMOVUPS Y3, 96(DI)(AX*4)
+	ADDQ    $32, AX
+
+wcond32:
+	MOVQ CX, BX
+	SUBQ AX, BX
+	CMPQ BX, $32
+	JAE  wchunk32
+	JMP  wcond8
+
+wchunk8:
+	VMOVUPS (DI)(AX*4), Y0
+	VXORPS  Y4, Y4, Y4
+	LEAQ    (R8)(AX*2), R12
+	XORQ    R10, R10
+	JMP     wcondj8
+
+wpair8:
+	VBROADCASTSS (SI)(R10*4), Y8
+	VBROADCASTSS 4(SI)(R10*4), Y9
+	WAXPY((R12), Y8, Y0)
+	WAXPY((R12)(R9*1), Y9, Y4)
+	LEAQ         (R12)(R9*2), R12
+	ADDQ         $2, R10
+
+wcondj8:
+	CMPQ R10, R11
+	JB   wpair8
+	CMPQ R10, DX
+	JAE  wstore8
+	VBROADCASTSS (SI)(R10*4), Y8
+	WAXPY((R12), Y8, Y0)
+
+wstore8:
+	VADDPS  Y4, Y0, Y0
+	VMOVUPS Y0, (DI)(AX*4)
+	ADDQ    $8, AX
+
+wcond8:
+	CMPQ AX, CX
+	JB   wchunk8
+	VZEROUPPER
+	RET

@@ -43,6 +43,107 @@ GLOBL rowmask16<>(SB), RODATA|NOPTR, $34
 	VMOVSHDUP     X, TX; \
 	VADDSS        TX, X, X
 
+// REDUCE16 sums the 16 lanes of each of Z0-Z15 in HSUM16's tree order and
+// leaves the 16 sums in Z0, the sum of Z(4m+k) in lane 4k+m (so a kernel
+// that gives accumulator 4o+g the row 4g+o gets its rows in order). Each
+// step adds, for two (or four) accumulators at once, the same pairs of
+// partial sums as HSUM16, lower half first: lanes l+8 onto l (128-bit
+// lanes paired across the two 256-bit halves by VSHUFF32X4), then l+4 onto
+// l, l+2 onto l (VSHUFPS within 128-bit lanes), l+1 onto l. 46
+// instructions for 16 sums, where 16 HSUM16 take 128. Clobbers Z16-Z19.
+#define PAIR8(A, B, D) \
+	VSHUFF32X4 $0x44, B, A, Z16; \
+	VSHUFF32X4 $0xEE, B, A, Z17; \
+	VADDPS     Z17, Z16, D
+
+#define PAIR4(A, B, D) \
+	VSHUFF32X4 $0x88, B, A, Z16; \
+	VSHUFF32X4 $0xDD, B, A, Z17; \
+	VADDPS     Z17, Z16, D
+
+#define PAIR2(A, B, D) \
+	VSHUFPS $0x44, B, A, Z16; \
+	VSHUFPS $0xEE, B, A, Z17; \
+	VADDPS  Z17, Z16, D
+
+#define PAIR1(A, B, D) \
+	VSHUFPS $0x88, B, A, Z16; \
+	VSHUFPS $0xDD, B, A, Z17; \
+	VADDPS  Z17, Z16, D
+
+#define REDUCE16 \
+	PAIR8(Z0, Z1, Z0); \
+	PAIR8(Z2, Z3, Z1); \
+	PAIR8(Z4, Z5, Z2); \
+	PAIR8(Z6, Z7, Z3); \
+	PAIR8(Z8, Z9, Z4); \
+	PAIR8(Z10, Z11, Z5); \
+	PAIR8(Z12, Z13, Z6); \
+	PAIR8(Z14, Z15, Z7); \
+	PAIR4(Z0, Z1, Z0); \
+	PAIR4(Z2, Z3, Z1); \
+	PAIR4(Z4, Z5, Z2); \
+	PAIR4(Z6, Z7, Z3); \
+	PAIR2(Z0, Z1, Z0); \
+	PAIR2(Z2, Z3, Z1); \
+	PAIR1(Z0, Z1, Z0)
+
+// ROWS16(OP) applies OP(g, o, ADDR, ACC) to the 16 rows of a 16-row group:
+// row 4g+o at ADDR, accumulated in Z(4o+g) (REDUCE16's order). Rows 0-3,
+// 4-7, 8-11 and 12-15 start at R12, R13, R14 and BX; R9 is the row
+// stride in bytes and R10 three times it.
+#define ROWS16(OP) \
+	OP((R12), Z0); \
+	OP((R12)(R9*1), Z4); \
+	OP((R12)(R9*2), Z8); \
+	OP((R12)(R10*1), Z12); \
+	OP((R13), Z1); \
+	OP((R13)(R9*1), Z5); \
+	OP((R13)(R9*2), Z9); \
+	OP((R13)(R10*1), Z13); \
+	OP((R14), Z2); \
+	OP((R14)(R9*1), Z6); \
+	OP((R14)(R9*2), Z10); \
+	OP((R14)(R10*1), Z14); \
+	OP((BX), Z3); \
+	OP((BX)(R9*1), Z7); \
+	OP((BX)(R9*2), Z11); \
+	OP((BX)(R10*1), Z15)
+
+#define ZERO16 \
+	VPXORD Z0, Z0, Z0; VPXORD Z1, Z1, Z1; VPXORD Z2, Z2, Z2; VPXORD Z3, Z3, Z3; \
+	VPXORD Z4, Z4, Z4; VPXORD Z5, Z5, Z5; VPXORD Z6, Z6, Z6; VPXORD Z7, Z7, Z7; \
+	VPXORD Z8, Z8, Z8; VPXORD Z9, Z9, Z9; VPXORD Z10, Z10, Z10; VPXORD Z11, Z11, Z11; \
+	VPXORD Z12, Z12, Z12; VPXORD Z13, Z13, Z13; VPXORD Z14, Z14, Z14; VPXORD Z15, Z15, Z15
+
+// GROUP16 points R12, R13, R14, BX at rows 0, 4, 8, 12 from R8.
+#define GROUP16 \
+	MOVQ R8, R12; \
+	LEAQ (R12)(R9*4), R13; \
+	LEAQ (R13)(R9*4), R14; \
+	LEAQ (R14)(R9*4), BX
+
+// ADVANCE16(B) moves the four row pointers B bytes along their rows.
+#define ADVANCE16(B) \
+	ADDQ $B, R12; \
+	ADDQ $B, R13; \
+	ADDQ $B, R14; \
+	ADDQ $B, BX
+
+// The ROWS16 operations: float32 rows with the query chunk in Z18, full
+// or under K1; bf16 rows widened through Z19 first.
+#define FMA_F32(ADDR, ACC) VFMADD231PS ADDR, Z18, ACC
+#define FMA_F32_TAIL(ADDR, ACC) VFMADD231PS ADDR, Z18, K1, ACC
+#define FMA_BF16(ADDR, ACC) \
+	VPMOVZXWD   ADDR, Z19; \
+	VPSLLD      $16, Z19, Z19; \
+	VFMADD231PS Z19, Z18, ACC
+#define FMA_BF16_TAIL(ADDR, ACC) \
+	VMOVDQU16.Z ADDR, K1, Y19; \
+	VPMOVZXWD   Y19, Z19; \
+	VPSLLD      $16, Z19, Z19; \
+	VFMADD231PS Z19, Z18, K1, ACC
+
 // func dotRowsAVX512(out, q, k []float32, ldk int)
 //
 // Keys four at a time (accumulators Z0-Z3, rows at R12, +R9, +2*R9, +R10),
@@ -62,6 +163,39 @@ TEXT ·dotRowsAVX512(SB), NOSPLIT, $0-80
 	ANDQ $15, BX
 	LEAQ rowmask16<>(SB), R13
 	KMOVW (R13)(BX*2), K1
+	JMP  cond16
+
+loop16:
+	ZERO16
+	GROUP16
+	XORQ AX, AX
+	JMP  condk16
+
+inner16:
+	VMOVUPS (SI)(AX*4), Z18
+	ROWS16(FMA_F32)
+	ADVANCE16(64)
+	ADDQ    $16, AX
+
+condk16:
+	CMPQ AX, R11
+	JB   inner16
+	CMPQ AX, DX
+	JAE  reduce16
+	VMOVUPS.Z (SI)(AX*4), K1, Z18
+	ROWS16(FMA_F32_TAIL)
+
+reduce16:
+	REDUCE16
+	VMOVUPS Z0, (DI)
+	ADDQ    $64, DI
+	LEAQ    (R8)(R9*8), R8
+	LEAQ    (R8)(R9*8), R8
+	SUBQ    $16, CX
+
+cond16:
+	CMPQ CX, $16
+	JAE  loop16
 	JMP  cond4
 
 loop4:
@@ -256,6 +390,39 @@ TEXT ·dotRowsBF16AVX512(SB), NOSPLIT, $0-80
 	ANDQ $15, BX
 	LEAQ rowmask16<>(SB), R13
 	KMOVW (R13)(BX*2), K1
+	JMP  bcond16
+
+bloop16:
+	ZERO16
+	GROUP16
+	XORQ AX, AX
+	JMP  bcondk16
+
+binner16:
+	VMOVUPS (SI)(AX*4), Z18
+	ROWS16(FMA_BF16)
+	ADVANCE16(32)
+	ADDQ    $16, AX
+
+bcondk16:
+	CMPQ AX, R11
+	JB   binner16
+	CMPQ AX, DX
+	JAE  breduce16
+	VMOVUPS.Z (SI)(AX*4), K1, Z18
+	ROWS16(FMA_BF16_TAIL)
+
+breduce16:
+	REDUCE16
+	VMOVUPS Z0, (DI)
+	ADDQ    $64, DI
+	LEAQ    (R8)(R9*8), R8
+	LEAQ    (R8)(R9*8), R8
+	SUBQ    $16, CX
+
+bcond16:
+	CMPQ CX, $16
+	JAE  bloop16
 	JMP  bcond4
 
 bloop4:

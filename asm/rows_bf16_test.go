@@ -150,3 +150,40 @@ func TestRowsBF16ExportedAndPanics(t *testing.T) {
 	require.Panics(t, func() { AxpyRowsBF16(make([]float32, 7), make([]float32, 5), kk, 10) })
 	require.Panics(t, func() { AxpyRowsBF16(make([]float32, 7), make([]float32, 2), kk, 5) })
 }
+
+// BenchmarkRowsBF16: every variant of the float32 and bf16 row kernels on a
+// decode-shaped run (16 keys of head dim 128, 1,024 floats apart, as in a
+// cache of 8 key/value heads), the rows in L1/L2.
+func BenchmarkRowsBF16(b *testing.B) {
+	const n, d, ld = 16, 128, 1024
+	rng := rand.New(rand.NewSource(9))
+	q := randGuarded(rng, d, 0, -1, 1).s()
+	p := randGuarded(rng, n, 0, 0, 1).s()
+	k := newStrided(rng, n, d, ld, 0)
+	k16 := newStridedBF16(rng, n, d, ld, 0)
+	out, acc := make([]float32, n), make([]float32, d)
+	for _, v := range rowsVariants() {
+		b.Run("dot/f32/"+v.name, func(b *testing.B) {
+			for b.Loop() {
+				v.dot(out, q, k.s(), ld)
+			}
+		})
+		b.Run("axpy/f32/"+v.name, func(b *testing.B) {
+			for b.Loop() {
+				v.axpy(acc, p, k.s(), ld)
+			}
+		})
+	}
+	for _, v := range rowsBF16Variants() {
+		b.Run("dot/bf16/"+v.name, func(b *testing.B) {
+			for b.Loop() {
+				v.dot(out, q, k16.s(), ld)
+			}
+		})
+		b.Run("axpy/bf16/"+v.name, func(b *testing.B) {
+			for b.Loop() {
+				v.axpy(acc, p, k16.s(), ld)
+			}
+		})
+	}
+}

@@ -242,7 +242,8 @@ else
 	trainArgs=(--configs b --steps 3 --warmup 1 --batch 8 --seq 256)
 	decodeArgs=(--configs b --batch 1,16,64 --new 64 --reps 2 --fork-len 0)
 	shapeTrain=(--shape qwen2.5-0.5b --steps 2 --warmup 1 --batch 4 --seq 256)
-	shapeDecode=(--shape qwen2.5-0.5b --batch 1,16,64 --new 32 --reps 1 --fork-len 0)
+	# Both KV caches, at a context long enough for attention to count.
+	shapeDecode=(--shape qwen2.5-0.5b --batch 1,16,64 --prompt 256 --new 32 --reps 1 --kv-cache f32,bf16 --fork-len 0)
 	cpuTrain=(--configs b --steps 1 --warmup 0 --batch 8 --seq 256 --threads "$(nproc)")
 fi
 

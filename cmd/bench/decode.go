@@ -65,7 +65,7 @@ func runDecode(args []string) error {
 	forkLen := fs.Int("fork-len", 1000, "length of the sequence forked by the fork benchmark; 0 skips it")
 	forkConfig := fs.String("fork-config", "b", "model config of the fork benchmark (with --shape, that shape unless set)")
 	precFlag := addPrecisionFlag(fs, "weights the engine decodes with")
-	kvFlag := fs.String("kv-cache", "f32", "the engine's KV cache: f32, or bf16 (cpu and vulkan)")
+	kvFlags := fs.StringSlice("kv-cache", []string{"f32"}, "the engine's KV cache: f32, bf16 (cpu and vulkan), or both (f32,bf16: a line each)")
 	if err := suite.parse(args); err != nil {
 		return err
 	}
@@ -73,9 +73,13 @@ func runDecode(args []string) error {
 	if err != nil {
 		return err
 	}
-	kvCache, err := nn.ParsePrecision(*kvFlag)
-	if err != nil {
-		return badInput("--kv-cache: %v", err)
+	var kvCaches []nn.Precision
+	for _, f := range *kvFlags {
+		kv, err := nn.ParsePrecision(f)
+		if err != nil {
+			return badInput("--kv-cache: %v", err)
+		}
+		kvCaches = append(kvCaches, kv)
 	}
 	if *promptLen < 1 || *newTokens < 1 || *reps < 1 || *forkLen < 0 {
 		return badInput("--prompt %d, --new %d, --reps %d, --fork-len %d: out of range", *promptLen, *newTokens, *reps, *forkLen)
@@ -106,12 +110,14 @@ func runDecode(args []string) error {
 	for _, name := range names {
 		for _, th := range counts {
 			for _, batch := range *batches {
-				ls = append(ls, benchLine{fmt.Sprintf("config %s, %s, batch %d", name, threadsLabel(th), batch), func() (any, error) {
-					cfg, _ := modelConfig(name)
-					r, err := benchDecode(bf, cfg, th, batch, *promptLen, *newTokens, *reps, prec, kvCache)
-					r.Config = name
-					return r, err
-				}})
+				for _, kv := range kvCaches {
+					ls = append(ls, benchLine{fmt.Sprintf("config %s, %s, batch %d, %s KV cache", name, threadsLabel(th), batch, kv), func() (any, error) {
+						cfg, _ := modelConfig(name)
+						r, err := benchDecode(bf, cfg, th, batch, *promptLen, *newTokens, *reps, prec, kv)
+						r.Config = name
+						return r, err
+					}})
+				}
 			}
 		}
 	}

@@ -24,12 +24,14 @@ type cache struct {
 	refs      []int32 // per block; 0 means free
 	free      []int32 // free blocks, used from the end
 	nBlocks   int
+	initial   int // blocks of the first allocation
 }
 
-func newCache(b backend.Backend, layers, width, blockSize, blocks int) *cache {
-	c := &cache{b: b, blockSize: blockSize, width: width, layers: layers}
-	c.grow(blocks)
-	return c
+// newCache returns an empty cache; its first block allocates initial
+// blocks (so that SetCachePrecision, before any use, allocates nothing
+// twice).
+func newCache(b backend.Backend, layers, width, blockSize, initial int) *cache {
+	return &cache{b: b, blockSize: blockSize, width: width, layers: layers, initial: initial}
 }
 
 // grow makes room for at least n blocks in all, copying what is cached.
@@ -98,7 +100,7 @@ func (c *cache) attend(l int, out, q backend.View, seqs []backend.PagedSeq, head
 }
 
 // setBF16 switches an unused cache between float32 (kv nil) and bf16
-// storage, reallocating its blocks.
+// storage, reallocating the blocks it has.
 func (c *cache) setBF16(bf backend.BF16, kv backend.BF16KV) {
 	if c.inUse() != 0 {
 		panic("engine: cache precision changed with blocks in use")
@@ -106,7 +108,9 @@ func (c *cache) setBF16(bf backend.BF16, kv backend.BF16KV) {
 	n := c.nBlocks
 	c.freeAll()
 	c.bf, c.kv = bf, kv
-	c.grow(n)
+	if n > 0 {
+		c.grow(n)
+	}
 }
 
 // bytes is the memory the cache's blocks take.
@@ -122,7 +126,11 @@ func (c *cache) bytes() int64 {
 // every block is in use.
 func (c *cache) alloc() int32 {
 	if len(c.free) == 0 {
-		c.grow(max(2*c.nBlocks, 16))
+		if c.nBlocks == 0 {
+			c.grow(max(c.initial, 1))
+		} else {
+			c.grow(max(2*c.nBlocks, 16))
+		}
 	}
 	blk := c.free[len(c.free)-1]
 	c.free = c.free[:len(c.free)-1]
@@ -172,7 +180,7 @@ func (c *cache) private(blk int32, used int) int32 {
 func (c *cache) inUse() int { return c.nBlocks - len(c.free) }
 
 func (c *cache) freeAll() {
-	for l := 0; l < c.layers; l++ {
+	for l := range c.ks {
 		c.b.Free(c.ks[l])
 		c.b.Free(c.vs[l])
 	}

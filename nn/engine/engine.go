@@ -15,8 +15,9 @@ type Options struct {
 	// Smaller blocks make forks copy less; larger ones make attention walk
 	// fewer block-table entries.
 	BlockSize int
-	// InitialBlocks is the cache size to start with, e.g. 256; it grows by
-	// doubling when full.
+	// InitialBlocks is the cache size to start with, e.g. 256, allocated
+	// when the first block is used (after SetCachePrecision, if called); it
+	// grows by doubling when full.
 	InitialBlocks int
 	// BatchInvariant makes every sequence's logits independent of the other
 	// sequences in a Forward call, so that a prompt rolled out alone (on a
