@@ -63,18 +63,8 @@ func newPagedBF16Case() pagedBF16Case {
 	}
 	kw := c.kvHeads * c.hd
 	n := blocks * c.blockSize * kw
-	wide := func(scale float32) ([]uint16, []float32) {
-		x := make([]float32, n)
-		for i := range x {
-			x[i] = (2*rng.Float32() - 1) * scale
-		}
-		h := make([]uint16, n)
-		asm.F32ToBF16(h, x)
-		asm.BF16ToF32(x, h)
-		return h, x
-	}
-	c.k16, c.kWide = wide(2)
-	c.v16, c.vWide = wide(1)
+	c.k16, c.kWide = randBF16(rng, n, 2)
+	c.v16, c.vWide = randBF16(rng, n, 1)
 	c.q = make([]float32, c.T*c.heads*c.hd)
 	for i := range c.q {
 		c.q[i] = (2*rng.Float32() - 1) * 2
@@ -241,4 +231,18 @@ func TestCopyBF16Large(t *testing.T) {
 	want := append([]uint16(nil), d...)
 	copy(want[4096:5120], d[1024:2048])
 	assert.Equal(t, want, readBF16(t, b, backend.Whole(dst), size), "within one buffer")
+}
+
+// randBF16 returns n values uniform in [-scale, scale) rounded to bf16, as
+// bf16 bits and widened back to float32: a bf16 cache and the float32
+// cache holding the same values.
+func randBF16(rng *rand.Rand, n int, scale float32) ([]uint16, []float32) {
+	x := make([]float32, n)
+	for i := range x {
+		x[i] = (2*rng.Float32() - 1) * scale
+	}
+	h := make([]uint16, n)
+	asm.F32ToBF16(h, x)
+	asm.BF16ToF32(x, h)
+	return h, x
 }

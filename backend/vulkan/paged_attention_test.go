@@ -14,7 +14,6 @@ import (
 	"slices"
 	"testing"
 
-	"github.com/goarpo/arpo/asm"
 	"github.com/goarpo/arpo/backend"
 	"github.com/goarpo/arpo/backend/backendtest"
 	"github.com/goarpo/arpo/backend/cpu"
@@ -94,18 +93,8 @@ func newPagedData(s pagedShape, seed uint64) pagedData {
 		d.T += r.n
 	}
 	n := blocks * s.blockSize * s.kvHeads * s.hd
-	wide := func(scale float32) ([]uint16, []float32) {
-		x := make([]float32, n)
-		for i := range x {
-			x[i] = (2*rng.Float32() - 1) * scale
-		}
-		h := make([]uint16, n)
-		asm.F32ToBF16(h, x)
-		asm.BF16ToF32(x, h)
-		return h, x
-	}
-	d.k16, d.kWide = wide(2)
-	d.v16, d.vWide = wide(1)
+	d.k16, d.kWide = randBF16(rng, n, 2)
+	d.v16, d.vWide = randBF16(rng, n, 1)
 	d.q = make([]float32, d.T*s.heads*s.hd)
 	for i := range d.q {
 		d.q[i] = (2*rng.Float32() - 1) * 2

@@ -26,15 +26,7 @@ func TestPrecisionBF16(t *testing.T) {
 	require.Equal(t, 0, code, errOut)
 	code, out16, errOut := runCmd(text, "--model", dir, "--score", "--threads", "1", "--precision", "bf16")
 	require.Equal(t, 0, code, errOut)
-	a, b := parseScores(t, out32), parseScores(t, out16)
-	require.Len(t, b, len(a))
-	moved := false
-	for i := 1; i < len(a); i++ {
-		d := math.Abs(*a[i].LogProb - *b[i].LogProb)
-		assert.Less(t, d, 0.05, "token %d", i)
-		moved = moved || d > 0
-	}
-	assert.True(t, moved, "bf16 weights must change the log-probs")
+	requireMovedByRounding(t, out32, out16, "bf16 weights")
 
 	code, _, errOut = runCmd("", "--model", dir, "--prompt", "the cat", "--max-new-tokens", "5", "--threads", "1", "--precision", "bf16")
 	require.Equal(t, 0, code, errOut)
@@ -132,19 +124,27 @@ func TestKVCacheBF16(t *testing.T) {
 	require.Equal(t, 0, code, errOut)
 	code, out16, errOut := runCmd(text, "--model", dir, "--score", "--threads", "1", "--kv-cache", "bf16")
 	require.Equal(t, 0, code, errOut)
-	a, b := parseScores(t, out32), parseScores(t, out16)
-	require.Len(t, b, len(a))
-	moved := false
-	for i := 1; i < len(a); i++ {
-		d := math.Abs(*a[i].LogProb - *b[i].LogProb)
-		assert.Less(t, d, 0.05, "token %d", i)
-		moved = moved || d > 0
-	}
-	assert.True(t, moved, "a bf16 KV cache must change the log-probs")
+	requireMovedByRounding(t, out32, out16, "a bf16 KV cache")
 
 	code, _, errOut = runCmd("", "--model", dir, "--prompt", "the cat", "--max-new-tokens", "5", "--threads", "1", "--kv-cache", "bf16", "--precision", "bf16")
 	require.Equal(t, 0, code, errOut)
 	code, _, errOut = runCmd("", "--model", dir, "--prompt", "the cat", "--kv-cache", "fp8")
 	assert.Equal(t, 2, code)
 	assert.Contains(t, errOut, "--kv-cache")
+}
+
+// requireMovedByRounding checks that the --score output with bf16 (what
+// names it) moves each token's log-prob from the float32 output by less
+// than 0.05 nats, and moves some.
+func requireMovedByRounding(t *testing.T, out32, out16, what string) {
+	t.Helper()
+	a, b := parseScores(t, out32), parseScores(t, out16)
+	require.Len(t, b, len(a))
+	moved := false
+	for i := 1; i < len(a); i++ {
+		d := math.Abs(*a[i].LogProb - *b[i].LogProb)
+		assert.Less(t, d, 0.05, "%s: token %d", what, i)
+		moved = moved || d > 0
+	}
+	assert.True(t, moved, "%s must change the log-probs", what)
 }
