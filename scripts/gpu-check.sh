@@ -104,11 +104,6 @@ step() {
 	return "$rc"
 }
 
-# The Vulkan loader's own defaults where XDG_CONFIG_DIRS / XDG_DATA_DIRS
-# are unset (the loader's "Linux manifest search paths"), so that the ICD
-# and the validation layer are looked for where the loader looks.
-loaderConfigDirs=/etc/xdg loaderSysconfDir=/etc loaderDataDirs=/usr/local/share:/usr/share
-
 # The loader and vulkaninfo, unpacked under $work/root.
 if ! ls "$work"/debs/libvulkan1_*.deb >/dev/null 2>&1; then
 	echo "gpu-check: no .debs in $work/debs; downloading them" >&2
@@ -128,19 +123,22 @@ if ls "$work"/debs/*.deb >/dev/null 2>&1; then
 	libdirs() { find "$1" \( -name '*.so' -o -name '*.so.*' \) -printf '%h\n' | sort -u | paste -sd:; }
 	loaderlibs=$(libdirs "$work/loader") rootlibs=$(libdirs "$work/root")
 	export LD_LIBRARY_PATH="$loaderlibs${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}${rootlibs:+:$rootlibs}"
-	export PATH="$PATH:$work/root/usr/bin"
-	if [ -d "$work/root/usr/share/vulkan/explicit_layer.d" ]; then
-		export VK_LAYER_PATH="$work/root/usr/share/vulkan/explicit_layer.d"
-	fi
+	# vulkaninfo and the validation layer's manifest, wherever the
+	# packages put them.
+	bindir=$(find "$work/root" -name vulkaninfo -type f -printf '%h\n' | head -1)
+	[ -n "$bindir" ] && export PATH="$PATH:$bindir"
+	layerdir=$(find "$work/root" -name VkLayer_khronos_validation.json -printf '%h\n' | head -1)
+	[ -n "$layerdir" ] && export VK_LAYER_PATH="$layerdir"
 fi
 
 # The NVIDIA driver's ICD manifest. Its location is derived, never assumed:
 # a manifest already named by VK_DRIVER_FILES or VK_ICD_FILENAMES; the prefix
 # nvidia-smi runs from (a driver mounted into a container keeps lib64/ and
 # share/vulkan/ beside bin/) and GPU_CHECK_DRIVER_DIR, another such prefix;
-# then the Vulkan loader's own search path (XDG_CONFIG_DIRS, /etc,
-# XDG_DATA_DIRS). Failing a manifest, one is written for the
-# libGLX_nvidia.so.0 found on LD_LIBRARY_PATH or in ldconfig's cache.
+# then the manifests the Vulkan loader itself finds on its search path (as
+# its VK_LOADER_DEBUG=driver log names them). Failing a manifest, one is
+# written for the libGLX_nvidia.so.0 found on LD_LIBRARY_PATH or in
+# ldconfig's cache.
 if [ "$anyDriver" = 0 ]; then
 	prefixes=()
 	[ -n "${GPU_CHECK_DRIVER_DIR:-}" ] && prefixes+=("$GPU_CHECK_DRIVER_DIR")
@@ -154,18 +152,15 @@ if [ "$anyDriver" = 0 ]; then
 	done
 	icd=${VK_DRIVER_FILES:-${VK_ICD_FILENAMES:-}}
 	if [ -z "$icd" ]; then
-		dirs=()
-		for p in "${prefixes[@]}"; do dirs+=("$p/share/vulkan/icd.d"); done
-		IFS=: read -ra xdg <<<"${XDG_CONFIG_DIRS:-$loaderConfigDirs}"
-		for d in "${xdg[@]}"; do dirs+=("$d/vulkan/icd.d"); done
-		dirs+=("$loaderSysconfDir/vulkan/icd.d")
-		IFS=: read -ra xdg <<<"${XDG_DATA_DIRS:-$loaderDataDirs}"
-		for d in "${xdg[@]}"; do dirs+=("$d/vulkan/icd.d"); done
-		for d in "${dirs[@]}"; do
-			for f in "$d"/nvidia_icd*.json; do
+		for p in "${prefixes[@]}"; do
+			for f in "$p"/share/vulkan/icd.d/nvidia_icd*.json; do
 				if [ -f "$f" ]; then icd=$f; break 2; fi
 			done
 		done
+	fi
+	if [ -z "$icd" ] && command -v vulkaninfo >/dev/null; then
+		icd=$(VK_LOADER_DEBUG=driver vulkaninfo --summary 2>&1 |
+			sed -n 's/.*Found ICD manifest file \([^ ,]*nvidia_icd[^ ,/]*\.json\).*/\1/p' | head -1)
 	fi
 	if [ -z "$icd" ]; then
 		glx=
@@ -193,14 +188,12 @@ else
 	echo "vulkaninfo not found" >"$out/vulkaninfo.txt"
 fi
 
-# The validation layer, where it can be loaded, checks every test.
+# The validation layer, where the loader finds it (vulkaninfo lists it
+# among the instance layers), checks every test.
 layers=
-IFS=: read -ra xdg <<<"${VK_LAYER_PATH:-${XDG_DATA_DIRS:-$loaderDataDirs}}"
-for d in "${xdg[@]}"; do
-	for f in "$d/VkLayer_khronos_validation.json" "$d/vulkan/explicit_layer.d/VkLayer_khronos_validation.json"; do
-		[ -f "$f" ] && layers=VK_LAYER_KHRONOS_validation
-	done
-done
+if grep -q VK_LAYER_KHRONOS_validation "$out/vulkaninfo.txt"; then
+	layers=VK_LAYER_KHRONOS_validation
+fi
 
 # The tagged tests: the prebuilt binary, else go test.
 if [ -f "$work/bin/commit" ] && command -v git >/dev/null &&
