@@ -140,8 +140,8 @@ func (kv kvCache) prefetch(values bool, at, n, ld, w int) {
 // pagedPrefetchMax bounds the bytes of a block prefetch: a block larger
 // than about half an L1 data cache (32-48 KiB here) would evict the block
 // being computed. Measured on BenchmarkPagedAttentionDecode: the Llama 3
-// 8B shape's float32 blocks (64 KiB a piece) ran 10% slower prefetched,
-// its bf16 blocks (32 KiB) 1.2x faster.
+// 8B shape's float32 blocks (64 KiB a piece) ran 4-10% slower prefetched,
+// its bf16 blocks (32 KiB) 1.2x faster on one thread.
 const pagedPrefetchMax = 32 << 10
 
 func (c *CPU) pagedAttention(out, q backend.View, kv kvCache, seqs []backend.PagedSeq, blockSize, heads, kvHeads, headDim int, scale float32) {

@@ -30,19 +30,13 @@ func TestBF16KV(t *testing.T) {
 	}
 }
 
-// pagedBF16Case is a paged attention over bf16 caches at odd element
-// offsets, with the float32 caches holding the same values widened.
-type pagedBF16Case struct {
-	seqs                             []backend.PagedSeq
-	blockSize, heads, kvHeads, hd, T int
-	q, kWide, vWide                  []float32
-	k16, v16                         []uint16
-	scale                            float32
-}
-
-func newPagedBF16Case() pagedBF16Case {
+// newPagedBF16Case is a paged attention over bf16 caches at odd element
+// offsets (3 and 1, so that rows start in the high half of a word), head
+// dim 72 and grouped heads: decode rows with 300, 17 and 129 keys beside a
+// prefill of 6 rows, over shuffled blocks of 8.
+func newPagedBF16Case() (pagedShape, pagedData) {
 	rng := rand.New(rand.NewPCG(19, 7))
-	c := pagedBF16Case{blockSize: 8, heads: 6, kvHeads: 2, hd: 72, T: 9}
+	s := pagedShape{hd: 72, heads: 6, kvHeads: 2, blockSize: 8, kOff: 3, vOff: 1}
 	const blocks = 80
 	perm := rng.Perm(blocks)
 	next := 0
@@ -54,62 +48,21 @@ func newPagedBF16Case() pagedBF16Case {
 		}
 		return bs
 	}
-	// Decode rows with 300, 17 and 129 keys, and a prefill of 6 rows.
-	c.seqs = []backend.PagedSeq{
+	d := pagedData{T: 9, seqs: []backend.PagedSeq{
 		{Row: 0, N: 1, Pos: 299, Blocks: take(38)},
 		{Row: 1, N: 1, Pos: 16, Blocks: take(3)},
 		{Row: 2, N: 1, Pos: 128, Blocks: take(17)},
 		{Row: 3, N: 6, Pos: 0, Blocks: take(1)},
+	}}
+	n := blocks * s.blockSize * s.kvHeads * s.hd
+	d.k16, d.kWide = randBF16(rng, n, 2)
+	d.v16, d.vWide = randBF16(rng, n, 1)
+	d.q = make([]float32, d.T*s.heads*s.hd)
+	for i := range d.q {
+		d.q[i] = (2*rng.Float32() - 1) * 2
 	}
-	kw := c.kvHeads * c.hd
-	n := blocks * c.blockSize * kw
-	c.k16, c.kWide = randBF16(rng, n, 2)
-	c.v16, c.vWide = randBF16(rng, n, 1)
-	c.q = make([]float32, c.T*c.heads*c.hd)
-	for i := range c.q {
-		c.q[i] = (2*rng.Float32() - 1) * 2
-	}
-	c.scale = float32(1 / math.Sqrt(float64(c.hd)))
-	return c
-}
-
-// run returns the output of PagedAttention over the float32 caches, or of
-// PagedAttentionBF16 over the bf16 ones (at element offsets 3 and 1, so
-// that rows start in the high half of a word).
-func (c pagedBF16Case) run(t *testing.T, b backend.Backend, useBF16 bool) []float32 {
-	t.Helper()
-	var bufs []backend.Buffer
-	defer func() {
-		for _, x := range bufs {
-			b.Free(x)
-		}
-	}()
-	f32 := func(x []float32) backend.View {
-		buf := b.Alloc(len(x) + 1)
-		bufs = append(bufs, buf)
-		v := backend.Whole(buf).At(1)
-		b.Write(v, x)
-		return v
-	}
-	qw := c.heads * c.hd
-	out, q := f32(make([]float32, c.T*qw)), f32(c.q)
-	if useBF16 {
-		bf, kv, ok := backend.AsBF16KV(b)
-		require.True(t, ok)
-		bf16 := func(x []uint16, off int) backend.View {
-			buf := bf.AllocBF16(len(x) + off)
-			bufs = append(bufs, buf)
-			v := backend.Whole(buf).At(off)
-			bf.WriteBF16(v, x)
-			return v
-		}
-		kv.PagedAttentionBF16(out, q, bf16(c.k16, 3), bf16(c.v16, 1), c.seqs, c.blockSize, c.heads, c.kvHeads, c.hd, c.scale)
-	} else {
-		b.PagedAttention(out, q, f32(c.kWide), f32(c.vWide), c.seqs, c.blockSize, c.heads, c.kvHeads, c.hd, c.scale)
-	}
-	got := make([]float32, c.T*qw)
-	require.NoError(t, b.Read(got, out))
-	return got
+	d.scale = float32(1 / math.Sqrt(float64(s.hd)))
+	return s, d
 }
 
 // TestPagedAttentionBF16Split: over bf16 caches at odd offsets (head dim
@@ -121,14 +74,14 @@ func (c pagedBF16Case) run(t *testing.T, b backend.Backend, useBF16 bool) []floa
 func TestPagedAttentionBF16Split(t *testing.T) {
 	b := open(t)
 	defer func() { b.pagedChunkForced = 0 }()
-	c := newPagedBF16Case()
-	want := c.run(t, cpu.New(1), false)
+	sh, c := newPagedBF16Case()
+	want := c.run(t, cpu.New(1), sh, false)
 	for _, chunk := range []int{0, 16, 64} {
 		b.pagedChunkForced = chunk
 		before, _, _ := b.Stats()
-		got := c.run(t, b, true)
+		got := c.run(t, b, sh, true)
 		after, _, _ := b.Stats()
-		wide := c.run(t, b, false)
+		wide := c.run(t, b, sh, false)
 		if chunk > 0 {
 			// Two dispatches besides the transfers: the split and the combine.
 			assert.Equal(t, 2, after-before, "chunk %d: dispatches of PagedAttentionBF16", chunk)
@@ -151,7 +104,7 @@ func TestBF16KVProfileKinds(t *testing.T) {
 		t.Skip("the device has no timestamps on its compute queue")
 	}
 	defer func() { b.pagedChunkForced = 0 }()
-	c := newPagedBF16Case()
+	sh, c := newPagedBF16Case()
 	require.NoError(t, b.SetProfile(true))
 	defer func() { require.NoError(t, b.SetProfile(false)) }()
 	soft := b.software
@@ -159,8 +112,8 @@ func TestBF16KVProfileKinds(t *testing.T) {
 	for _, split := range []bool{false, true} {
 		// Unsplit: as on a software driver; split: chunks of 16 keys.
 		b.software, b.pagedChunkForced = !split, 16*int(b2u(split))
-		c.run(t, b, true)
-		c.run(t, b, false)
+		c.run(t, b, sh, true)
+		c.run(t, b, sh, false)
 	}
 	dst, src := b.AllocBF16(64), b.Alloc(64)
 	defer b.Free(dst)

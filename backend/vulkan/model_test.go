@@ -104,44 +104,18 @@ func TestBF16TrainingStepsMatchCPU(t *testing.T) {
 // float32 engine's, so the bf16 weights are in use.
 func TestBF16EngineMatchesCPU(t *testing.T) {
 	b := open(t)
-	cfg := nn.Config{ModelType: "qwen2", VocabSize: 67, HiddenSize: 32, NumLayers: 2, NumHeads: 4, NumKVHeads: 2,
-		HeadDim: 8, IntermediateSize: 48, RopeTheta: 10000, RMSNormEps: 1e-6, MaxPositionEmbeddings: 128,
-		TieWordEmbeddings: true, HiddenAct: "silu"}
-	prompts := [][]int32{{1, 5, 9, 14, 2, 33, 60}, {7, 7, 3}}
-	const newTokens = 12
-	run := func(be backend.Backend, p nn.Precision) (logits []float32, tokens [][]int32) {
-		m, err := nn.New(cfg, be)
-		require.NoError(t, err)
-		defer m.Free()
-		nntest.RandomWeights(m, 3, 5, 0.3)
-		e := engine.New(m, engine.Options{BlockSize: 4})
-		defer e.Close()
-		require.NoError(t, e.SetPrecision(p))
-		s := e.NewSeq()
-		logits, err = e.Forward([]engine.Feed{{Seq: s, Tokens: prompts[0], All: true}})
-		require.NoError(t, err)
-		e.Release(s)
-		var streams []*engine.Stream
-		for i, pr := range prompts {
-			streams = append(streams, e.NewStream(pr, sample.Params{}, sample.NewRNG(1, uint64(i)), len(pr)+newTokens, engine.GenConfig{}))
-		}
-		require.NoError(t, e.Generate(streams, engine.GenConfig{}))
-		for _, st := range streams {
-			tokens = append(tokens, st.Tokens)
-		}
-		return logits, tokens
+	weights := func(p nn.Precision) func(*engine.Engine) error {
+		return func(e *engine.Engine) error { return e.SetPrecision(p) }
 	}
-	gl, gt := run(b, nn.BF16)
-	wl, wt := run(cpu.New(0), nn.BF16)
-	fl, _ := run(cpu.New(0), nn.F32)
+	o := engine.Options{BlockSize: 4}
+	gl, gt := runTinyEngine(t, b, o, weights(nn.BF16), false)
+	wl, wt := runTinyEngine(t, cpu.New(0), o, weights(nn.BF16), false)
+	fl, _ := runTinyEngine(t, cpu.New(0), o, weights(nn.F32), false)
 	// Measured: 8e-8 from the CPU's bf16 logits, 4e-3 from float32's.
 	t.Logf("logits: vulkan bf16 vs cpu bf16: %v; vs cpu f32: %v", backendtest.Compare(gl, wl, 0), backendtest.Compare(gl, fl, 0))
 	require.NoError(t, backendtest.Compare(gl, wl, 1e-5), "prefill logits")
 	require.Error(t, backendtest.Compare(gl, fl, 1e-4), "bf16 logits as close to float32's as to the CPU's bf16")
 	require.Equal(t, wt, gt, "greedy tokens")
-	for i, toks := range gt {
-		require.Len(t, toks, newTokens, "stream %d", i)
-	}
 }
 
 // TestBF16CacheEngineMatchesCPU: the engine with a bf16 KV cache
@@ -152,48 +126,59 @@ func TestBF16EngineMatchesCPU(t *testing.T) {
 // decode; and logits unlike a float32 cache's, so the bf16 cache is in use.
 func TestBF16CacheEngineMatchesCPU(t *testing.T) {
 	b := open(t)
-	cfg := nn.Config{ModelType: "qwen2", VocabSize: 67, HiddenSize: 32, NumLayers: 2, NumHeads: 4, NumKVHeads: 2,
-		HeadDim: 8, IntermediateSize: 48, RopeTheta: 10000, RMSNormEps: 1e-6, MaxPositionEmbeddings: 128,
-		TieWordEmbeddings: true, HiddenAct: "silu"}
-	prompts := [][]int32{{1, 5, 9, 14, 2, 33, 60}, {7, 7, 3}}
-	const newTokens = 12
-	run := func(be backend.Backend, cache nn.Precision) (logits []float32, tokens [][]int32) {
-		m, err := nn.New(cfg, be)
-		require.NoError(t, err)
-		defer m.Free()
-		nntest.RandomWeights(m, 3, 5, 0.3)
-		e := engine.New(m, engine.Options{BlockSize: 4, InitialBlocks: 2})
-		defer e.Close()
-		require.NoError(t, e.SetCachePrecision(cache))
-		s := e.NewSeq()
-		got, err := e.Forward([]engine.Feed{{Seq: s, Tokens: prompts[0], All: true}})
-		require.NoError(t, err)
-		logits = append(logits, got...)
-		f := e.Fork(s)
-		got, err = e.Forward([]engine.Feed{{Seq: s, Tokens: []int32{4}}, {Seq: f, Tokens: []int32{8, 50, 21}, All: true}})
-		require.NoError(t, err)
-		logits = append(logits, got...)
-		e.Release(s)
-		e.Release(f)
-		var streams []*engine.Stream
-		for i, pr := range prompts {
-			streams = append(streams, e.NewStream(pr, sample.Params{}, sample.NewRNG(1, uint64(i)), len(pr)+newTokens, engine.GenConfig{}))
-		}
-		require.NoError(t, e.Generate(streams, engine.GenConfig{}))
-		for _, st := range streams {
-			tokens = append(tokens, st.Tokens)
-		}
-		return logits, tokens
+	cache := func(p nn.Precision) func(*engine.Engine) error {
+		return func(e *engine.Engine) error { return e.SetCachePrecision(p) }
 	}
-	gl, gt := run(b, nn.BF16)
-	wl, wt := run(cpu.New(0), nn.BF16)
-	fl, _ := run(cpu.New(0), nn.F32)
+	o := engine.Options{BlockSize: 4, InitialBlocks: 2}
+	gl, gt := runTinyEngine(t, b, o, cache(nn.BF16), true)
+	wl, wt := runTinyEngine(t, cpu.New(0), o, cache(nn.BF16), true)
+	fl, _ := runTinyEngine(t, cpu.New(0), o, cache(nn.F32), true)
 	// Measured: 4e-7 from the CPU's bf16-cache logits, 2e-3 from a float32 cache's.
 	t.Logf("logits: vulkan bf16 cache vs cpu bf16 cache: %v; vs cpu f32 cache: %v", backendtest.Compare(gl, wl, 0), backendtest.Compare(gl, fl, 0))
 	require.NoError(t, backendtest.Compare(gl, wl, 1e-5), "logits")
 	require.Error(t, backendtest.Compare(gl, fl, 1e-5), "bf16-cache logits as close to a float32 cache's as to the CPU's bf16 cache")
 	require.Equal(t, wt, gt, "greedy tokens")
-	for i, toks := range gt {
-		require.Len(t, toks, newTokens, "stream %d", i)
+}
+
+// runTinyEngine runs a tiny qwen2 model with random weights on be through
+// an engine with options o, set up by set: a prefill of 7 tokens (every
+// row's logits), with fork a fork of it mid-block fed beside the parent,
+// then greedy decode of 12 tokens for two streams of different lengths.
+// It returns the logits of the forwards and each stream's tokens.
+func runTinyEngine(t *testing.T, be backend.Backend, o engine.Options, set func(*engine.Engine) error, fork bool) (logits []float32, tokens [][]int32) {
+	t.Helper()
+	cfg := nn.Config{ModelType: "qwen2", VocabSize: 67, HiddenSize: 32, NumLayers: 2, NumHeads: 4, NumKVHeads: 2,
+		HeadDim: 8, IntermediateSize: 48, RopeTheta: 10000, RMSNormEps: 1e-6, MaxPositionEmbeddings: 128,
+		TieWordEmbeddings: true, HiddenAct: "silu"}
+	prompts := [][]int32{{1, 5, 9, 14, 2, 33, 60}, {7, 7, 3}}
+	const newTokens = 12
+	m, err := nn.New(cfg, be)
+	require.NoError(t, err)
+	defer m.Free()
+	nntest.RandomWeights(m, 3, 5, 0.3)
+	e := engine.New(m, o)
+	defer e.Close()
+	require.NoError(t, set(e))
+	s := e.NewSeq()
+	got, err := e.Forward([]engine.Feed{{Seq: s, Tokens: prompts[0], All: true}})
+	require.NoError(t, err)
+	logits = append(logits, got...)
+	if fork {
+		f := e.Fork(s)
+		got, err = e.Forward([]engine.Feed{{Seq: s, Tokens: []int32{4}}, {Seq: f, Tokens: []int32{8, 50, 21}, All: true}})
+		require.NoError(t, err)
+		logits = append(logits, got...)
+		e.Release(f)
 	}
+	e.Release(s)
+	var streams []*engine.Stream
+	for i, pr := range prompts {
+		streams = append(streams, e.NewStream(pr, sample.Params{}, sample.NewRNG(1, uint64(i)), len(pr)+newTokens, engine.GenConfig{}))
+	}
+	require.NoError(t, e.Generate(streams, engine.GenConfig{}))
+	for i, st := range streams {
+		require.Len(t, st.Tokens, newTokens, "stream %d", i)
+		tokens = append(tokens, st.Tokens)
+	}
+	return logits, tokens
 }
